@@ -1,0 +1,343 @@
+package io.qpatch.proc;
+
+import io.qpatch.error.BadInputException;
+import io.qpatch.error.ProcessExitedException;
+import io.qpatch.sys.Registers;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A live process under our control: attached by pid, or launched and held at its first
+ * instruction. All of its threads are traced; threads it creates later are traced too.
+ *
+ * <p>A target runs unless stopped: {@link #stop()} stops every thread (stop-the-world)
+ * and returns a handle whose {@code close()} resumes them. Registers can be read and
+ * written only while stopped; memory can be read any time and should be written while
+ * stopped. {@link #detach()} (or {@code close()}) lets the process go exactly as it
+ * was, delivering every signal it was sent while we held it.
+ *
+ * <p>Every method may be called from any thread: ptrace work is handed to the {@link
+ * Tracer} thread.
+ */
+public final class Target implements AutoCloseable {
+  private final Tracer tracer = Tracer.get();
+  private final ThreadSet threads;
+  private final Memory memory;
+  private final RemoteSyscall remote;
+  private final boolean launched;
+  private int stopDepth;
+  private boolean attached = true;
+
+  private Target(ThreadSet threads, boolean launched) {
+    this.threads = threads;
+    this.launched = launched;
+    this.memory = new Memory(threads.pid);
+    this.remote = new RemoteSyscall(threads, memory);
+    if (launched) stopDepth = 1;
+  }
+
+  /** Attaches to every thread of process {@code pid}; the process keeps running. */
+  public static Target attach(int pid) {
+    if (pid <= 0) throw new BadInputException("no process with pid " + pid);
+    if (pid == ProcessHandle.current().pid()) {
+      throw new BadInputException("pid " + pid + " is qpatch itself; a process cannot trace itself");
+    }
+    if (!Files.isDirectory(Path.of("/proc", Integer.toString(pid)))) {
+      throw new BadInputException("no process with pid " + pid);
+    }
+    Tracer tracer = Tracer.get();
+    return tracer.call(
+        () -> {
+          ThreadSet ts = new ThreadSet(pid, ThreadSet.OPTIONS);
+          ts.seizeAll();
+          Target t = new Target(ts, false);
+          tracer.addPump(ts);
+          return t;
+        });
+  }
+
+  /**
+   * Starts {@code argv} (argv[0] searched in PATH) traced from its first instruction,
+   * with our stdin, stdout and stderr, and {@code env} (null: ours). The target is
+   * returned stopped: call {@link #resume()} or {@link #waitExit()}.
+   */
+  public static Target launch(List<String> argv, Map<String, String> env) {
+    if (argv.isEmpty()) throw new BadInputException("no program to launch");
+    Tracer tracer = Tracer.get();
+    return tracer.call(
+        () -> {
+          Target t = new Target(Launch.start(argv, env), true);
+          tracer.addPump(t.threads);
+          return t;
+        });
+  }
+
+  public static Target launch(List<String> argv) {
+    return launch(argv, null);
+  }
+
+  public int pid() {
+    return threads.pid;
+  }
+
+  /** True for a target started by {@link #launch}. */
+  public boolean isLaunched() {
+    return launched;
+  }
+
+  // ---- threads --------------------------------------------------------------------
+
+  /** The ids of the live threads we trace, leader first. */
+  public List<Integer> threadIds() {
+    return tracer.call(() -> threads.live().stream().map(t -> t.tid).toList());
+  }
+
+  /** Every live thread with its name and state; pc when the target is stopped. */
+  public List<ThreadInfo> threads() {
+    return tracer.call(
+        () -> {
+          List<ThreadInfo> out = new ArrayList<>();
+          for (TracedThread t : threads.live()) {
+            long pc = t.isStopped() ? ThreadRegs.get(t.tid).rip() : -1;
+            out.add(readStat(t.tid, pc));
+          }
+          return out;
+        });
+  }
+
+  private ThreadInfo readStat(int tid, long pc) {
+    Path stat = Path.of("/proc", Integer.toString(pid()), "task", Integer.toString(tid), "stat");
+    try {
+      String s = Files.readString(stat);
+      int open = s.indexOf('('), close = s.lastIndexOf(')');
+      return new ThreadInfo(tid, s.substring(open + 1, close), s.charAt(close + 2), pc);
+    } catch (IOException | RuntimeException e) {
+      return new ThreadInfo(tid, "?", 'X', pc);
+    }
+  }
+
+  // ---- stop the world -------------------------------------------------------------
+
+  /** A stop of every thread; {@code close()} resumes them. Nested stops are counted. */
+  public interface Stopped extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** Stops every thread, new ones included, and returns once all are held. */
+  public Stopped stop() {
+    tracer.run(
+        () -> {
+          requireAttached();
+          if (stopDepth++ == 0) threads.stopAll();
+        });
+    return this::resume;
+  }
+
+  /** Undoes one {@link #stop()}; the last one lets every thread run again. */
+  public void resume() {
+    tracer.run(
+        () -> {
+          requireAttached();
+          if (stopDepth == 0) return;
+          if (--stopDepth == 0) threads.resumeAll();
+        });
+  }
+
+  public boolean isStopped() {
+    return tracer.call(() -> stopDepth > 0);
+  }
+
+  // ---- registers and memory -------------------------------------------------------
+
+  /** Registers of thread {@code tid}; the target must be stopped. */
+  public Registers registers(int tid) {
+    return tracer.call(
+        () -> {
+          threads.requireStopped(tid);
+          return ThreadRegs.get(tid);
+        });
+  }
+
+  /** Writes thread {@code tid}'s registers; the target must be stopped. */
+  public void setRegisters(int tid, Registers regs) {
+    tracer.run(
+        () -> {
+          threads.requireStopped(tid);
+          ThreadRegs.set(tid, regs);
+        });
+  }
+
+  /** Reads {@code length} bytes at {@code address}; fails if any byte is unmapped. */
+  public byte[] read(long address, int length) {
+    return memory.read(address, length);
+  }
+
+  /** Reads a little-endian 64-bit value. */
+  public long readLong(long address) {
+    return ByteBuffer.wrap(read(address, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+  }
+
+  /** Writes {@code data} at {@code address}, read-only code pages included. */
+  public void write(long address, byte[] data) {
+    memory.write(address, data);
+  }
+
+  /** The current memory map ({@code /proc/PID/maps}). */
+  public List<Mapping> maps() {
+    return ProcMaps.read(pid());
+  }
+
+  // ---- remote system calls --------------------------------------------------------
+
+  /**
+   * Has a stopped thread of the target execute syscall {@code nr}; returns the raw
+   * result (-errno on failure). Every register is restored afterwards. The target must
+   * be stopped.
+   */
+  public long syscall(int nr, long... args) {
+    return tracer.call(() -> remote.call(executor(), nr, args));
+  }
+
+  /** mmap(2) in the target; returns the address. */
+  public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
+    return tracer.call(
+        () ->
+            remote.check(executor(), "mmap", RemoteSyscall.SYS_MMAP, addr, length, prot, flags, fd,
+                offset));
+  }
+
+  public void munmap(long addr, long length) {
+    tracer.run(() -> remote.check(executor(), "munmap", RemoteSyscall.SYS_MUNMAP, addr, length));
+  }
+
+  public void mprotect(long addr, long length, int prot) {
+    tracer.run(
+        () -> remote.check(executor(), "mprotect", RemoteSyscall.SYS_MPROTECT, addr, length, prot));
+  }
+
+  /**
+   * memfd_create(2) in the target; returns the fd. The name appears in /proc/PID/maps as
+   * {@code /memfd:NAME} once mapped. It is passed on the executing thread's stack, below
+   * the red zone, and those bytes are put back afterwards.
+   */
+  public int memfdCreate(String name, int flags) {
+    return tracer.call(() -> (int) withStackString(name, addr ->
+        remote.check(executor(), "memfd_create", RemoteSyscall.SYS_MEMFD_CREATE, addr, flags)));
+  }
+
+  public void ftruncate(int fd, long length) {
+    tracer.run(() -> remote.check(executor(), "ftruncate", RemoteSyscall.SYS_FTRUNCATE, fd, length));
+  }
+
+  public void close(int fd) {
+    tracer.run(() -> remote.check(executor(), "close", RemoteSyscall.SYS_CLOSE, fd));
+  }
+
+  private interface AddressFunction {
+    long apply(long address);
+  }
+
+  /** 128 bytes of red zone (psABI 3.2.2) plus slack lie unused below the stack pointer. */
+  private long withStackString(String s, AddressFunction f) {
+    byte[] bytes = (s + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    long addr = (ThreadRegs.get(executor()).rsp() - 256 - bytes.length) & ~15L;
+    byte[] saved = memory.read(addr, bytes.length);
+    memory.write(addr, bytes);
+    try {
+      return f.apply(addr);
+    } finally {
+      memory.write(addr, saved);
+    }
+  }
+
+  /** The thread that runs remote calls: the leader when alive, else the first thread. */
+  private int executor() {
+    requireAttached();
+    if (stopDepth == 0) {
+      throw new IllegalStateException("stop the target before remote calls (target.stop())");
+    }
+    List<TracedThread> live = threads.live();
+    if (live.isEmpty()) throw new ProcessExitedException(pid(), threads.exitStatus());
+    return live.getFirst().tid;
+  }
+
+  // ---- end ------------------------------------------------------------------------
+
+  /**
+   * Lets a launched target run and waits until it exits; returns its exit code, or 128 +
+   * the signal that killed it (as a shell reports it).
+   */
+  public int waitExit() {
+    tracer.run(
+        () -> {
+          stopDepth = 0;
+          threads.resumeAll();
+        });
+    while (true) {
+      int raw = tracer.call(() -> threads.live().isEmpty() ? threads.exitStatus() : Integer.MIN_VALUE);
+      if (raw != Integer.MIN_VALUE) return shellCode(raw);
+      LockSupport.parkNanos(1_000_000);
+    }
+  }
+
+  private static int shellCode(int raw) {
+    if (raw < 0) return 255;
+    int sig = raw & 0x7f;
+    return sig == 0 ? (raw >> 8) & 0xff : 128 + sig;
+  }
+
+  /** True while the process still has a live thread. */
+  public boolean isAlive() {
+    return tracer.call(() -> !threads.live().isEmpty());
+  }
+
+  /** Lets the process go, as it was; signals kept for it are delivered. Idempotent. */
+  public void detach() {
+    tracer.run(
+        () -> {
+          if (!attached) return;
+          attached = false;
+          tracer.removePump(threads);
+          try {
+            threads.detachAll();
+          } catch (ProcessExitedException e) {
+            // nothing left to detach from
+          } finally {
+            memory.close();
+          }
+        });
+  }
+
+  @Override
+  public void close() {
+    detach();
+  }
+
+  private void requireAttached() {
+    if (!attached) throw new IllegalStateException("detached from pid " + pid());
+  }
+
+  @Override
+  public String toString() {
+    return "Target[pid " + pid() + "]";
+  }
+
+  static boolean exists(int pid) {
+    try {
+      return Files.readString(Path.of("/proc", Integer.toString(pid), "stat")) != null;
+    } catch (NoSuchFileException e) {
+      return false;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,385 @@
+package io.qpatch.proc;
+
+import io.qpatch.error.ProcessExitedException;
+import io.qpatch.error.RefusedException;
+import io.qpatch.error.SyscallException;
+import io.qpatch.sys.Errno;
+import io.qpatch.sys.Libc;
+import io.qpatch.sys.Ptrace;
+import io.qpatch.sys.Signals;
+import io.qpatch.sys.WaitFlags;
+import io.qpatch.sys.WaitStatus;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The threads of one traced process and the ptrace state machine that keeps them:
+ * seizing every thread without racing thread creation, stopping and resuming the
+ * world, and handling the stops a running tracee reports (new threads, signals sent to
+ * it, group-stop, exit). Runs only on the tracer thread.
+ *
+ * <p>Signals: a signal-delivery-stop seen while the world is running is passed on at
+ * once; one seen while we hold the thread is kept and injected when the thread is
+ * resumed or detached, so nothing the target was sent is lost (ptrace(2), "Signal
+ * injection and suppression").
+ */
+final class ThreadSet implements Tracer.EventPump {
+  /** Options for every thread: follow new threads, and see exec instead of a SIGTRAP. */
+  static final int OPTIONS = Ptrace.O_TRACECLONE | Ptrace.O_TRACEEXEC;
+
+  private static final long STOP_TIMEOUT_NANOS = 2_000_000_000L;
+
+  final int pid;
+  private final int options;
+  private final Map<Integer, TracedThread> threads = new LinkedHashMap<>();
+  private final MemorySegment eventMsg = Arena.ofAuto().allocate(8);
+  private final int[] status = new int[1];
+  /** True while the caller holds the world stopped: new threads stay stopped too. */
+  private boolean holding;
+  private int exitStatus = -1;
+
+  ThreadSet(int pid, int options) {
+    this.pid = pid;
+    this.options = options;
+  }
+
+  // ---- attach ---------------------------------------------------------------------
+
+  /**
+   * Seizes every thread of the process, leaving it running. Race-free against thread
+   * creation: seize until /proc shows no new thread, then stop everything (a stopped
+   * thread cannot be in the middle of clone) and look once more.
+   */
+  void seizeAll() {
+    seizeThread(pid, true);
+    try {
+      while (true) {
+        while (seizeNewTasks() > 0) {}
+        stopAll();
+        int added = seizeNewTasks();
+        if (added == 0) break;
+      }
+      resumeAll();
+    } catch (RuntimeException e) {
+      detachQuietly(e);
+      throw e;
+    }
+  }
+
+  /** Undoes a half-done attach: whatever we seized goes back to running untouched. */
+  private void detachQuietly(RuntimeException cause) {
+    try {
+      detachAll();
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  /** Adopts a thread that is already traced and stopped (a launched program). */
+  void adoptStopped(int tid, WaitStatus stop) {
+    TracedThread t = new TracedThread(tid);
+    t.state = TracedThread.State.STOPPED;
+    t.inSignalStop = stop.event() == 0;
+    threads.put(tid, t);
+    holding = true;
+  }
+
+  private int seizeNewTasks() {
+    int added = 0;
+    for (int tid : listTasks()) {
+      if (!threads.containsKey(tid) && seizeThread(tid, false)) added++;
+    }
+    return added;
+  }
+
+  private boolean seizeThread(int tid, boolean leader) {
+    try {
+      Ptrace.seize(tid, options);
+    } catch (SyscallException e) {
+      if (e.errno() == Errno.ESRCH && !leader) return false; // exited meanwhile
+      if (e.errno() == Errno.EPERM && !leader && tracedByUs(tid)) return false; // auto-attached
+      throw e;
+    }
+    threads.put(tid, new TracedThread(tid));
+    return true;
+  }
+
+  private List<Integer> listTasks() {
+    try (Stream<Path> s = Files.list(Path.of("/proc", Integer.toString(pid), "task"))) {
+      return s.map(p -> Integer.parseInt(p.getFileName().toString())).sorted().toList();
+    } catch (NoSuchFileException e) {
+      throw new ProcessExitedException(pid, exitStatus);
+    } catch (IOException e) {
+      throw new ProcessExitedException(pid, exitStatus, "cannot list threads of pid " + pid + ": " + e.getMessage());
+    }
+  }
+
+  /** TracerPid in /proc/TID/status is the tracing thread's id: ours is the tracer thread. */
+  private static boolean tracedByUs(int tid) {
+    try {
+      String self = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
+      for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(tid), "status"))) {
+        if (line.startsWith("TracerPid:")) return line.substring(10).trim().equals(self);
+      }
+    } catch (IOException e) {
+      return false;
+    }
+    return false;
+  }
+
+  // ---- stop and resume --------------------------------------------------------------
+
+  /** Stops every thread and returns once each is in a ptrace-stop we hold. */
+  void stopAll() {
+    holding = true;
+    for (TracedThread t : live()) {
+      if (t.state == TracedThread.State.RUNNING && !t.interruptPending) interrupt(t);
+    }
+    long deadline = System.nanoTime() + STOP_TIMEOUT_NANOS;
+    long spins = 0;
+    while (true) {
+      List<TracedThread> running = live().stream().filter(t -> !t.isStopped()).toList();
+      if (running.isEmpty()) break;
+      boolean progress = false;
+      for (TracedThread t : running) progress |= pollOne(t, true);
+      if (!progress) backoff(++spins, deadline, running);
+    }
+    if (live().isEmpty()) throw new ProcessExitedException(pid, exitStatus);
+  }
+
+  private void interrupt(TracedThread t) {
+    try {
+      Ptrace.interrupt(t.tid);
+      t.interruptPending = true;
+    } catch (SyscallException e) {
+      if (e.errno() != Errno.ESRCH) throw e;
+      // exiting: it stays RUNNING until its exit status is collected (and reaped)
+    }
+  }
+
+  private void backoff(long spins, long deadline, List<TracedThread> waiting) {
+    if (System.nanoTime() > deadline) {
+      throw new RefusedException(
+          "thread " + waiting.getFirst().tid + " of pid " + pid
+              + " did not stop within 2 s (uninterruptible sleep?); try again later");
+    }
+    if (spins < 50) Thread.onSpinWait();
+    else if (spins < 200) Thread.yield();
+    else java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+  }
+
+  /** Lets every held thread run again, delivering the signals kept for it. */
+  void resumeAll() {
+    holding = false;
+    for (TracedThread t : live()) {
+      if (t.isStopped()) resume(t);
+    }
+  }
+
+  private void resume(TracedThread t) {
+    int signal = t.inSignalStop && !t.pendingSignals.isEmpty() ? t.pendingSignals.poll() : 0;
+    try {
+      if (t.groupStopped && !t.inSignalStop) listenOrCont(t);
+      else Ptrace.cont(t.tid, signal);
+      t.state = TracedThread.State.RUNNING;
+      t.inSignalStop = false;
+      resendRest(t);
+    } catch (SyscallException e) {
+      if (e.errno() != Errno.ESRCH) throw e;
+      // killed while stopped: the pump collects (and so reaps) its exit status
+      t.state = TracedThread.State.RUNNING;
+    }
+  }
+
+  /** Keeps a group-stopped thread stopped (but woken by SIGCONT), as if untraced. */
+  private static void listenOrCont(TracedThread t) {
+    try {
+      Ptrace.listen(t.tid);
+    } catch (SyscallException e) {
+      if (e.errno() != Errno.EIO) throw e;
+      Ptrace.cont(t.tid, 0); // not in group-stop after all
+    }
+  }
+
+  /** Signals beyond the one a stop can carry are sent again, so none is lost. */
+  private void resendRest(TracedThread t) {
+    while (!t.pendingSignals.isEmpty()) {
+      int sig = t.pendingSignals.poll();
+      try {
+        Libc.tgkill(pid, t.tid, sig);
+      } catch (SyscallException e) {
+        if (e.errno() != Errno.ESRCH) throw e;
+      }
+    }
+  }
+
+  /** Detaches from every thread; each gets the signals kept for it. */
+  void detachAll() {
+    if (live().isEmpty()) return;
+    stopAll();
+    for (TracedThread t : live()) {
+      int signal = t.inSignalStop && !t.pendingSignals.isEmpty() ? t.pendingSignals.poll() : 0;
+      try {
+        Ptrace.detach(t.tid, signal);
+        resendRest(t);
+      } catch (SyscallException e) {
+        if (e.errno() != Errno.ESRCH) throw e;
+        reapExiting(t);
+      }
+      t.state = TracedThread.State.GONE;
+    }
+  }
+
+  /**
+   * A thread that vanished from a ptrace-stop was killed and is exiting; as its tracer we
+   * must collect its exit, or it stays a zombie and the process can never be reaped.
+   */
+  private void reapExiting(TracedThread t) {
+    long deadline = System.nanoTime() + 200_000_000L;
+    while (System.nanoTime() < deadline) {
+      try {
+        if (Libc.waitpid(t.tid, status, WaitFlags.WNOHANG | WaitFlags.__WALL) != 0) return;
+      } catch (SyscallException e) {
+        return; // ECHILD: already reaped, or no longer ours
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+    }
+  }
+
+  // ---- events -----------------------------------------------------------------------
+
+  @Override
+  public boolean pump() {
+    boolean any = false;
+    for (TracedThread t : live()) {
+      if (!t.isStopped()) any |= pollOne(t, false);
+    }
+    return any;
+  }
+
+  /** Collects one pending status of {@code t}, if any, and handles it. */
+  boolean pollOne(TracedThread t, boolean wantStop) {
+    int r;
+    try {
+      r = Libc.waitpid(t.tid, status, WaitFlags.WNOHANG | WaitFlags.__WALL);
+    } catch (SyscallException e) {
+      if (e.errno() != Errno.ECHILD) throw e;
+      markGone(t, -1);
+      return true;
+    }
+    if (r == 0) return false;
+    handle(t, new WaitStatus(status[0]), wantStop);
+    return true;
+  }
+
+  /** Blocks until {@code t} reports a status and returns it (for single-step work). */
+  WaitStatus waitFor(TracedThread t) {
+    Libc.waitpid(t.tid, status, WaitFlags.__WALL);
+    return new WaitStatus(status[0]);
+  }
+
+  /**
+   * The state machine for one reported status. With {@code wantStop} (or while the
+   * world is held) a stop is kept; otherwise the thread is let go at once.
+   */
+  void handle(TracedThread t, WaitStatus st, boolean wantStop) {
+    if (st.terminated()) {
+      markGone(t, st.raw());
+      return;
+    }
+    boolean keep = wantStop || holding;
+    switch (st.event()) {
+      case Ptrace.EVENT_CLONE -> onClone(t, keep);
+      case Ptrace.EVENT_STOP -> onEventStop(t, st, keep);
+      case 0 -> onSignal(t, st.stopSignal(), keep);
+      default -> stopOrGo(t, keep, false); // exec, exit: nothing to change
+    }
+  }
+
+  private void onClone(TracedThread parent, boolean keep) {
+    int child = (int) Ptrace.eventMessage(parent.tid, eventMsg);
+    // The child starts with a PTRACE_EVENT_STOP of its own (seized tracees' children).
+    threads.putIfAbsent(child, new TracedThread(child));
+    threads.get(child).interruptPending = true;
+    stopOrGo(parent, keep, false);
+  }
+
+  private void onEventStop(TracedThread t, WaitStatus st, boolean keep) {
+    int sig = st.stopSignal();
+    boolean groupStop =
+        sig == Signals.SIGSTOP || sig == Signals.SIGTSTP || sig == Signals.SIGTTIN
+            || sig == Signals.SIGTTOU;
+    if (groupStop) t.groupStopped = true;
+    else t.interruptPending = false;
+    stopOrGo(t, keep, false);
+  }
+
+  private void onSignal(TracedThread t, int sig, boolean keep) {
+    if (sig == Signals.SIGCONT) t.groupStopped = false;
+    t.pendingSignals.add(sig);
+    stopOrGo(t, keep, true);
+  }
+
+  private void stopOrGo(TracedThread t, boolean keep, boolean signalStop) {
+    t.state = TracedThread.State.STOPPED;
+    t.inSignalStop = signalStop;
+    if (!keep) resume(t);
+  }
+
+  private void markGone(TracedThread t, int rawStatus) {
+    t.state = TracedThread.State.GONE;
+    t.pendingSignals.clear();
+    if (t.tid == pid) exitStatus = rawStatus;
+  }
+
+  // ---- queries ----------------------------------------------------------------------
+
+  List<TracedThread> live() {
+    List<TracedThread> out = new ArrayList<>();
+    for (TracedThread t : threads.values()) if (!t.isGone()) out.add(t);
+    return out;
+  }
+
+  TracedThread thread(int tid) {
+    TracedThread t = threads.get(tid);
+    if (t == null || t.isGone()) {
+      throw new ProcessExitedException(pid, -1, "thread " + tid + " of pid " + pid + " is gone");
+    }
+    return t;
+  }
+
+  TracedThread requireStopped(int tid) {
+    TracedThread t = thread(tid);
+    if (!t.isStopped()) {
+      throw new IllegalStateException("thread " + tid + " is running: stop the target first");
+    }
+    return t;
+  }
+
+  Set<Integer> tids() {
+    return Set.copyOf(live().stream().map(t -> t.tid).toList());
+  }
+
+  boolean holding() {
+    return holding;
+  }
+
+  /** The leader's raw wait status once the process is gone, else -1. */
+  int exitStatus() {
+    return exitStatus;
+  }
+
+  void forgetGone() {
+    threads.values().removeIf(TracedThread::isGone);
+  }
+}

@@ -1,0 +1,140 @@
+package io.qpatch.proc;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one platform thread that owns every ptrace and waitpid call. Linux accepts
+ * ptrace requests only from the thread that attached the tracee (others get ESRCH), so
+ * all threads of qpatch (JShell, scripts, CLI) submit their work here with {@link
+ * #call}. Between tasks it polls the attached targets for events (a signal the target
+ * was sent, a new thread) so that a running target is never kept waiting on us.
+ */
+public final class Tracer {
+  /** Event pumps are polled from 20 us after activity up to every 2 ms when idle. */
+  private static final long MIN_IDLE_NANOS = 20_000;
+
+  private static final long MAX_IDLE_NANOS = 2_000_000;
+
+  private static final Tracer INSTANCE = new Tracer();
+
+  /** Something with events to collect: a target's threads. Runs on the tracer thread. */
+  interface EventPump {
+    /** Handles whatever events are ready, without blocking; true if there were any. */
+    boolean pump();
+  }
+
+  private final LinkedBlockingQueue<FutureTask<?>> tasks = new LinkedBlockingQueue<>();
+  private final List<EventPump> pumps = new ArrayList<>();
+  private final Thread thread;
+
+  private Tracer() {
+    thread = Thread.ofPlatform().name("qpatch-tracer").daemon(true).unstarted(this::loop);
+    thread.start();
+  }
+
+  /** The engine's tracer. */
+  public static Tracer get() {
+    return INSTANCE;
+  }
+
+  /** True when called on the tracer thread itself. */
+  public boolean isTracerThread() {
+    return Thread.currentThread() == thread;
+  }
+
+  /**
+   * Runs {@code work} on the tracer thread and returns its result; its exceptions are
+   * rethrown here unchanged. Called on the tracer thread, it runs inline.
+   */
+  public <T> T call(Callable<T> work) {
+    if (isTracerThread()) return callInline(work);
+    FutureTask<T> task = new FutureTask<>(work);
+    tasks.add(task);
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the tracer thread", e);
+    } catch (ExecutionException e) {
+      throw rethrow(e.getCause());
+    }
+  }
+
+  /** {@link #call} for work without a result. */
+  public void run(Runnable work) {
+    call(
+        () -> {
+          work.run();
+          return null;
+        });
+  }
+
+  void addPump(EventPump pump) {
+    assertTracerThread();
+    pumps.add(pump);
+  }
+
+  void removePump(EventPump pump) {
+    assertTracerThread();
+    pumps.remove(pump);
+  }
+
+  void assertTracerThread() {
+    if (!isTracerThread()) {
+      throw new IllegalStateException("ptrace work must run on the tracer thread (Tracer.call)");
+    }
+  }
+
+  private void loop() {
+    long idle = MIN_IDLE_NANOS;
+    while (true) {
+      FutureTask<?> task = nextTask(idle);
+      if (task != null) {
+        task.run();
+        idle = MIN_IDLE_NANOS;
+        continue;
+      }
+      boolean busy = false;
+      for (EventPump p : List.copyOf(pumps)) busy |= pumpSafely(p);
+      idle = busy ? MIN_IDLE_NANOS : Math.min(idle * 2, MAX_IDLE_NANOS);
+    }
+  }
+
+  private FutureTask<?> nextTask(long idleNanos) {
+    try {
+      return pumps.isEmpty() ? tasks.take() : tasks.poll(idleNanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      return null; // nobody interrupts the tracer; keep serving
+    }
+  }
+
+  private static boolean pumpSafely(EventPump p) {
+    try {
+      return p.pump();
+    } catch (RuntimeException e) {
+      // A pump that fails (its target vanished) must not take the tracer thread down.
+      System.err.println("qpatch: event handling failed: " + e.getMessage());
+      return false;
+    }
+  }
+
+  private static <T> T callInline(Callable<T> work) {
+    try {
+      return work.call();
+    } catch (Exception e) {
+      throw rethrow(e);
+    }
+  }
+
+  private static RuntimeException rethrow(Throwable t) {
+    if (t instanceof RuntimeException r) throw r;
+    if (t instanceof Error e) throw e;
+    throw new IllegalStateException(t);
+  }
+}

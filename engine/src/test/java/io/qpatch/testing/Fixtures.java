@@ -1,0 +1,98 @@
+package io.qpatch.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Tiny real programs built on demand with the real toolchains and cached by content
+ * under {@code target/fixtures} (Delve's BuildFixture). Under {@code CI=true} a
+ * missing toolchain fails the test; elsewhere it skips with the reason.
+ */
+public final class Fixtures {
+  private static final Path CACHE = Path.of("target", "fixtures").toAbsolutePath();
+
+  private Fixtures() {}
+
+  /** Compiles C source to an executable (gcc -g {@code flags}); returns its path. */
+  public static Path c(String name, String source, String... flags) {
+    return build("gcc", name, ".c", source, flags, false);
+  }
+
+  /** Compiles C++ source to an executable (g++ -g {@code flags}). */
+  public static Path cxx(String name, String source, String... flags) {
+    return build("g++", name, ".cpp", source, flags, false);
+  }
+
+  /** Compiles C source to a relocatable object (gcc -c {@code flags}). */
+  public static Path object(String name, String source, String... flags) {
+    return build("gcc", name, ".c", source, flags, true);
+  }
+
+  private static Path build(
+      String compiler, String name, String ext, String source, String[] flags, boolean object) {
+    requireTool(compiler);
+    try {
+      String key = hash(compiler + String.join(" ", flags) + object + source);
+      Path dir = CACHE.resolve(name + "-" + key);
+      Path out = dir.resolve(object ? name + ".o" : name);
+      if (Files.exists(out)) return out;
+      Files.createDirectories(dir);
+      Path src = dir.resolve(name + ext);
+      Files.writeString(src, source);
+      List<String> cmd = new ArrayList<>(List.of(compiler, "-g"));
+      cmd.addAll(List.of(flags));
+      if (object) cmd.add("-c");
+      cmd.addAll(List.of("-o", out + ".tmp", src.toString()));
+      run(cmd);
+      Files.move(Path.of(out + ".tmp"), out);
+      return out;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Runs a command to completion; fails the test with its output if it fails. */
+  public static String run(List<String> cmd) {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertEquals(0, p.waitFor(), () -> String.join(" ", cmd) + " failed:\n" + out);
+      return out;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Fails under CI=true, skips elsewhere, when {@code tool} is not on PATH. */
+  public static void requireTool(String tool) {
+    boolean found = false;
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(dir, tool))) found = true;
+    }
+    if (!found && "true".equals(System.getenv("CI"))) {
+      throw new AssertionError(tool + " is required for this test but is not installed");
+    }
+    assumeTrue(found, tool + " not installed: test skipped");
+  }
+
+  private static String hash(String s) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d, 0, 6);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+  }
+}
