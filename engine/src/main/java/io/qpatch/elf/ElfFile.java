@@ -152,7 +152,9 @@ public final class ElfFile implements AutoCloseable {
           throw reader.bad(s.label() + ": SHT_REL relocations; x86-64 uses SHT_RELA only"
               + " (psABI 4.4)");
         }
-        if (s.type() == Section.SHT_RELA) list.add(RelocationSection.read(reader, this, sections, s));
+        if (s.type() == Section.SHT_RELA) {
+          list.add(RelocationSection.read(reader, this, sections, s));
+        }
       }
       relocations = List.copyOf(list);
     }

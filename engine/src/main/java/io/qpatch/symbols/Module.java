@@ -160,6 +160,7 @@ public final class Module implements AutoCloseable {
       low = Math.min(low, p.vaddr());
       high = Math.max(high, p.vaddr() + p.memsz());
     }
+    if (low > high) return new long[] {0, 0};
     return new long[] {low + loadBias(), high + loadBias()};
   }
 

@@ -66,7 +66,9 @@ final class ModuleSymbols {
     List<Symbol> defaults = matches.stream().filter(SymbolName::isDefault).toList();
     List<Symbol> pool = defaults.isEmpty() ? matches : defaults;
     Map<Long, Symbol> byValue = new LinkedHashMap<>();
-    for (Symbol s : pool) byValue.merge(s.value(), s, (a, b) -> PREFERENCE.compare(a, b) <= 0 ? a : b);
+    for (Symbol s : pool) {
+      byValue.merge(s.value(), s, (a, b) -> PREFERENCE.compare(a, b) <= 0 ? a : b);
+    }
     return List.copyOf(byValue.values());
   }
 
