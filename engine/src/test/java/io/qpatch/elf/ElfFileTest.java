@@ -2,9 +2,12 @@ package io.qpatch.elf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qpatch.error.BadInputException;
 import java.io.IOException;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -113,7 +116,7 @@ class ElfFileTest {
     Path exe = Fixtures.executable(dir, "segments", true);
     try (ElfFile elf = ElfFile.open(exe)) {
       ProgramHeader interp = segment(elf, ProgramHeader.PT_INTERP);
-      String path = new String(interp.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+      String path = new String(interp.data().toArray(ValueLayout.JAVA_BYTE),
           StandardCharsets.US_ASCII);
       assertEquals("/lib64/ld-linux-x86-64.so.2\0", path);
       assertEquals(4, segment(elf, ProgramHeader.PT_TLS).memsz());
@@ -176,6 +179,13 @@ class ElfFileTest {
       assertEquals("linked.debug", link.fileName());
       assertEquals((int) crc.getValue(), link.crc());
     }
+  }
+
+  @Test
+  void missing_file_is_a_bad_input_naming_it() {
+    Path missing = dir.resolve("nope.o");
+    var e = assertThrows(BadInputException.class, () -> ElfFile.open(missing));
+    assertEquals(missing + ": cannot read: no such file", e.getMessage());
   }
 
   @Test

@@ -14,7 +14,7 @@ class ProcMapsTest {
       5645aa3da000-5645aa3dc000 r--p 00000000 fe:00 260131                     /usr/bin/cat
       5645aa3dc000-5645aa3e1000 r-xp 00002000 fe:00 260131                     /usr/bin/cat
       5645df1f5000-5645df216000 rw-p 00000000 00:00 0                          [heap]
-      7f4911677000-7f4911699000 rw-p 00000000 00:00 0\u0020
+      7f4911677000-7f4911699000 rw-p 00000000 00:00 0\s
       7f4911722000-7f4911878000 r-xp 00026000 fe:00 339380                     /tmp/my dir/lib x.so (deleted)
       7f4911880000-7f4911881000 r-xs 00000000 00:01 4242                       /memfd:qpatch-code (deleted)
       7f4911890000-7f4911891000 r--p 00000000 fe:00 77                         /tmp/ leading space

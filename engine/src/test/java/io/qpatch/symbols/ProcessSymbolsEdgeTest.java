@@ -5,10 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qpatch.elf.ElfFile;
 import io.qpatch.elf.Toolchain;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.StructLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +61,49 @@ class ProcessSymbolsEdgeTest {
   }
 
   @Test
+  void library_loaded_from_a_memfd_is_found_through_map_files() throws IOException, InterruptedException {
+    String loader = """
+        #define _GNU_SOURCE
+        #include <dlfcn.h>
+        #include <stdio.h>
+        #include <sys/mman.h>
+        #include <unistd.h>
+        int main(int argc, char **argv) {
+          int fd = memfd_create("plugin", 0);
+          FILE *in = fopen(argv[1], "rb");
+          char buf[4096];
+          size_t n;
+          while ((n = fread(buf, 1, sizeof buf, in)) > 0) write(fd, buf, n);
+          char path[64];
+          snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+          if (!dlopen(path, RTLD_NOW)) { puts(dlerror()); return 1; }
+          puts("ready");
+          fflush(stdout);
+          for (;;) sleep(1);
+        }
+        """;
+    Toolchain.compile(dir, "a.c", Target.LIB_A, "liba.so", "-shared", "-fPIC", "-O1");
+    Path program = Toolchain.compile(dir, "loader.c", loader, "loader", "-O0");
+    Process p = new ProcessBuilder(program.toString(), dir.resolve("liba.so").toString())
+        .redirectErrorStream(true).start();
+    try (ProcessSymbols symbols = awaitReady(p)) {
+      Module plugin = symbols.module("memfd:plugin");
+      assertTrue(plugin.mappings().getFirst().isMemfd());
+      ResolvedSymbol entry = symbols.lookup("a_entry");
+      assertEquals(plugin, entry.module());
+      assertEquals("memfd:plugin!a_entry+0x2", symbols.describe(entry.address() + 2));
+    } finally {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static ProcessSymbols awaitReady(Process p) throws IOException {
+    String line = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
+    assertEquals("ready", line);
+    return ProcessSymbols.of((int) p.pid());
+  }
+
+  @Test
   void link_map_layouts_match_the_c_headers() {
     String source = """
         #include <elf.h>
@@ -81,7 +129,7 @@ class ProcessSymbolsEdgeTest {
     assertEquals(expected, actual);
   }
 
-  private static long offset(java.lang.foreign.StructLayout layout, String field) {
-    return layout.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement(field));
+  private static long offset(StructLayout layout, String field) {
+    return layout.byteOffset(MemoryLayout.PathElement.groupElement(field));
   }
 }
