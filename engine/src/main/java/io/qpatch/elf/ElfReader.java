@@ -4,8 +4,6 @@ import io.qpatch.error.BadInputException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.util.function.Supplier;
 
 /**
  * Bounds-checked little-endian reads from an ELF image. Every offset and length taken from
@@ -107,23 +105,9 @@ final class ElfReader {
     return s.get(U64, offset);
   }
 
-  /**
-   * The NUL-terminated string at {@code offset} inside {@code table}, a string table's
-   * data; {@code what} names the field for the error message (built only on failure).
-   */
-  String string(MemorySegment table, long offset, Supplier<String> what) {
-    long size = table.byteSize();
-    if (offset < 0 || offset >= size) {
-      throw bad(String.format("%s: string offset 0x%x outside the string table (%d bytes)",
-          what.get(), offset, size));
-    }
-    long end = offset;
-    while (end < size && table.get(ValueLayout.JAVA_BYTE, end) != 0) end++;
-    if (end == size) {
-      throw bad(String.format("%s: string at 0x%x is not NUL-terminated", what.get(), offset));
-    }
-    byte[] bytes = table.asSlice(offset, end - offset).toArray(ValueLayout.JAVA_BYTE);
-    return new String(bytes, StandardCharsets.UTF_8);
+  /** The string table in {@code data}, e.g. a section's bytes. */
+  StringTable strings(MemorySegment data) {
+    return new StringTable(this, data);
   }
 
   /** Checks {@code a * b} does not overflow a signed long; counts and sizes are unsigned. */

@@ -19,7 +19,7 @@ final class HeaderTables {
     long tableSize = r.multiply(h.shnum(), ElfHeader.SHDR_SIZE, "section header table");
     r.check(h.shoff(), tableSize, "section header table");
     int count = (int) h.shnum();  // fits: the table lies inside the image
-    MemorySegment names = stringTable(r, h);
+    StringTable names = stringTable(r, h);
     List<Section> sections = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       sections.add(section(r, h.shoff() + (long) i * ElfHeader.SHDR_SIZE, i, names));
@@ -28,7 +28,7 @@ final class HeaderTables {
   }
 
   /** The section-name string table (e_shstrndx), or null when the file names no sections. */
-  private static MemorySegment stringTable(ElfReader r, ElfHeader h) {
+  private static StringTable stringTable(ElfReader r, ElfHeader h) {
     int index = h.shstrndx();
     if (index == 0) return null;
     if (index < 0 || index >= h.shnum()) {
@@ -39,14 +39,14 @@ final class HeaderTables {
     if (r.u32(at + 4, "sh_type") == Section.SHT_NOBITS) {
       throw r.bad("section name table [" + index + "] has no data (SHT_NOBITS)");
     }
-    return r.slice(r.u64(at + 24, "sh_offset"), r.u64(at + 32, "sh_size"),
-        "section name table [" + index + "]");
+    return r.strings(r.slice(r.u64(at + 24, "sh_offset"), r.u64(at + 32, "sh_size"),
+        "section name table [" + index + "]"));
   }
 
-  private static Section section(ElfReader r, long at, int index, MemorySegment names) {
+  private static Section section(ElfReader r, long at, int index, StringTable names) {
     long nameOffset = r.u32(at, "sh_name");
     String name = names == null ? ""
-        : r.string(names, nameOffset, () -> "section [" + index + "] name");
+        : names.get(nameOffset, () -> "section [" + index + "] name");
     int type = (int) r.u32(at + 4, "sh_type");
     long offset = r.u64(at + 24, "sh_offset");
     long size = r.u64(at + 32, "sh_size");

@@ -1,6 +1,5 @@
 package io.qpatch.elf;
 
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /** Follows a section's sh_link / sh_info to another section, checking the index and type. */
@@ -18,14 +17,14 @@ final class Links {
   }
 
   /** The string table {@code owner}'s sh_link names (symbol tables, version sections). */
-  static MemorySegment stringTable(ElfReader r, List<Section> sections, Section owner) {
+  static StringTable stringTable(ElfReader r, List<Section> sections, Section owner) {
     Section strings = section(r, sections, owner, Integer.toUnsignedLong(owner.link()),
         "sh_link");
     if (strings.type() != Section.SHT_STRTAB) {
       throw r.bad(String.format("%s: sh_link %d names %s, which is not a string table",
           owner.label(), owner.link(), strings.label()));
     }
-    return strings.data();
+    return r.strings(strings.data());
   }
 
   /** The symbol table {@code owner}'s sh_link names (relocations, groups). */

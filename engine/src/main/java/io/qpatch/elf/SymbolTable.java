@@ -27,7 +27,7 @@ public final class SymbolTable {
   /** The table in {@code section}; checks its entry size, string table and every entry. */
   static SymbolTable read(ElfReader r, List<Section> sections, Section section) {
     int count = entryCount(r, section, SYM_SIZE, "Elf64_Sym");
-    MemorySegment strings = Links.stringTable(r, sections, section);
+    StringTable strings = Links.stringTable(r, sections, section);
     MemorySegment xindex = count > 0 ? extendedIndexes(r, sections, section, count) : null;
     SymbolVersions versions = section.type() == Section.SHT_DYNSYM
         ? SymbolVersions.read(r, sections, section, count) : SymbolVersions.NONE;
@@ -52,10 +52,10 @@ public final class SymbolTable {
   }
 
   private static Symbol entry(ElfReader r, int sectionCount, Section table,
-      MemorySegment strings, MemorySegment xindex, SymbolVersions versions, int i) {
+      StringTable strings, MemorySegment xindex, SymbolVersions versions, int i) {
     MemorySegment d = table.data();
     long at = (long) i * SYM_SIZE;
-    String name = r.string(strings, ElfReader.u32(d, at),
+    String name = strings.get(ElfReader.u32(d, at),
         () -> table.label() + ": symbol [" + i + "] name");
     int info = Byte.toUnsignedInt(d.get(ValueLayout.JAVA_BYTE, at + 4));
     int other = Byte.toUnsignedInt(d.get(ValueLayout.JAVA_BYTE, at + 5));

@@ -71,7 +71,7 @@ final class SymbolVersions {
   /** Walks the Elf64_Verdef chain; each entry's first Verdaux names the version. */
   private static void definitions(
       ElfReader r, List<Section> sections, Section s, Map<Integer, String> names) {
-    MemorySegment strings = Links.stringTable(r, sections, s);
+    StringTable strings = Links.stringTable(r, sections, s);
     MemorySegment d = s.data();
     long at = 0;
     for (long n = 0; n < Integer.toUnsignedLong(s.info()) || s.info() == 0; n++) {
@@ -79,7 +79,7 @@ final class SymbolVersions {
       int index = ElfReader.u16(d, at + 4) & ~HIDDEN;
       long aux = at + ElfReader.u32(d, at + 12);
       r.checkIn(s, aux, VERDAUX_SIZE, "Elf64_Verdaux");
-      names.put(index, r.string(strings, ElfReader.u32(d, aux),
+      names.put(index, strings.get(ElfReader.u32(d, aux),
           () -> s.label() + ": version definition " + index));
       long next = ElfReader.u32(d, at + 16);
       if (next == 0) break;
@@ -90,7 +90,7 @@ final class SymbolVersions {
   /** Walks the Elf64_Verneed chain and, per needed file, its Elf64_Vernaux chain. */
   private static void needs(
       ElfReader r, List<Section> sections, Section s, Map<Integer, String> names) {
-    MemorySegment strings = Links.stringTable(r, sections, s);
+    StringTable strings = Links.stringTable(r, sections, s);
     MemorySegment d = s.data();
     long at = 0;
     for (long n = 0; n < Integer.toUnsignedLong(s.info()) || s.info() == 0; n++) {
@@ -99,7 +99,7 @@ final class SymbolVersions {
       for (int k = 0; k < ElfReader.u16(d, at + 2); k++) {
         r.checkIn(s, aux, VERNAUX_SIZE, "Elf64_Vernaux");
         int index = ElfReader.u16(d, aux + 6) & ~HIDDEN;
-        names.put(index, r.string(strings, ElfReader.u32(d, aux + 8),
+        names.put(index, strings.get(ElfReader.u32(d, aux + 8),
             () -> s.label() + ": needed version " + index));
         aux += ElfReader.u32(d, aux + 12);
       }
