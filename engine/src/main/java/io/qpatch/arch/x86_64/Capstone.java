@@ -2,10 +2,8 @@ package io.qpatch.arch.x86_64;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import io.qpatch.error.RefusedException;
 import java.lang.foreign.Arena;
@@ -37,16 +35,11 @@ public final class Capstone implements AutoCloseable {
   static final int CS_OPT_ON = 3;
   static final int CS_ERR_OK = 0;
   static final int API_MAJOR = 4;
-  /** {@code typedef uint16_t cs_regs[64]} in capstone.h. */
-  static final int CS_REGS_LENGTH = 64;
 
   private final Arena arena;
   private final MemorySegment handleBox;
   private final long handle;
   private final MemorySegment insn;
-  private final MemorySegment regsRead;
-  private final MemorySegment regsWrite;
-  private final MemorySegment regsCounts;
   private boolean closed;
 
   private Capstone(Arena arena, MemorySegment handleBox, MemorySegment insn) {
@@ -54,9 +47,6 @@ public final class Capstone implements AutoCloseable {
     this.handleBox = handleBox;
     this.handle = handleBox.get(JAVA_LONG, 0);
     this.insn = insn;
-    this.regsRead = arena.allocate(JAVA_SHORT, CS_REGS_LENGTH);
-    this.regsWrite = arena.allocate(JAVA_SHORT, CS_REGS_LENGTH);
-    this.regsCounts = arena.allocate(JAVA_BYTE, 2);
   }
 
   /** True when {@value #LIBRARY} can be loaded in this JVM. */
@@ -169,30 +159,6 @@ public final class Capstone implements AutoCloseable {
     }
   }
 
-  /**
-   * {@code cs_regs_access} on the instruction in {@link #insn()}: every register read and
-   * written, explicitly or implicitly. Returns {read ids, written ids}.
-   */
-  short[][] regsAccess() {
-    ensureOpen();
-    int err;
-    try {
-      err = (int) Fn.CS_REGS_ACCESS.invokeExact(
-          handle, insn, regsRead, regsCounts, regsWrite, regsCounts.asSlice(1));
-    } catch (Throwable t) {
-      throw rethrow(t);
-    }
-    if (err != CS_ERR_OK) {
-      return new short[][] {new short[0], new short[0]};
-    }
-    int nRead = Byte.toUnsignedInt(regsCounts.get(JAVA_BYTE, 0));
-    int nWrite = Byte.toUnsignedInt(regsCounts.get(JAVA_BYTE, 1));
-    return new short[][] {
-      regsRead.asSlice(0, 2L * nRead).toArray(JAVA_SHORT),
-      regsWrite.asSlice(0, 2L * nWrite).toArray(JAVA_SHORT)
-    };
-  }
-
   /** Frees the instruction buffer ({@code cs_free}) and the handle ({@code cs_close}). */
   @Override
   public void close() {
@@ -294,8 +260,6 @@ public final class Capstone implements AutoCloseable {
         link("cs_reg_name", FunctionDescriptor.of(ADDRESS, JAVA_LONG, JAVA_INT));
     static final MethodHandle CS_INSN_NAME =
         link("cs_insn_name", FunctionDescriptor.of(ADDRESS, JAVA_LONG, JAVA_INT));
-    static final MethodHandle CS_REGS_ACCESS = link("cs_regs_access",
-        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
 
     private static MethodHandle link(String name, FunctionDescriptor fd) {
       MemorySegment symbol = Lib.LOOKUP.orElseThrow().find(name).orElseThrow(

@@ -124,6 +124,12 @@ final class CapstoneStructs {
         MemoryLayout.unionLayout(
             CsX86.LAYOUT.withName("x86"), MemoryLayout.paddingLayout(ARCH_UNION_SIZE)));
 
+    static final VarHandle REGS_READ =
+        LAYOUT.varHandle(groupElement("regs_read"), sequenceElement());
+    static final VarHandle REGS_READ_COUNT = LAYOUT.varHandle(groupElement("regs_read_count"));
+    static final VarHandle REGS_WRITE =
+        LAYOUT.varHandle(groupElement("regs_write"), sequenceElement());
+    static final VarHandle REGS_WRITE_COUNT = LAYOUT.varHandle(groupElement("regs_write_count"));
     static final VarHandle GROUPS =
         LAYOUT.varHandle(groupElement("groups"), sequenceElement());
     static final VarHandle GROUPS_COUNT = LAYOUT.varHandle(groupElement("groups_count"));

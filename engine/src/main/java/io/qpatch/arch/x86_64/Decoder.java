@@ -137,7 +137,7 @@ public final class Decoder implements AutoCloseable {
         insn.getString(CsInsn.OP_STR));
     MemorySegment detail = ((MemorySegment) CsInsn.DETAIL.get(insn, 0L))
         .reinterpret(CsDetail.LAYOUT.byteSize());
-    return InstructionFacts.build(this, core, detail, cs.regsAccess());
+    return InstructionFacts.build(this, core, detail);
   }
 
   @Override

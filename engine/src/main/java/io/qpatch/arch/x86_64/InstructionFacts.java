@@ -11,13 +11,13 @@ import java.util.List;
 final class InstructionFacts {
   private InstructionFacts() {}
 
-  static Instruction build(Decoder decoder, Instruction.Core core, MemorySegment detail,
-      short[][] regsAccess) {
+  static Instruction build(Decoder decoder, Instruction.Core core, MemorySegment detail) {
     List<Operand> operands = operands(decoder, detail);
     int flags = flags(core.id(), groups(detail), operands);
     long target = (flags & Instruction.RELATIVE) != 0 ? branchTarget(operands) : 0;
     return new Instruction(core, flags, target, ripDisplacement(core, detail, operands),
-        immediate(detail), operands, names(decoder, regsAccess[0]), names(decoder, regsAccess[1]));
+        immediate(detail), operands, regsRead(decoder, detail, operands),
+        regsWritten(decoder, detail, operands));
   }
 
   private static int groups(MemorySegment detail) {
@@ -107,8 +107,7 @@ final class InstructionFacts {
    */
   private static Instruction.Displacement ripDisplacement(Instruction.Core core,
       MemorySegment detail, List<Operand> operands) {
-    Operand.Mem mem = operands.stream().filter(o -> o.type() == Operand.Type.MEM)
-        .map(Operand::mem).filter(Operand.Mem::isRipRelative).findFirst().orElse(null);
+    Operand.Mem mem = ripOperand(operands);
     if (mem == null) return null;
     byte[] bytes = core.bytes();
     int reported = Byte.toUnsignedInt((byte) DISP_OFFSET.get(detail, 0L));
@@ -118,6 +117,13 @@ final class InstructionFacts {
     int offset = reportedOk && fromEndOk && reported != fromEnd ? -1
         : fromEndOk ? fromEnd : reportedOk ? reported : -1;
     return new Instruction.Displacement(offset, offset < 0 ? 0 : 4, mem.disp());
+  }
+
+  private static Operand.Mem ripOperand(List<Operand> operands) {
+    for (Operand op : operands) {
+      if (op.type() == Operand.Type.MEM && op.mem().isRipRelative()) return op.mem();
+    }
+    return null;
   }
 
   private static boolean holdsDisp(byte[] bytes, int offset, long disp) {
@@ -135,9 +141,47 @@ final class InstructionFacts {
         | (b[offset + 3] & 0xff) << 24;
   }
 
-  private static List<String> names(Decoder decoder, short[] ids) {
-    List<String> out = new ArrayList<>(ids.length);
-    for (short id : ids) out.add(decoder.regName(Short.toUnsignedInt(id)));
+  /**
+   * Implicit reads ({@code cs_detail.regs_read}) then explicit ones: register operands
+   * read, and the base and index of memory operands. The same union {@code cs_regs_access}
+   * computes, without a second downcall per instruction.
+   */
+  private static List<String> regsRead(Decoder decoder, MemorySegment detail, List<Operand> ops) {
+    List<String> out = implicit(decoder, detail, true);
+    for (Operand op : ops) {
+      if (op.type() == Operand.Type.REG && op.isRead()) addNew(out, op.reg());
+      if (op.type() == Operand.Type.MEM) {
+        addNew(out, op.mem().base());
+        addNew(out, op.mem().index());
+      }
+    }
     return out;
+  }
+
+  /** Implicit writes ({@code cs_detail.regs_write}) then register operands written. */
+  private static List<String> regsWritten(Decoder decoder, MemorySegment detail, List<Operand> ops) {
+    List<String> out = implicit(decoder, detail, false);
+    for (Operand op : ops) {
+      if (op.type() == Operand.Type.REG && op.isWritten()) addNew(out, op.reg());
+    }
+    return out;
+  }
+
+  /** VarHandles are used as constants here: passed as arguments they would not be inlined. */
+  private static List<String> implicit(Decoder decoder, MemorySegment detail, boolean read) {
+    int count = Byte.toUnsignedInt(read
+        ? (byte) REGS_READ_COUNT.get(detail, 0L) : (byte) REGS_WRITE_COUNT.get(detail, 0L));
+    int n = Math.min(count, read ? 12 : 20);
+    List<String> out = new ArrayList<>(n + 2);
+    for (long i = 0; i < n; i++) {
+      short id = read ? (short) REGS_READ.get(detail, 0L, i) : (short) REGS_WRITE.get(detail, 0L, i);
+      addNew(out, decoder.regName(Short.toUnsignedInt(id)));
+    }
+    return out;
+  }
+
+  /** A handful of registers at most: a list scan beats a hash set here. */
+  private static void addNew(List<String> out, String reg) {
+    if (!reg.isEmpty() && !out.contains(reg)) out.add(reg);
   }
 }

@@ -43,7 +43,6 @@ class CapstoneLayoutTest {
     CONSTANTS.put("CS_ERR_OK", Capstone.CS_ERR_OK);
     CONSTANTS.put("CS_API_MAJOR", Capstone.API_MAJOR);
     CONSTANTS.put("CS_MNEMONIC_SIZE", CapstoneStructs.MNEMONIC_SIZE);
-    CONSTANTS.put("sizeof(cs_regs)/sizeof(uint16_t)", Capstone.CS_REGS_LENGTH);
     CONSTANTS.put("CS_AC_READ", Operand.READ);
     CONSTANTS.put("CS_AC_WRITE", Operand.WRITE);
     for (var f : CapstoneIds.class.getDeclaredFields()) {
