@@ -69,7 +69,8 @@ public final class Capstone implements AutoCloseable {
       check(option(handle, CS_OPT_DETAIL, CS_OPT_ON), "cs_option(CS_OPT_DETAIL)");
       MemorySegment insn = malloc(handle);
       if (insn.equals(MemorySegment.NULL)) throw new OutOfMemoryError("cs_malloc returned NULL");
-      return new Capstone(arena, handleBox, insn.reinterpret(CapstoneStructs.CsInsn.LAYOUT.byteSize()));
+      long insnSize = CapstoneStructs.CsInsn.LAYOUT.byteSize();
+      return new Capstone(arena, handleBox, insn.reinterpret(insnSize));
     } catch (RuntimeException | Error e) {
       if (handleBox.get(JAVA_LONG, 0) != 0) closeHandle(handleBox);
       arena.close();
@@ -244,26 +245,32 @@ public final class Capstone implements AutoCloseable {
 
   /** Downcalls, linked on first use (only after {@link Lib} found the library). */
   private static final class Fn {
-    static final MethodHandle CS_VERSION = link("cs_version", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    static final MethodHandle CS_VERSION =
+        link("cs_version", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     static final MethodHandle CS_OPEN =
         link("cs_open", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
     static final MethodHandle CS_OPTION =
         link("cs_option", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG));
-    static final MethodHandle CS_MALLOC = link("cs_malloc", FunctionDescriptor.of(ADDRESS, JAVA_LONG));
-    static final MethodHandle CS_FREE = link("cs_free", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
-    static final MethodHandle CS_CLOSE = link("cs_close", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static final MethodHandle CS_MALLOC =
+        link("cs_malloc", FunctionDescriptor.of(ADDRESS, JAVA_LONG));
+    static final MethodHandle CS_FREE =
+        link("cs_free", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
+    static final MethodHandle CS_CLOSE =
+        link("cs_close", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle CS_DISASM_ITER = link("cs_disasm_iter",
         FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-    static final MethodHandle CS_ERRNO = link("cs_errno", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
-    static final MethodHandle CS_STRERROR = link("cs_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    static final MethodHandle CS_ERRNO =
+        link("cs_errno", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+    static final MethodHandle CS_STRERROR =
+        link("cs_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     static final MethodHandle CS_REG_NAME =
         link("cs_reg_name", FunctionDescriptor.of(ADDRESS, JAVA_LONG, JAVA_INT));
     static final MethodHandle CS_INSN_NAME =
         link("cs_insn_name", FunctionDescriptor.of(ADDRESS, JAVA_LONG, JAVA_INT));
 
     private static MethodHandle link(String name, FunctionDescriptor fd) {
-      MemorySegment symbol = Lib.LOOKUP.orElseThrow().find(name).orElseThrow(
-          () -> new RefusedException(LIBRARY + " has no " + name + ": apt-get install libcapstone4"));
+      MemorySegment symbol = Lib.LOOKUP.orElseThrow().find(name).orElseThrow(() ->
+          new RefusedException(LIBRARY + " has no " + name + ": apt-get install libcapstone4"));
       return Linker.nativeLinker().downcallHandle(symbol, fd);
     }
   }

@@ -102,7 +102,7 @@ public final class Decoder implements AutoCloseable {
     return name;
   }
 
-  /** Decodes from {@code code[offset]} until {@code stopAfterBytes} are covered or decoding fails. */
+  /** Decodes from {@code code[offset]} until {@code stopAfterBytes} are covered or it fails. */
   private void sweep(byte[] code, int offset, int length, long address, long stopAfterBytes,
       List<Instruction> out) {
     if (length <= 0) return;

@@ -5,8 +5,10 @@ package io.qpatch.arch.x86_64;
  * in ModRM/opcode, the fourth in REX.B/R (Intel SDM vol. 2, table 2-2 and 2.2.1).
  */
 public enum Gpr {
-  RAX("eax"), RCX("ecx"), RDX("edx"), RBX("ebx"), RSP("esp"), RBP("ebp"), RSI("esi"), RDI("edi"),
-  R8("r8d"), R9("r9d"), R10("r10d"), R11("r11d"), R12("r12d"), R13("r13d"), R14("r14d"), R15("r15d");
+  RAX("eax"), RCX("ecx"), RDX("edx"), RBX("ebx"),
+  RSP("esp"), RBP("ebp"), RSI("esi"), RDI("edi"),
+  R8("r8d"), R9("r9d"), R10("r10d"), R11("r11d"),
+  R12("r12d"), R13("r13d"), R14("r14d"), R15("r15d");
 
   private final String name32;
 

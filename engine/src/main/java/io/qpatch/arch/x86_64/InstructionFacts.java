@@ -82,7 +82,8 @@ final class InstructionFacts {
           decoder.regName((int) OP_REG.get(detail, 0L, i)), 0, null, size, access);
       case X86_OP_IMM -> new Operand(Operand.Type.IMM, "", (long) OP_IMM.get(detail, 0L, i),
           null, size, access);
-      case X86_OP_MEM -> new Operand(Operand.Type.MEM, "", 0, mem(decoder, detail, i), size, access);
+      case X86_OP_MEM ->
+          new Operand(Operand.Type.MEM, "", 0, mem(decoder, detail, i), size, access);
       default -> null;
     };
   }
@@ -159,7 +160,8 @@ final class InstructionFacts {
   }
 
   /** Implicit writes ({@code cs_detail.regs_write}) then register operands written. */
-  private static List<String> regsWritten(Decoder decoder, MemorySegment detail, List<Operand> ops) {
+  private static List<String> regsWritten(Decoder decoder, MemorySegment detail,
+      List<Operand> ops) {
     List<String> out = implicit(decoder, detail, false);
     for (Operand op : ops) {
       if (op.type() == Operand.Type.REG && op.isWritten()) addNew(out, op.reg());
@@ -174,7 +176,8 @@ final class InstructionFacts {
     int n = Math.min(count, read ? 12 : 20);
     List<String> out = new ArrayList<>(n + 2);
     for (long i = 0; i < n; i++) {
-      short id = read ? (short) REGS_READ.get(detail, 0L, i) : (short) REGS_WRITE.get(detail, 0L, i);
+      short id = read
+          ? (short) REGS_READ.get(detail, 0L, i) : (short) REGS_WRITE.get(detail, 0L, i);
       addNew(out, decoder.regName(Short.toUnsignedInt(id)));
     }
     return out;

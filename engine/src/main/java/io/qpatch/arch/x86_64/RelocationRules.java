@@ -30,7 +30,7 @@ final class RelocationRules {
       }
     }
     if (covered >= minBytes) return null;
-    if (covered >= code.length) {
+    if (code.length < minBytes) {
       return "only " + code.length + " bytes of code given, " + minBytes + " needed";
     }
     int end = Math.min(code.length, covered + Decoder.MAX_INSTRUCTION_LENGTH);
@@ -44,7 +44,7 @@ final class RelocationRules {
           + ": a breakpoint of another debugger or tracer is set here; remove it first";
     }
     if (insn.isRelativeBranch() && BranchEncoding.parse(insn.bytes()) == null) {
-      return describe(insn) + " is a relative form qpatch does not re-encode";
+      return notReencoded(insn);
     }
     if (insn.hasRipRelativeOperand() && insn.ripDispOffset() < 0) {
       return "cannot locate the RIP-relative displacement of " + describe(insn);
@@ -95,7 +95,7 @@ final class RelocationRules {
 
   private static void writeBranch(Instruction insn, X86Writer out) throws CannotRelocate {
     BranchEncoding enc = BranchEncoding.parse(insn.bytes());
-    if (enc == null) throw new CannotRelocate(describe(insn) + " is a relative form qpatch does not re-encode");
+    if (enc == null) throw new CannotRelocate(notReencoded(insn));
     long target = insn.branchTarget();
     switch (enc.kind()) {
       case JMP -> out.putJmpAddress(target);
@@ -141,6 +141,10 @@ final class RelocationRules {
           + ", out of rel32 reach (+-2 GiB) of the trampoline at " + hex(out.pc())
           + "; place the trampoline nearer");
     }
+  }
+
+  private static String notReencoded(Instruction insn) {
+    return describe(insn) + " is a relative form qpatch does not re-encode";
   }
 
   /** {@code `je 0x1010` at 0x1000}. */
