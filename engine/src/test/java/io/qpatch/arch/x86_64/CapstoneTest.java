@@ -30,7 +30,7 @@ class CapstoneTest {
       assertEquals(0, cs.errno());
     }
     assertEquals("OK (CS_ERR_OK)", Capstone.strerror(0));
-    assertEquals("Invalid/unsupported option (CS_ERR_OPTION)", Capstone.strerror(6));
+    assertEquals("Invalid option (CS_ERR_OPTION)", Capstone.strerror(6));
   }
 
   @Test
