@@ -21,6 +21,11 @@ import java.util.List;
  * can be checked; jump tables are not followed), and relative forms this class does not
  * re-encode (xbegin, 0x66-prefixed branches).
  *
+ * <p>A later branch to {@code address} itself is allowed and enters through the hook
+ * again (Go's stack-growth path jumps back to the function entry this way).
+ *
+ * <p>Stateless: thread-safe as far as its {@link Decoder} is.
+ *
  * <p>{@code endbr64} at the entry is copied like any other instruction. Indirect calls
  * still land on the hook's jmp rather than on an endbr64, which matters only where user
  * space IBT is enforced (not on Linux today); a caller that wants the marker kept in
@@ -84,7 +89,10 @@ public final class Relocator {
     return check.consumed();
   }
 
-  /** Addresses of every {@code ret} in {@code code} (a function body at {@code address}). */
+  /**
+   * Addresses of every {@code ret} in {@code code} (a function body at {@code address}),
+   * by linear sweep: returns after bytes that do not decode are not found.
+   */
   public List<Long> findReturnSites(byte[] code, long address) {
     return decoder.decodeAll(code, address).stream()
         .filter(Instruction::isRet).map(Instruction::address).toList();

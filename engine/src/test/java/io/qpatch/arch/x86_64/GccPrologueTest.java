@@ -82,6 +82,7 @@ class GccPrologueTest {
       X86Writer out = new X86Writer(trampoline);
       relocator.relocate(f.code(), f.address(), minBytes, out);
       Equivalence.assertSameInstructions(check, f.address(), out.bytes(), trampoline);
+      assertTrue(out.offset() <= check.maxRelocatedSize());
     }
   }
 

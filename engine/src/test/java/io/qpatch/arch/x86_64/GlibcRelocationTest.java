@@ -32,6 +32,7 @@ class GlibcRelocationTest {
       X86Writer out = new X86Writer(trampoline);
       assertEquals(check.consumed(), relocator.relocate(f.code(), f.address(), minBytes, out));
       Equivalence.assertSameInstructions(check, f.address(), out.bytes(), trampoline);
+      assertTrue(out.offset() <= check.maxRelocatedSize());
     }
   }
 
@@ -44,6 +45,39 @@ class GlibcRelocationTest {
         insns.stream().map(Instruction::address).toList());
     assertEquals(f.lines().stream().filter(GlibcRelocationTest::isRet).map(Objdump.Line::address).toList(),
         new Relocator(Decoder.shared()).findReturnSites(f.code(), f.address()));
+  }
+
+  /**
+   * A sweep over every exported glibc function: each one is relocated or refused with a
+   * reason, and every relocation decodes to the same instructions. Most must relocate.
+   */
+  @org.junit.jupiter.api.Test
+  void every_exported_glibc_function_relocates_faithfully_or_is_refused_with_a_reason()
+      throws Exception {
+    NativeTools.requireTool("readelf", "binutils");
+    byte[] image = Objdump.loadedImage(NativeTools.LIBC);
+    Relocator relocator = new Relocator(Decoder.shared());
+    java.util.Map<String, Integer> refusals = new java.util.TreeMap<>();
+    List<Objdump.Symbol> functions = Objdump.dynamicFunctions(NativeTools.LIBC);
+    int relocated = 0;
+    for (Objdump.Symbol sym : functions) {
+      byte[] code = java.util.Arrays.copyOfRange(image, (int) sym.address(),
+          (int) (sym.address() + sym.size()));
+      RelocationCheck check = relocator.canRelocate(code, sym.address(), 5);
+      if (!check.isOk()) {
+        refusals.merge(check.refusal().replaceAll("0x[0-9a-f]+|\\d+", "N")
+            .replaceAll("`[^`]*`", "`insn`"), 1, Integer::sum);
+        continue;
+      }
+      long trampoline = sym.address() + 0x1000_0000L;
+      X86Writer out = new X86Writer(trampoline);
+      relocator.relocate(code, sym.address(), 5, out);
+      Equivalence.assertSameInstructions(check, sym.address(), out.bytes(), trampoline);
+      relocated++;
+    }
+    System.out.printf("%d of %d glibc functions relocated; refusals: %s%n", relocated,
+        functions.size(), refusals);
+    assertTrue(relocated >= functions.size() * 9 / 10, relocated + " of " + functions.size());
   }
 
   /** objdump writes "ret", "repz ret" or "bnd ret". */

@@ -41,6 +41,43 @@ final class Objdump {
     throw new AssertionError(name + " not in the dynamic symbols of " + file);
   }
 
+  /** A dynamic function symbol: name, address, size. */
+  record Symbol(String name, long address, long size) {}
+
+  /** Defined, sized code symbols (nm types T, W, i) of a shared object, one per address. */
+  static List<Symbol> dynamicFunctions(Path file) throws Exception {
+    String out = NativeTools.run(Path.of("/"), "nm", "-D", "--defined-only", "-S", file.toString());
+    Map<Long, Symbol> byAddress = new LinkedHashMap<>();
+    for (String l : out.split("\n")) {
+      String[] f = l.trim().split("\\s+");
+      if (f.length != 4 || !List.of("T", "W", "i").contains(f[2])) continue;
+      Symbol sym = new Symbol(f[3].replaceFirst("@.*", ""), Long.parseUnsignedLong(f[0], 16),
+          Long.parseUnsignedLong(f[1], 16));
+      if (sym.size() > 0) byAddress.putIfAbsent(sym.address(), sym);
+    }
+    return List.copyOf(byAddress.values());
+  }
+
+  /**
+   * The file image of a shared object's loaded bytes, indexed by virtual address, from the
+   * PT_LOAD lines of {@code readelf -lW} (bytes past a segment's file size stay 0).
+   */
+  static byte[] loadedImage(Path file) throws Exception {
+    byte[] bytes = java.nio.file.Files.readAllBytes(file);
+    String out = NativeTools.run(Path.of("/"), "readelf", "-lW", file.toString());
+    byte[] image = new byte[0];
+    for (String l : out.split("\n")) {
+      String[] f = l.trim().split("\\s+");
+      if (f.length < 6 || !f[0].equals("LOAD")) continue;
+      int offset = Integer.decode(f[1]);
+      int vaddr = Integer.decode(f[2]);
+      int fileSize = Integer.decode(f[4]);
+      if (image.length < vaddr + fileSize) image = java.util.Arrays.copyOf(image, vaddr + fileSize);
+      System.arraycopy(bytes, offset, image, vaddr, fileSize);
+    }
+    return image;
+  }
+
   /** The function {@code name} of a shared object, as objdump sees it. */
   static Function function(Path file, String name) throws Exception {
     long[] sym = dynamicSymbol(file, name);

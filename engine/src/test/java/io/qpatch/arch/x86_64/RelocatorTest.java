@@ -32,6 +32,8 @@ class RelocatorTest {
   private static byte[] relocate(byte[] code, long trampoline, int expectedConsumed) {
     X86Writer out = new X86Writer(trampoline);
     assertEquals(expectedConsumed, relocator.relocate(code, F, 5, out));
+    int bound = relocator.canRelocate(code, F, 5).maxRelocatedSize();
+    assertTrue(out.offset() <= bound, out.offset() + " bytes written, bound " + bound);
     return out.bytes();
   }
 
