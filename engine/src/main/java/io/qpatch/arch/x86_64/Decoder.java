@@ -26,12 +26,11 @@ import java.util.Optional;
  * in code, or the end of the input cutting an instruction short).
  */
 public final class Decoder implements AutoCloseable {
-  /** x86 encodes at most 15 bytes per instruction (Intel SDM vol. 2, 2.3.11). */
+  /** x86 instructions are at most 15 bytes long (Intel SDM vol. 2A, 2.1, and 2.3.11). */
   public static final int MAX_INSTRUCTION_LENGTH = 15;
 
-  private static final class Shared {
-    static final Decoder INSTANCE = new Decoder(Capstone.open(), true);
-  }
+  /** Opened on first use; a failed open (no library) is retried and refused again. */
+  private static volatile Decoder sharedInstance;
 
   private final Capstone cs;
   private final Arena arena = Arena.ofShared();
@@ -59,7 +58,12 @@ public final class Decoder implements AutoCloseable {
 
   /** A process-wide decoder, opened on first use and never closed. */
   public static Decoder shared() {
-    return Shared.INSTANCE;
+    Decoder d = sharedInstance;
+    if (d != null) return d;
+    synchronized (Decoder.class) {
+      if (sharedInstance == null) sharedInstance = new Decoder(Capstone.open(), true);
+      return sharedInstance;
+    }
   }
 
   /** The first instruction of {@code code}, which sits at {@code address}; empty if invalid. */

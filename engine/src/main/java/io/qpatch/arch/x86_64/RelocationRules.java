@@ -41,7 +41,8 @@ final class RelocationRules {
   private static String checkOne(Instruction insn) {
     if (insn.isInt3()) {
       return "int3 at " + hex(insn.address())
-          + ": a breakpoint of another debugger or tracer is set here; remove it first";
+          + ": a breakpoint is set here (a debugger, a tracer or qpatch's breakpoint backend);"
+          + " remove it first";
     }
     if (insn.isRelativeBranch() && BranchEncoding.parse(insn.bytes()) == null) {
       return notReencoded(insn);

@@ -222,8 +222,8 @@ class RelocatorTest {
 
   @Test
   void int3_undecodable_bytes_short_input_and_xbegin_are_refused() {
-    assertEquals("int3 at 0x10001: a breakpoint of another debugger or tracer is set here;"
-        + " remove it first", refusal(hex("55", "cc", "48 89 e5")));
+    assertEquals("int3 at 0x10001: a breakpoint is set here (a debugger, a tracer or qpatch's"
+        + " breakpoint backend); remove it first", refusal(hex("55", "cc", "48 89 e5")));
     assertEquals("cannot decode the instruction at 0x10001 (bytes 06 48 89 e5)",
         refusal(hex("55", "06", "48 89 e5")));
     assertEquals("only 4 bytes of code given, 5 needed", refusal(hex("55", "48 89 e5")));
