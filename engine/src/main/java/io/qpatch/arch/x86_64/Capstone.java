@@ -24,6 +24,7 @@ import java.util.Optional;
  * Use one instance per thread (or guard it, as {@link Decoder} does). {@link #close()}
  * frees both; using the instance afterwards is an error.
  */
+@SuppressWarnings("restricted") // a native binding: library lookup, downcalls, C pointers
 public final class Capstone implements AutoCloseable {
   /** The shared object we bind; its soname pins the 4.x struct layouts. */
   public static final String LIBRARY = "libcapstone.so.4";

@@ -131,6 +131,7 @@ public final class Decoder implements AutoCloseable {
     return codeBuffer;
   }
 
+  @SuppressWarnings("restricted") // cs_insn.detail points at a cs_detail Capstone owns
   private Instruction read(MemorySegment insn) {
     int size = Short.toUnsignedInt((short) CsInsn.SIZE.get(insn, 0L));
     Instruction.Core core = new Instruction.Core(
