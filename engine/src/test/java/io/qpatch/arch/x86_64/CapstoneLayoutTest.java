@@ -116,6 +116,7 @@ class CapstoneLayoutTest {
   void opening_a_decoder_without_the_library_prints_the_install_hint(@TempDir Path dir)
       throws Exception {
     NativeTools.requireTool("unshare", "util-linux");
+    NativeTools.requireRoot("hiding libcapstone.so.4 with a bind mount");
     Path lib = Path.of("/usr/lib/x86_64-linux-gnu/libcapstone.so.4");
     NativeTools.requireFile(lib, "libcapstone4");
     String java = ProcessHandle.current().info().command().orElseThrow();

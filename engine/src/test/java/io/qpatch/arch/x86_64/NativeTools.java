@@ -34,6 +34,11 @@ final class NativeTools {
     require(Files.exists(path), path + " not found: apt-get install " + debianPackage);
   }
 
+  /** Mount namespaces and bind mounts need root (CAP_SYS_ADMIN). */
+  static void requireRoot(String forWhat) {
+    require("root".equals(System.getProperty("user.name")), forWhat + " needs root");
+  }
+
   private static void require(boolean present, String why) {
     if (present) return;
     if ("true".equals(System.getenv("CI"))) fail("prerequisite missing under CI: " + why);
