@@ -51,33 +51,32 @@ final class Demo {
   }
 
   int run() {
-    Path dir = createTempDirectory();
-    try {
+    try (Cleanup cleanup = new Cleanup()) {
+      Path dir = createTempDirectory();
+      cleanup.add(() -> deleteRecursively(dir));
       step("building the examples with gcc in " + dir);
       Path cmain = gcc(dir, "cmain.c", "-o", "cmain");
       Path cpatch = gcc(dir, "cpatch.c", "-c", "-o", "cpatch.o");
       Path chook = gcc(dir, "chook.c", "-c", "-o", "chook.o");
-      return runTarget(cmain, cpatch, chook);
-    } finally {
-      deleteRecursively(dir);
+      DemoTarget target = DemoTarget.start(cmain, io.out());
+      cleanup.add(target::stop);
+      return runTarget(target, cpatch, chook);
     }
   }
 
-  private int runTarget(Path cmain, Path cpatch, Path chook) {
-    try (DemoTarget target = DemoTarget.start(cmain, io.out())) {
-      step("started cmain, pid " + target.pid() + "; it prints 'c test' every 5 seconds:");
-      target.show(window);
-      try {
-        patchAndRollBack(target, cpatch, "cpatch.o replaces sleep(): no more sleeping");
-        patchAndRollBack(target, chook, "chook.o hooks sleep(): a log line before and after it");
-      } catch (NotYetAvailableException e) {
-        io.err().println("qpatch: demo: the patch step is not yet available in this build; "
-            + "stopping cmain (pid " + target.pid() + ")");
-        return Cli.EXIT_NOT_AVAILABLE;
-      }
-      step("stopping cmain (pid " + target.pid() + ")");
-      return Cli.EXIT_OK;
+  private int runTarget(DemoTarget target, Path cpatch, Path chook) {
+    step("started cmain, pid " + target.pid() + "; it prints 'c test' every 5 seconds:");
+    target.show(window);
+    try {
+      patchAndRollBack(target, cpatch, "cpatch.o replaces sleep(): no more sleeping");
+      patchAndRollBack(target, chook, "chook.o hooks sleep(): a log line before and after it");
+    } catch (NotYetAvailableException e) {
+      io.err().println("qpatch: demo: the patch step is not yet available in this build; "
+          + "stopping cmain (pid " + target.pid() + ")");
+      return Cli.EXIT_NOT_AVAILABLE;
     }
+    step("stopping cmain (pid " + target.pid() + ")");
+    return Cli.EXIT_OK;
   }
 
   private void patchAndRollBack(DemoTarget target, Path object, String what) {

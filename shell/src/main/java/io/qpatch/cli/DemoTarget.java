@@ -9,31 +9,39 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The demo's running cmain, its output shown in windows of a few lines, stopped on
- * {@link #close()} or when the JVM shuts down (Ctrl-C).
+ * The demo's running cmain, its output shown in windows of a few lines, until
+ * {@link #stop()}.
  *
  * <p>cmain is started by a {@code sh} that waits for it, not by this JVM directly: the
  * JDK's process reaper waits for the JVM's own children and would steal ptrace stops
  * once the engine traces cmain, and the waiting shell reaps cmain when it is killed
  * (PID 1 of a container does not always reap orphans).
  */
-final class DemoTarget implements AutoCloseable {
+final class DemoTarget {
   private static final int LINES_PER_WINDOW = 6;
   private static final String PREFIX = "    cmain| ";
   /**
    * stdbuf -oL: cmain's stdout is a pipe, which stdio buffers in 4 KiB blocks, so its
-   * lines would show minutes late; line buffering shows each as it is printed.
+   * lines would show minutes late; line buffering shows each as it is printed. Ctrl-C
+   * reaches the whole process group: the shell then stops cmain and reaps it before it
+   * exits itself (cmain, started with &, ignores SIGINT).
    */
-  private static final String SCRIPT = "stdbuf -oL \"$0\" 2>&1 & echo $! >&2; wait $!";
+  private static final String SCRIPT = """
+      stdbuf -oL "$0" 2>&1 &
+      child=$!
+      trap 'kill $child 2>/dev/null' INT TERM HUP
+      echo $child >&2
+      wait $child
+      wait $child 2>/dev/null
+      """;
 
   private final Process shell;
   private final int pid;
+  /** Kept from the start: a handle checks the start time, so a reused pid is left alone. */
+  private final Optional<ProcessHandle> cmain;
   private final PrintStream out;
-  private final Thread shutdownHook = new Thread(this::stop, "qpatch-demo-stop");
-  private final AtomicBoolean stopped = new AtomicBoolean();
   private boolean windowOpen;
   private int shown;
   private int suppressed;
@@ -41,13 +49,13 @@ final class DemoTarget implements AutoCloseable {
   private DemoTarget(Process shell, int pid, PrintStream out) {
     this.shell = shell;
     this.pid = pid;
+    this.cmain = ProcessHandle.of(pid);
     this.out = out;
   }
 
   static DemoTarget start(Path executable, PrintStream out) {
     Process shell = startShell(executable);
     DemoTarget target = new DemoTarget(shell, readPid(shell, executable), out);
-    Runtime.getRuntime().addShutdownHook(target.shutdownHook);
     Thread.ofPlatform().daemon().name("qpatch-demo-output").start(target::pump);
     return target;
   }
@@ -121,34 +129,14 @@ final class DemoTarget implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() {
-    stop();
-    try {
-      Runtime.getRuntime().removeShutdownHook(shutdownHook);
-    } catch (IllegalStateException e) {
-      // The JVM is already shutting down; the hook has stopped cmain or is doing so.
-    }
-  }
-
   /** SIGTERM to cmain (it has no handler), SIGKILL to both if that was not enough. */
-  private void stop() {
-    if (!stopped.compareAndSet(false, true)) {
-      return;
-    }
-    Optional<ProcessHandle> cmain = ownCmain();
+  void stop() {
     cmain.ifPresent(ProcessHandle::destroy);
     if (!awaitShellExit(Duration.ofSeconds(5))) {
       cmain.ifPresent(ProcessHandle::destroyForcibly);
       shell.destroyForcibly();
       awaitShellExit(Duration.ofSeconds(5));
     }
-  }
-
-  /** cmain, if it is still our shell's child (a pid alone may have been reused). */
-  private Optional<ProcessHandle> ownCmain() {
-    return ProcessHandle.of(pid)
-        .filter(handle -> handle.parent().map(ProcessHandle::pid).orElse(-1L) == shell.pid());
   }
 
   private boolean awaitShellExit(Duration timeout) {

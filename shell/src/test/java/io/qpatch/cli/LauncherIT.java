@@ -3,6 +3,7 @@ package io.qpatch.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -122,35 +123,79 @@ class LauncherIT {
   }
 
   @Test
-  void the_launcher_becomes_the_jvm_so_signals_reach_it_and_the_demo_cleans_up() throws Exception {
+  void the_launcher_becomes_the_jvm_so_sigterm_reaches_it_and_the_demo_cleans_up() throws Exception {
     Prerequisites.require("gcc", "apt-get install gcc");
     Process demo = new ProcessBuilder(QPATCH, "demo").directory(REPO.toFile())
         .redirectError(ProcessBuilder.Redirect.DISCARD).start();
     try {
-      long cmain = awaitCmainPid(demo);
+      Started started = awaitCmain(demo);
       String command = ProcessHandle.of(demo.pid()).orElseThrow().info().command().orElse("");
       assertTrue(command.endsWith("/java"), "the launcher's pid runs " + command);
-      // SIGTERM rather than SIGINT: a JVM started with SIGINT ignored (a test run in the
-      // background) keeps it ignored; both run the same shutdown hooks.
       demo.destroy();
       assertTrue(demo.waitFor(30, TimeUnit.SECONDS), "the demo did not stop on SIGTERM");
       assertEquals(143, demo.exitValue());
-      assertFalse(Files.exists(Path.of("/proc", Long.toString(cmain))), "cmain " + cmain + " left behind");
+      assertCleanedUp(started);
     } finally {
       demo.destroyForcibly();
     }
   }
 
-  private static long awaitCmainPid(Process demo) throws IOException {
+  @Test
+  void ctrl_c_to_the_process_group_stops_the_demo_and_cmain() throws Exception {
+    Prerequisites.require("gcc", "apt-get install gcc");
+    Prerequisites.require("setsid", "apt-get install util-linux");
+    assumeFalse(sigintIgnored(), "skipped: this test JVM was started with SIGINT ignored (run in the "
+        + "background by a shell), and its children inherit that");
+    // setsid: the demo gets a process group of its own, like a foreground job in a terminal.
+    Process demo = new ProcessBuilder("setsid", QPATCH, "demo").directory(REPO.toFile())
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    try {
+      Started started = awaitCmain(demo);
+      new ProcessBuilder("kill", "-INT", "--", "-" + demo.pid()).start().waitFor();
+      assertTrue(demo.waitFor(30, TimeUnit.SECONDS), "the demo did not stop on Ctrl-C");
+      assertEquals(130, demo.exitValue());
+      assertCleanedUp(started);
+    } finally {
+      demo.destroyForcibly();
+    }
+  }
+
+  private record Started(long cmain, Path dir) {}
+
+  /** Reads the demo's output up to "started cmain, pid N": its temp dir and cmain's pid. */
+  private static Started awaitCmain(Process demo) throws IOException {
+    Pattern building = Pattern.compile("building the examples with gcc in (\\S+)");
     Pattern started = Pattern.compile("started cmain, pid (\\d+)");
+    Path dir = null;
     var lines = demo.inputReader();
     for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-      Matcher matcher = started.matcher(line);
+      Matcher matcher = building.matcher(line);
       if (matcher.find()) {
-        return Long.parseLong(matcher.group(1));
+        dir = Path.of(matcher.group(1));
+      }
+      matcher = started.matcher(line);
+      if (matcher.find() && dir != null) {
+        return new Started(Long.parseLong(matcher.group(1)), dir);
       }
     }
     throw new AssertionError("the demo never said it started cmain");
+  }
+
+  /** cmain is neither running nor a zombie, and the demo's temp dir is gone. */
+  private static void assertCleanedUp(Started started) {
+    assertFalse(Files.exists(Path.of("/proc", Long.toString(started.cmain()))),
+        "cmain " + started.cmain() + " left behind");
+    assertFalse(Files.exists(started.dir()), started.dir() + " left behind");
+  }
+
+  /** SigIgn in /proc/self/status is a hex mask; SIGINT is signal 2, bit 1. */
+  private static boolean sigintIgnored() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("SigIgn:")) {
+        return (Long.parseUnsignedLong(line.substring(7).strip(), 16) & 0b10) != 0;
+      }
+    }
+    return false;
   }
 
   private static Path onlyAotCache() throws IOException {
