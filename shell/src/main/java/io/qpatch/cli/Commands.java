@@ -25,7 +25,11 @@ public interface Commands {
   /** {@code qpatch info -p PID}: threads (tid, state, pc as symbol+offset) and modules. */
   void info(int pid);
 
-  /** {@code qpatch sym -p PID NAME...}: one line {@code NAME 0xADDRESS MODULE} per name. */
+  /**
+   * {@code qpatch sym -p PID NAME...}: one line {@code NAME 0xADDRESS MODULE} per name found;
+   * then, if any was not found, a {@link io.qpatch.error.BadInputException} naming them
+   * (exit status 1).
+   */
   void sym(int pid, List<String> names);
 
   /** {@code qpatch shell [-p PID]}: the interactive JShell; returns its exit status. */
@@ -34,7 +38,10 @@ public interface Commands {
   /** {@code qpatch run SCRIPT [ARGS...]}: returns the script's exit status. */
   int run(Path script, List<String> args);
 
-  /** {@code gotrace ...}: returns the launched program's exit status, or 0 after a detach. */
+  /**
+   * {@code gotrace ...}: returns the launched program's exit status (128 + signal when a
+   * signal killed it, as a shell reports it), or 0 after detaching from {@code -p PID}.
+   */
   int trace(TraceOptions options);
 
   /**
