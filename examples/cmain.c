@@ -1,0 +1,9 @@
+#include <stdio.h>
+#include <unistd.h>
+int main() 
+{ 
+  while(1) {
+	sleep(5);
+	printf("c test\n");
+  }
+}

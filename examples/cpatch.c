@@ -1,0 +1,4 @@
+#include <stdio.h>
+void sleep(int i) {
+  printf("sleep called!\n");
+}

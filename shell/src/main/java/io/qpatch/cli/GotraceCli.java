@@ -1,0 +1,92 @@
+package io.qpatch.cli;
+
+import io.qpatch.cli.TraceOptions.ArgsMode;
+import io.qpatch.cli.TraceOptions.Backend;
+import io.qpatch.cli.TraceOptions.OutputFormat;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.function.Supplier;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code gotrace [OPTIONS] PROGRAM [ARGS...]} and {@code gotrace [OPTIONS] -p PID}. Options
+ * end at PROGRAM: everything after it is the program's command line, passed untouched
+ * ({@code gotrace ./prog -p 5} runs {@code ./prog -p 5}).
+ */
+final class GotraceCli {
+  private final Io io;
+  private final Supplier<Commands> engine;
+
+  GotraceCli(Io io, Supplier<Commands> engine) {
+    this.io = io;
+    this.engine = engine;
+  }
+
+  int run(List<String> args) {
+    return spec().execute(io, args, parsed -> engine.get().trace(options(parsed)));
+  }
+
+  private static TraceOptions options(ParsedArgs args) {
+    OptionalInt pid = args.optionalPid();
+    if (pid.isPresent() && !args.operands().isEmpty()) {
+      throw args.error("give either PROGRAM or -p PID, not both (found '" + args.operands().getFirst() + "')");
+    }
+    if (pid.isEmpty() && args.operands().isEmpty()) {
+      throw args.error("missing PROGRAM or -p PID");
+    }
+    return new TraceOptions(
+        pid,
+        args.operands(),
+        args.path("o"),
+        !args.has("c"),
+        args.regex("filter"),
+        args.regex("exclude"),
+        args.has("returns"),
+        args.choice("args", ArgsMode.class).orElse(ArgsMode.RAW),
+        args.choice("format", OutputFormat.class).orElse(OutputFormat.TEXT),
+        args.path("chrome"),
+        args.has("summary"),
+        args.choice("backend", Backend.class),
+        args.seconds("duration"));
+  }
+
+  private static CommandSpec spec() {
+    return new CommandSpec(Cli.GOTRACE,
+        List.of("gotrace [OPTIONS] PROGRAM [ARGS...]", "gotrace [OPTIONS] -p PID"),
+        "Print every function call of a Go, C or C++ program: launch PROGRAM and trace it from\n"
+            + "its first instruction (its exit status becomes gotrace's), or attach to the running\n"
+            + "process PID until Ctrl-C or --duration, then detach and leave it running.\n"
+            + "Options end at PROGRAM: everything after it is passed to the program untouched.",
+        options(), true, outputFormatNote());
+  }
+
+  private static Options options() {
+    return new Options()
+        .addOption(QpatchCli.pidOption("attach to the running process PID instead of launching"))
+        .addOption(valued("o", "output", "FILE", "write the trace to FILE instead of stdout"))
+        .addOption(Option.builder("c").desc("do not demangle C++ names").get())
+        .addOption(valued("f", "filter", "REGEX", "trace only functions whose name matches REGEX"))
+        .addOption(valued("x", "exclude", "REGEX", "do not trace functions whose name matches REGEX"))
+        .addOption(longFlag("returns", "also print each return, with result registers and duration"))
+        .addOption(valued(null, "args", "raw|decoded", "arguments as raw registers (default) or decoded from DWARF"))
+        .addOption(valued(null, "format", "text|json", "one text line per event (default) or JSON lines"))
+        .addOption(valued(null, "chrome", "FILE", "also write a Chrome Trace Event file (opens in Perfetto)"))
+        .addOption(longFlag("summary", "print calls, total and mean time per function at exit"))
+        .addOption(valued(null, "backend", "ptrace|uprobe", "how calls are caught (default: the fastest permitted)"))
+        .addOption(valued(null, "duration", "SECONDS", "stop tracing after SECONDS (detach when attached)"));
+  }
+
+  private static String outputFormatNote() {
+    return "Go calls print as   mid[TID] goid[GOID]: [0xADDR] NAME <-( RAX, RBX, RCX, RDI, RSI, R8, R9, R10, R11, ... )\n"
+        + "C/C++ calls print as tid[TID]: [0xADDR] NAME <-( RDI, RSI, RDX, RCX, R8, R9, ... )";
+  }
+
+  private static Option valued(String name, String longName, String argName, String description) {
+    return Option.builder(name).longOpt(longName).hasArg().argName(argName).desc(description).get();
+  }
+
+  private static Option longFlag(String longName, String description) {
+    return Option.builder().longOpt(longName).desc(description).get();
+  }
+}

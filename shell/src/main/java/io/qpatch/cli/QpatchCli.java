@@ -1,0 +1,202 @@
+package io.qpatch.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code qpatch}: the seed's lifecycle flags ({@code -o PATCH.o -p PID -l|-a|-r|-q}) and
+ * the commands apply, info, sym, demo, shell, run. Parses and checks the command line,
+ * then calls the engine through {@link Commands}.
+ */
+final class QpatchCli {
+  private record Command(String summary, CommandSpec spec, ToIntFunction<ParsedArgs> action) {}
+
+  private final Io io;
+  private final Supplier<Commands> engine;
+  private final Map<String, Command> commands = new LinkedHashMap<>();
+
+  QpatchCli(Io io, Supplier<Commands> engine) {
+    this.io = io;
+    this.engine = engine;
+    define("apply", "load and activate PATCH.o in one stop", applySpec(), this::apply);
+    define("info", "threads and modules of a process", infoSpec(), this::info);
+    define("sym", "resolve symbol names in a process", symSpec(), this::sym);
+    define("demo", "build the examples and patch a running cmain", demoSpec(), this::demo);
+    define("shell", "interactive JShell with the engine loaded", shellSpec(), this::shell);
+    define("run", "run a .jsh recipe", runSpec(), this::run);
+  }
+
+  private void define(String name, String summary, CommandSpec spec, ToIntFunction<ParsedArgs> action) {
+    commands.put(name, new Command(summary, spec, action));
+  }
+
+  int run(List<String> args) {
+    if (!args.isEmpty() && commands.containsKey(args.getFirst())) {
+      Command command = commands.get(args.getFirst());
+      return command.spec().execute(io, args.subList(1, args.size()), command.action());
+    }
+    CommandSpec lifecycle = lifecycleSpec();
+    if (args.isEmpty()) {
+      throw lifecycle.usageError("missing a command, or -l|-a|-r|-q with -o PATCH.o -p PID");
+    }
+    return lifecycle.execute(io, args, parsed -> lifecycle(parsed, args.getFirst()));
+  }
+
+  private int lifecycle(ParsedArgs args, String firstArgument) {
+    if (!args.operands().isEmpty() && args.operands().getFirst().equals(firstArgument)) {
+      throw args.error("unknown command '" + firstArgument + "'");
+    }
+    args.noOperands();
+    PatchAction action = lifecycleAction(args);
+    int pid = args.pid();
+    Optional<Path> object = args.path("o");
+    if (object.isEmpty() && action != PatchAction.QUERY) {
+      throw args.error("missing -o PATCH.o (" + action.flag() + " needs the patch object)");
+    }
+    engine.get().patch(action, object, pid);
+    return Cli.EXIT_OK;
+  }
+
+  /** Exactly one of -l, -a, -r, -q. */
+  private static PatchAction lifecycleAction(ParsedArgs args) {
+    List<PatchAction> chosen = new ArrayList<>();
+    for (PatchAction action : PatchAction.values()) {
+      if (args.has(action.flag().substring(1))) {
+        chosen.add(action);
+      }
+    }
+    if (chosen.size() != 1) {
+      throw args.error("give exactly one of -l (load), -a (activate), -r (rollback), -q (query)");
+    }
+    return chosen.getFirst();
+  }
+
+  private int apply(ParsedArgs args) {
+    args.noOperands();
+    Path object = args.requiredPath("o", "PATCH.o");
+    engine.get().apply(object, args.pid());
+    return Cli.EXIT_OK;
+  }
+
+  private int info(ParsedArgs args) {
+    args.noOperands();
+    engine.get().info(args.pid());
+    return Cli.EXIT_OK;
+  }
+
+  private int sym(ParsedArgs args) {
+    int pid = args.pid();
+    if (args.operands().isEmpty()) {
+      throw args.error("missing NAME: give at least one symbol name");
+    }
+    engine.get().sym(pid, args.operands());
+    return Cli.EXIT_OK;
+  }
+
+  private int demo(ParsedArgs args) {
+    args.noOperands();
+    return new Demo(io, engine.get(), Demo.home(), Demo.WINDOW).run();
+  }
+
+  private int shell(ParsedArgs args) {
+    args.noOperands();
+    return engine.get().shell(args.optionalPid());
+  }
+
+  private int run(ParsedArgs args) {
+    if (args.operands().isEmpty()) {
+      throw args.error("missing SCRIPT");
+    }
+    List<String> operands = args.operands();
+    return engine.get().run(Path.of(operands.getFirst()), operands.subList(1, operands.size()));
+  }
+
+  private CommandSpec lifecycleSpec() {
+    Options options = new Options()
+        .addOption(objectOption())
+        .addOption(pidOption("the target process"))
+        .addOption(flag("l", "load", "load PATCH.o into the process (nothing redirected yet)"))
+        .addOption(flag("a", "activate", "activate the loaded PATCH.o: its functions take over"))
+        .addOption(flag("r", "rollback", "deactivate and unload PATCH.o"))
+        .addOption(flag("q", "query", "print the state of PATCH.o, or of every patch without -o"));
+    return new CommandSpec(Cli.QPATCH,
+        List.of("qpatch -o PATCH.o -p PID -l|-a|-r|-q", "qpatch COMMAND [OPTIONS] [ARGS...]"),
+        "Hot-patch a running Linux x86-64 process from a relocatable .o compiled from C or C++.\n"
+            + "-l, -a, -r and -q are separate invocations; the patch state lives in the target.",
+        options, false, commandList());
+  }
+
+  private String commandList() {
+    StringBuilder text = new StringBuilder("Commands:\n");
+    commands.forEach((name, command) ->
+        text.append("  ").append(String.format("%-7s", name)).append(command.summary()).append('\n'));
+    return text.append("Run 'qpatch COMMAND --help' for the options of a command.").toString();
+  }
+
+  private static CommandSpec applySpec() {
+    Options options = new Options().addOption(objectOption()).addOption(pidOption("the target process"));
+    return spec("qpatch apply -o PATCH.o -p PID",
+        "Load and activate PATCH.o in the running process PID, with one stop of its threads.",
+        options);
+  }
+
+  private static CommandSpec infoSpec() {
+    return spec("qpatch info -p PID",
+        "Print the threads (tid, state, pc as symbol+offset) and the mapped modules\n"
+            + "(path, base address, build-id) of the running process PID.",
+        new Options().addOption(pidOption("the process to inspect")));
+  }
+
+  private static CommandSpec symSpec() {
+    return spec("qpatch sym -p PID NAME...",
+        "Resolve each NAME (sleep, or libc.so.6!sleep) in the running process PID and print\n"
+            + "'NAME 0xADDRESS MODULE' per name; exit status 1 if any name is not found.",
+        new Options().addOption(pidOption("the process whose symbols to resolve")));
+  }
+
+  private static CommandSpec demoSpec() {
+    return spec("qpatch demo",
+        "Build the bundled examples with gcc, start cmain, patch its sleep() while it runs,\n"
+            + "roll the patch back, and stop everything it started.",
+        new Options());
+  }
+
+  private static CommandSpec shellSpec() {
+    return spec("qpatch shell [-p PID]",
+        "Start an interactive JShell with the qpatch engine loaded; with -p, the process\n"
+            + "PID is already attached as `target`.",
+        new Options().addOption(pidOption("attach to this process first")));
+  }
+
+  private static CommandSpec runSpec() {
+    return new CommandSpec(Cli.QPATCH, List.of("qpatch run SCRIPT [ARGS...]"),
+        "Run the .jsh recipe SCRIPT non-interactively with ARGS; the exit status is the\n"
+            + "script's. Options after SCRIPT belong to the script.",
+        new Options(), true, "");
+  }
+
+  private static CommandSpec spec(String synopsis, String description, Options options) {
+    return new CommandSpec(Cli.QPATCH, List.of(synopsis), description, options, false, "");
+  }
+
+  private static Option objectOption() {
+    return Option.builder("o").longOpt("object").hasArg().argName("PATCH.o")
+        .desc("the patch: a relocatable object from gcc -c or g++ -c").get();
+  }
+
+  static Option pidOption(String description) {
+    return Option.builder("p").longOpt("pid").hasArg().argName("PID").desc(description).get();
+  }
+
+  private static Option flag(String name, String longName, String description) {
+    return Option.builder(name).longOpt(longName).desc(description).get();
+  }
+}

@@ -1,0 +1,79 @@
+package io.qpatch.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code qpatch demo} on the real examples: built with gcc, cmain really runs. */
+class DemoTest {
+  private static final Pattern STARTED = Pattern.compile("started cmain, pid (\\d+)");
+
+  @BeforeEach
+  void needsGcc() {
+    Prerequisites.require("gcc", "apt-get install gcc");
+    Prerequisites.require("stdbuf", "apt-get install coreutils");
+  }
+
+  @Test
+  void without_the_patch_engine_the_demo_shows_cmain_then_says_so_and_stops_it() throws IOException {
+    Set<Path> tempBefore = demoDirectories();
+    CliRun run = CliRun.unavailable("qpatch", "demo");
+    assertEquals(3, run.exit(), run.err());
+    assertTrue(run.out().contains("    cmain| c test\n"), run.out());
+    assertEquals("qpatch: demo: the patch step is not yet available in this build; stopping cmain (pid "
+        + pid(run.out()) + ")\n", run.err());
+    assertGone(pid(run.out()));
+    assertEquals(tempBefore, demoDirectories());
+  }
+
+  @Test
+  void the_demo_patches_and_rolls_back_cpatch_then_chook_in_the_running_cmain() throws IOException {
+    RecordingCommands engine = new RecordingCommands();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Io io = new Io(new PrintStream(out, true, StandardCharsets.UTF_8), System.err, InputStream.nullInputStream());
+    int exit = new Demo(io, engine, Prerequisites.repo(), Duration.ofMillis(200)).run();
+    assertEquals(0, exit);
+    long pid = pid(out.toString(StandardCharsets.UTF_8));
+    List<String> expected = Stream.of("cpatch.o", "chook.o")
+        .flatMap(object -> Stream.of("LOAD", "ACTIVATE", "ROLLBACK")
+            .map(action -> "patch " + action + " " + object + " " + pid))
+        .toList();
+    assertEquals(expected, engine.calls.stream().map(call -> call.replaceAll(" /\\S*/", " ")).toList());
+    assertGone(pid);
+  }
+
+  private static long pid(String out) {
+    Matcher matcher = STARTED.matcher(out);
+    assertTrue(matcher.find(), out);
+    return Long.parseLong(matcher.group(1));
+  }
+
+  /** Not running, and not a zombie either: the demo's shell reaped it. */
+  private static void assertGone(long pid) {
+    assertFalse(Files.exists(Path.of("/proc", Long.toString(pid))), "cmain (pid " + pid + ") is still there");
+  }
+
+  private static Set<Path> demoDirectories() throws IOException {
+    try (Stream<Path> entries = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      return entries.filter(path -> path.getFileName().toString().startsWith("qpatch-demo-"))
+          .collect(Collectors.toSet());
+    }
+  }
+}
