@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * A live process under our control: attached by pid, or launched and held at its first
@@ -282,6 +283,33 @@ public final class Target implements AutoCloseable {
     List<TracedThread> live = threads.live();
     if (live.isEmpty()) throw new ProcessExitedException(pid(), threads.exitStatus());
     return live.getFirst().tid;
+  }
+
+  // ---- tracing --------------------------------------------------------------------
+
+  /**
+   * Installs {@code handler} (null removes it): it sees every signal-delivery-stop of
+   * this target's threads before the signal is treated as the target's. See {@link
+   * StopHandler}.
+   */
+  public void setStopHandler(StopHandler handler) {
+    tracer.run(() -> threads.setStopHandler(handler));
+  }
+
+  /**
+   * Blocks until {@code until} is true or the process is gone, while the tracer thread
+   * answers this target's stops at once in a blocking event loop (see {@link
+   * Tracer#serveEvents}). Another thread ends it early by making {@code until} true and
+   * calling {@link #wakeEvents()}; calls on this target from other threads meanwhile
+   * (stop, read, detach) run between events.
+   */
+  public void serveEvents(BooleanSupplier until) {
+    tracer.serveEvents(() -> !attached || !threads.anyLive() || until.getAsBoolean());
+  }
+
+  /** Makes a running {@link #serveEvents} loop check its condition again. */
+  public void wakeEvents() {
+    tracer.wake();
   }
 
   // ---- end ------------------------------------------------------------------------

@@ -46,6 +46,8 @@ final class ThreadSet implements Tracer.EventPump {
   private final int[] status = new int[1];
   /** True while the caller holds the world stopped: new threads stay stopped too. */
   private boolean holding;
+  /** Sees signal-delivery-stops first (breakpoint SIGTRAPs of a tracer); null: none. */
+  private StopHandler stopHandler;
   private int exitStatus = -1;
 
   ThreadSet(int pid, int options) {
@@ -282,6 +284,32 @@ final class ThreadSet implements Tracer.EventPump {
     return true;
   }
 
+  /**
+   * Handles a status that a blocking {@code waitpid(-1)} loop ({@link BlockingEvents})
+   * collected for {@code tid}. Returns false when {@code tid} is not a thread of this
+   * process. A thread not seen before is a new one whose first stop arrived ahead of its
+   * parent's clone event: it is adopted here, and the clone event later finds it known.
+   */
+  boolean dispatch(int tid, int rawStatus) {
+    TracedThread t = threads.get(tid);
+    WaitStatus st = new WaitStatus(rawStatus);
+    if (t == null || t.isGone()) {
+      if (st.terminated() || !isOurTask(tid)) return t != null;
+      t = new TracedThread(tid);
+      threads.put(tid, t);
+    }
+    handle(t, st, false);
+    return true;
+  }
+
+  private boolean isOurTask(int tid) {
+    return Files.exists(Path.of("/proc", Integer.toString(pid), "task", Integer.toString(tid)));
+  }
+
+  void setStopHandler(StopHandler handler) {
+    this.stopHandler = handler;
+  }
+
   /** Blocks until {@code t} reports a status and returns it (for single-step work). */
   WaitStatus waitFor(TracedThread t) {
     Libc.waitpid(t.tid, status, WaitFlags.__WALL);
@@ -309,8 +337,11 @@ final class ThreadSet implements Tracer.EventPump {
   private void onClone(TracedThread parent, boolean keep) {
     int child = (int) Ptrace.eventMessage(parent.tid, eventMsg);
     // The child starts with a PTRACE_EVENT_STOP of its own (seized tracees' children).
-    threads.putIfAbsent(child, new TracedThread(child));
-    threads.get(child).interruptPending = true;
+    // With a blocking waitpid(-1) loop (dispatch) that stop may already have been seen
+    // and handled before the parent's clone event: then it is not pending any more.
+    if (threads.putIfAbsent(child, new TracedThread(child)) == null) {
+      threads.get(child).interruptPending = true;
+    }
     stopOrGo(parent, keep, false);
   }
 
@@ -325,6 +356,10 @@ final class ThreadSet implements Tracer.EventPump {
   }
 
   private void onSignal(TracedThread t, int sig, boolean keep) {
+    if (stopHandler != null && stopHandler.onSignalStop(t.tid, sig)) {
+      stopOrGo(t, keep, false); // the handler's stop: resumed without the signal
+      return;
+    }
     if (sig == Signals.SIGCONT) t.groupStopped = false;
     t.pendingSignals.add(sig);
     stopOrGo(t, keep, true);
@@ -348,6 +383,12 @@ final class ThreadSet implements Tracer.EventPump {
     List<TracedThread> out = new ArrayList<>();
     for (TracedThread t : threads.values()) if (!t.isGone()) out.add(t);
     return out;
+  }
+
+  /** True while any thread is alive; cheaper than {@link #live()} for a per-event check. */
+  boolean anyLive() {
+    for (TracedThread t : threads.values()) if (!t.isGone()) return true;
+    return false;
   }
 
   TracedThread thread(int tid) {

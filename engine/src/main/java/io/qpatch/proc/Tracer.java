@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * The one platform thread that owns every ptrace and waitpid call. Linux accepts
@@ -32,6 +33,10 @@ public final class Tracer {
   private final LinkedBlockingQueue<FutureTask<?>> tasks = new LinkedBlockingQueue<>();
   private final List<EventPump> pumps = new ArrayList<>();
   private final Thread thread;
+  /** Set while a blocking event loop owns the thread: new tasks must wake it. */
+  private volatile Runnable wakeHook;
+
+  private final Waker waker = new Waker();
 
   private Tracer() {
     thread = Thread.ofPlatform().name("qpatch-tracer").daemon(true).unstarted(this::loop);
@@ -56,6 +61,8 @@ public final class Tracer {
     if (isTracerThread()) return callInline(work);
     FutureTask<T> task = new FutureTask<>(work);
     tasks.add(task);
+    Runnable wake = wakeHook;
+    if (wake != null) wake.run();
     try {
       return task.get();
     } catch (InterruptedException e) {
@@ -73,6 +80,36 @@ public final class Tracer {
           work.run();
           return null;
         });
+  }
+
+  /**
+   * Runs a blocking event loop ({@link BlockingEvents}) on the tracer thread until {@code
+   * until} is true: for tracing, where every breakpoint stop must be answered at once.
+   * Work submitted with {@link #call} meanwhile runs between events. Called from another
+   * thread it blocks that thread until the loop ends.
+   */
+  public void serveEvents(BooleanSupplier until) {
+    run(() -> BlockingEvents.serve(this, waker, until));
+  }
+
+  /** Makes a running {@link #serveEvents} loop check its condition again soon. */
+  public void wake() {
+    Runnable wake = wakeHook;
+    if (wake != null) wake.run();
+  }
+
+  void setWakeHook(Runnable hook) {
+    wakeHook = hook;
+  }
+
+  /** Runs the tasks queued so far, inline: for a loop that owns the tracer thread. */
+  void runQueued() {
+    FutureTask<?> task;
+    while ((task = tasks.poll()) != null) task.run();
+  }
+
+  List<EventPump> pumps() {
+    return List.copyOf(pumps);
   }
 
   void addPump(EventPump pump) {

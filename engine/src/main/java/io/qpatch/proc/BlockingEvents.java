@@ -1,0 +1,65 @@
+package io.qpatch.proc;
+
+import io.qpatch.error.SyscallException;
+import io.qpatch.sys.Errno;
+import io.qpatch.sys.Libc;
+import io.qpatch.sys.WaitFlags;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A blocking event loop for tracing, run on the tracer thread instead of the polling one
+ * ({@link Tracer}'s loop polls each thread with WNOHANG and backs off up to 2 ms, fine
+ * for patching, far too slow when every traced call is a breakpoint stop).
+ *
+ * <p>It blocks in {@code waitpid(-1, __WALL | __WNOTHREAD)}. __WNOTHREAD limits the wait
+ * to the tracer thread's own tracees and children (kernel/exit.c, do_wait: without it
+ * every thread's children are waited for): children the JVM starts from other threads
+ * (ProcessBuilder, whose reaper thread must collect them) are never reaped here. The
+ * only children of the tracer thread are targets started by {@link Launch} and the
+ * {@link Waker}, which interrupts the wait when another thread submits work or asks the
+ * loop to end.
+ */
+final class BlockingEvents {
+  /** __WNOTHREAD (linux/wait.h): wait only for children of the calling thread. */
+  static final int WNOTHREAD = 0x20000000;
+
+  private BlockingEvents() {}
+
+  /**
+   * Serves events of every attached target until {@code until} is true (checked after
+   * each event and each wake-up). Tasks submitted with {@link Tracer#call} meanwhile run
+   * in between events.
+   */
+  static void serve(Tracer tracer, Waker waker, BooleanSupplier until) {
+    tracer.assertTracerThread();
+    waker.ensureStarted();
+    tracer.setWakeHook(waker::wake);
+    int[] status = new int[1];
+    try {
+      while (true) {
+        waker.rearm();
+        tracer.runQueued();
+        if (until.getAsBoolean()) return;
+        waker.ensureStarted();
+        int tid;
+        try {
+          tid = Libc.waitpid(-1, status, WaitFlags.__WALL | WNOTHREAD);
+        } catch (SyscallException e) {
+          if (e.errno() == Errno.ECHILD) return; // nothing left to wait for
+          throw e;
+        }
+        if (waker.owns(tid)) waker.onStatus(status[0]);
+        else dispatch(tracer, tid, status[0]);
+      }
+    } finally {
+      tracer.setWakeHook(null);
+    }
+  }
+
+  /** Gives the status to the target that owns {@code tid}; a stranger's is dropped. */
+  private static void dispatch(Tracer tracer, int tid, int rawStatus) {
+    for (Tracer.EventPump p : tracer.pumps()) {
+      if (p instanceof ThreadSet ts && ts.dispatch(tid, rawStatus)) return;
+    }
+  }
+}

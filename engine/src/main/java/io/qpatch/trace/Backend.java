@@ -1,0 +1,40 @@
+package io.qpatch.trace;
+
+/**
+ * A way of catching probe hits. The session plans the probes; a backend plants them,
+ * delivers each hit to a {@link HitConsumer}, and takes them out again leaving the
+ * target as it was.
+ *
+ * <p>Two exist: {@link PtraceBackend} (int3 breakpoints answered by the tracer thread)
+ * and {@link UprobeBackend} (kernel uprobes sampled into perf ring buffers). The
+ * contract asks nothing ptrace-specific, so an in-process backend (trampolines writing
+ * to a ring buffer shared with us) fits behind it too.
+ */
+public interface Backend {
+  /** "ptrace", "uprobe". */
+  String name();
+
+  /**
+   * Plants the probes of {@code plan}; from now on hits go to {@code consumer}. Sites the
+   * backend cannot probe are returned with the reason (the rest are planted).
+   */
+  java.util.Map<ProbeSite, String> install(ProbePlan plan, HitConsumer consumer);
+
+  /**
+   * Delivers hits until {@link #requestStop()} or until the target has exited. Runs on
+   * the caller's thread, or blocks it while the backend's thread does the work.
+   */
+  void run();
+
+  /** From any thread (a signal handler, a timer): makes {@link #run()} return soon. */
+  void requestStop();
+
+  /**
+   * Removes every probe. Hits already caught but not yet delivered are delivered first;
+   * a thread caught on a probe being removed continues as if it had never been there.
+   */
+  void remove();
+
+  /** Counters for the end-of-trace report. */
+  BackendStats stats();
+}

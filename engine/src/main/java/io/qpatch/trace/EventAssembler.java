@@ -1,0 +1,74 @@
+package io.qpatch.trace;
+
+import java.util.List;
+
+/**
+ * Turns probe hits into {@link TraceEvent}s: reads the goroutine id, picks the ABI's
+ * argument or result registers, pairs returns with calls, decodes arguments when asked,
+ * and hands each event to every sink.
+ */
+final class EventAssembler implements HitConsumer {
+  private final List<EventSink> sinks;
+  private final TargetMemory memory;
+  private final long goidOffset;
+  private final ArgDecoder decoder;
+  private final CallPairing pairing = new CallPairing();
+
+  /**
+   * @param goidOffset offset of goid in runtime.g, or -1 for a program that is not Go
+   * @param decoder null for raw registers only
+   */
+  EventAssembler(List<EventSink> sinks, TargetMemory memory, long goidOffset, ArgDecoder decoder) {
+    this.sinks = List.copyOf(sinks);
+    this.memory = memory;
+    this.goidOffset = goidOffset;
+    this.decoder = decoder;
+  }
+
+  @Override
+  public void hit(ProbeSite site, int tid, long timeNanos, long[] regs) {
+    TracedFunction fn = site.function();
+    long goid = goid(fn, regs);
+    long key = CallPairing.key(tid, goid);
+    TraceEvent e;
+    if (site.kind() == ProbeSite.Kind.CALL) {
+      pairing.call(key, fn.id(), timeNanos);
+      String decoded = decoder == null ? null : decodeQuietly(fn, regs);
+      e = new TraceEvent(site.kind(), tid, goid, timeNanos, fn, values(fn.abi().argumentSlots(), regs), -1, decoded);
+    } else {
+      long duration = pairing.ret(key, fn.id(), timeNanos);
+      e = new TraceEvent(site.kind(), tid, goid, timeNanos, fn, values(fn.abi().resultSlots(), regs), duration, null);
+    }
+    for (EventSink s : sinks) s.accept(e);
+  }
+
+  /** [R14 + goid offset]: R14 is the g of the running goroutine in Go's ABIInternal. */
+  private long goid(TracedFunction fn, long[] regs) {
+    if (goidOffset < 0 || !fn.goroutineAware()) return TraceEvent.NO_GOID;
+    long g = regs[SampleRegs.R14];
+    if (g == 0) return TraceEvent.NO_GOID;
+    try {
+      return memory.read8(g + goidOffset);
+    } catch (RuntimeException e) {
+      return TraceEvent.NO_GOID;
+    }
+  }
+
+  private String decodeQuietly(TracedFunction fn, long[] regs) {
+    try {
+      return decoder.decode(fn, regs, memory);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static long[] values(int[] slots, long[] regs) {
+    long[] out = new long[slots.length];
+    for (int i = 0; i < slots.length; i++) out[i] = regs[slots[i]];
+    return out;
+  }
+
+  void finish(TraceReport report) {
+    for (EventSink s : sinks) s.finish(report);
+  }
+}

@@ -1,0 +1,17 @@
+package io.qpatch.trace;
+
+/**
+ * Receives each probe hit from a backend, on the backend's own thread, one at a time.
+ * For the ptrace backend the hitting thread is still stopped while this runs (its
+ * memory is as it was at the probe); for the uprobe backend the hit is already past.
+ */
+@FunctionalInterface
+public interface HitConsumer {
+  /**
+   * @param site the probe that fired
+   * @param tid the thread that hit it
+   * @param timeNanos CLOCK_MONOTONIC time of the hit
+   * @param regs the registers at the probe, as {@link SampleRegs} slots
+   */
+  void hit(ProbeSite site, int tid, long timeNanos, long[] regs);
+}

@@ -1,0 +1,36 @@
+package io.qpatch.trace;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What to probe in one executable: its functions as the trace names them, every probe
+ * site, and the functions left out with the reason.
+ *
+ * @param executable path of the executable file (uprobes are placed in the file)
+ * @param loadBias run-time address minus link-time address (0 unless PIE)
+ * @param functions the traced functions, indexed by {@link TracedFunction#id()}
+ * @param sites every breakpoint to plant
+ * @param skipped functions that matched the selection but cannot be probed, with why
+ * @param goidOffset offset of {@code goid} in Go's {@code runtime.g}, or -1 (not Go)
+ * @param description one line for the user: language, version, what is traced
+ */
+public record ProbePlan(
+    String executable,
+    long loadBias,
+    List<TracedFunction> functions,
+    List<ProbeSite> sites,
+    Map<String, String> skipped,
+    long goidOffset,
+    String description) {
+
+  public ProbePlan {
+    functions = List.copyOf(functions);
+    sites = List.copyOf(sites);
+    skipped = Map.copyOf(skipped);
+  }
+
+  public boolean isGo() {
+    return goidOffset >= 0;
+  }
+}

@@ -1,0 +1,26 @@
+package io.qpatch.trace;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * How to trace.
+ *
+ * @param selection which functions, returns, demangling
+ * @param backend "ptrace" or "uprobe"; empty: uprobe when permitted, else ptrace
+ * @param decodeArgs decode arguments from DWARF where present
+ * @param sinks where events go (text, JSON, Chrome, summary)
+ * @param messages where gotrace's own notes go (what is traced, what was lost)
+ */
+public record TraceConfig(
+    Selection selection,
+    Optional<String> backend,
+    boolean decodeArgs,
+    List<EventSink> sinks,
+    PrintStream messages) {
+
+  public TraceConfig {
+    sinks = List.copyOf(sinks);
+  }
+}

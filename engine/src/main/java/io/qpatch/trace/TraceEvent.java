@@ -1,0 +1,34 @@
+package io.qpatch.trace;
+
+/**
+ * One call or return as the output formats see it.
+ *
+ * @param kind call or return
+ * @param tid the OS thread (Go's "mid")
+ * @param goid the goroutine id; {@link #NO_GOID} for C/C++ and where it cannot be read
+ * @param timeNanos CLOCK_MONOTONIC time of the probe hit
+ * @param function the function called or returning
+ * @param values argument registers (call) or result registers (return), in ABI order
+ * @param durationNanos for a return paired with its call, the time between; else -1
+ * @param decoded {@code x=41, s="hi"} when arguments are decoded from DWARF, else null
+ */
+public record TraceEvent(
+    ProbeSite.Kind kind,
+    int tid,
+    long goid,
+    long timeNanos,
+    TracedFunction function,
+    long[] values,
+    long durationNanos,
+    String decoded) {
+
+  public static final long NO_GOID = -1;
+
+  public boolean isCall() {
+    return kind == ProbeSite.Kind.CALL;
+  }
+
+  public boolean hasGoid() {
+    return goid != NO_GOID;
+  }
+}
