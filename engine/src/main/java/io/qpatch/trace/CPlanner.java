@@ -3,7 +3,6 @@ package io.qpatch.trace;
 import io.qpatch.arch.x86_64.Decoder;
 import io.qpatch.arch.x86_64.Instruction;
 import io.qpatch.elf.ElfFile;
-import io.qpatch.elf.ProgramHeader;
 import io.qpatch.elf.Section;
 import io.qpatch.elf.Symbol;
 import io.qpatch.elf.SymbolTable;
@@ -60,8 +59,9 @@ final class CPlanner {
     Optional<Instruction> first = decoder.decode(code, fn.entry());
     if (first.isEmpty()) return "its first instruction does not decode";
     if (first.get().isInt3()) return "it starts with int3";
-    out.add(new ProbeSite(fn.entry(), fileOffset(s.value()), ProbeSite.Kind.CALL, fn,
-        Emulation.of(first.get(), code, fn.entry())));
+    Displaced how = Emulation.of(first.get(), code, fn.entry());
+    if (how == null) return "it starts with an indirect call through memory";
+    out.add(new ProbeSite(fn.entry(), fileOffset(s.value()), ProbeSite.Kind.CALL, fn, how));
     if (returns) addReturns(fn, s, code, out);
     return null;
   }
@@ -109,11 +109,7 @@ final class CPlanner {
   }
 
   private long fileOffset(long vaddr) {
-    for (ProgramHeader p : elf.programHeaders()) {
-      if (p.isLoad() && vaddr >= p.vaddr() && vaddr < p.vaddr() + p.filesz()) {
-        return p.offset() + (vaddr - p.vaddr());
-      }
-    }
-    return -1;
+    return FileOffsets.of(elf, vaddr);
   }
+
 }

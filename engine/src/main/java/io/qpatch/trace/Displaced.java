@@ -62,6 +62,21 @@ public sealed interface Displaced {
     }
   }
 
+  /**
+   * call rel32 or call r64: push the return address, jump. Emulated rather than run out
+   * of line, where the pushed return address would point into the trampoline (Go's stack
+   * unwinder and C++ exception unwinding must only ever see real code addresses).
+   */
+  record Call(long target, Reg targetRegister, long next) implements Displaced {
+    @Override
+    public void execute(Registers regs, TargetMemory memory) {
+      long to = targetRegister == null ? target : regs.get(targetRegister);
+      long sp = regs.rsp() - 8;
+      memory.write8(sp, next);
+      regs.rsp(sp).rip(to);
+    }
+  }
+
   /** ret: pop the return address. */
   record Ret() implements Displaced {
     @Override

@@ -25,7 +25,9 @@ final class Emulation {
    */
   static Displaced of(Instruction insn, byte[] function, long functionAddress) {
     Displaced d = emulated(insn);
-    return d != null ? d : new Displaced.Relocated(function, functionAddress);
+    if (d != null) return d;
+    if (insn.isCall()) return null; // an indirect call through memory: see Displaced.Call
+    return new Displaced.Relocated(function, functionAddress);
   }
 
   /** The emulation of {@code insn}, or null when it has none. */
@@ -34,6 +36,7 @@ final class Emulation {
     long next = insn.end();
     if (insn.isEndbr64() || isNop(b)) return new Displaced.Skip(next);
     if (insn.isRet() && b.length == 1) return new Displaced.Ret();
+    if (insn.isCall()) return call(insn, b, next);
     if (insn.isConditionalJump() && isJcc(b)) {
       return new Displaced.Jcc(jccCond(b), insn.branchTarget(), next, false);
     }
@@ -47,6 +50,17 @@ final class Emulation {
     if ((opcode == 0x89 || opcode == 0x8b) && b.length == op + 2) return movRegReg(b, rex, op, next);
     if (rex == 0x48 && (opcode == 0x83 || opcode == 0x81) && (b[op + 1] & 0xff) == 0xec) {
       return new Displaced.SubRsp(immediate(b, op + 2), next);
+    }
+    return null;
+  }
+
+  /** call rel32 (E8), or call r64 (FF /2 with a register operand). */
+  private static Displaced call(Instruction insn, byte[] b, long next) {
+    if ((b[0] & 0xff) == 0xe8 && b.length == 5) return new Displaced.Call(insn.branchTarget(), null, next);
+    int rex = (b[0] & 0xf0) == 0x40 ? b[0] & 0xff : 0;
+    int op = rex != 0 ? 1 : 0;
+    if (b.length == op + 2 && (b[op] & 0xff) == 0xff && (b[op + 1] & 0xf8) == 0xd0) {
+      return new Displaced.Call(0, BY_NUMBER[(b[op + 1] & 7) | (rex & 1) << 3], next);
     }
     return null;
   }

@@ -42,16 +42,27 @@ final class EventAssembler implements HitConsumer {
     for (EventSink s : sinks) s.accept(e);
   }
 
-  /** [R14 + goid offset]: R14 is the g of the running goroutine in Go's ABIInternal. */
+  /**
+   * [R14 + goid offset]: R14 holds the running goroutine's g in Go's ABIInternal. Checked
+   * first: g.stack (runtime2.go: {@code stack stack} at offset 0, lo then hi) must contain
+   * RSP, which rules out assembly (ABI0) code where R14 is just another register.
+   */
   private long goid(TracedFunction fn, long[] regs) {
     if (goidOffset < 0 || !fn.goroutineAware()) return TraceEvent.NO_GOID;
     long g = regs[SampleRegs.R14];
-    if (g == 0) return TraceEvent.NO_GOID;
+    if (g == 0 || goidOffset > 4096) return TraceEvent.NO_GOID;
+    byte[] b;
     try {
-      return memory.read8(g + goidOffset);
+      b = memory.read(g, (int) goidOffset + 8);
     } catch (RuntimeException e) {
       return TraceEvent.NO_GOID;
     }
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    long lo = buf.getLong(0);
+    long hi = buf.getLong(8);
+    long sp = regs[SampleRegs.SP];
+    if (Long.compareUnsigned(sp, lo) < 0 || Long.compareUnsigned(sp, hi) > 0) return TraceEvent.NO_GOID;
+    return buf.getLong((int) goidOffset);
   }
 
   private String decodeQuietly(TracedFunction fn, long[] regs) {

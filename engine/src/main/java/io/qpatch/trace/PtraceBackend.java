@@ -108,6 +108,15 @@ public final class PtraceBackend implements Backend {
 
   private boolean onSignalStop(int tid, int signal) {
     if (signal != Signals.SIGTRAP) return false;
+    try {
+      return onTrap(tid);
+    } catch (SyscallException e) {
+      if (!isGone(e)) throw e;
+      return true; // killed at the breakpoint (exit_group): the trap is moot
+    }
+  }
+
+  private boolean onTrap(int tid) {
     Ptrace.getRegs(tid, regsBuffer);
     Registers regs = Registers.read(regsBuffer);
     long at = regs.rip() - 1;

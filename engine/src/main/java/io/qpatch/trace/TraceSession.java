@@ -8,6 +8,7 @@ import io.qpatch.proc.Target;
 import io.qpatch.sys.Libc;
 import io.qpatch.symbols.Module;
 import io.qpatch.symbols.ProcessSymbols;
+import io.qpatch.trace.go.GoBinary;
 import java.util.List;
 import java.util.Map;
 
@@ -120,6 +121,8 @@ public final class TraceSession {
       Module main = symbols.mainProgram()
           .orElseThrow(() -> new BadInputException("pid " + pid + " has no main program mapping"));
       ElfFile elf = main.elf();
+      java.util.Optional<GoBinary> go = GoBinary.of(elf);
+      if (go.isPresent()) return new GoPlanner(go.get(), main.loadBias()).plan(main.path(), selection);
       return new CPlanner(elf, main.loadBias(), Decoder.shared()).plan(main.path(), selection);
     }
   }

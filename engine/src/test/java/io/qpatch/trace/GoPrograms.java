@@ -1,0 +1,81 @@
+package io.qpatch.trace;
+
+/** Go fixture sources. */
+final class GoPrograms {
+  private GoPrograms() {}
+
+  /**
+   * Four goroutines each learn their own goid from runtime.Stack ("goroutine N [running]")
+   * and call main.work(id); each writes "worker ID goid N" to the file named by its
+   * argument. Exits with status 3.
+   */
+  static final String WORKERS = """
+      package main
+
+      import (
+      	"fmt"
+      	"os"
+      	"runtime"
+      	"strconv"
+      	"strings"
+      	"sync"
+      )
+
+      //go:noinline
+      func work(id int) int {
+      	return id*10 + 1
+      }
+
+      func goid() int {
+      	buf := make([]byte, 64)
+      	n := runtime.Stack(buf, false)
+      	id, _ := strconv.Atoi(strings.Fields(string(buf[:n]))[1])
+      	return id
+      }
+
+      func main() {
+      	out, err := os.Create(os.Args[1])
+      	if err != nil {
+      		panic(err)
+      	}
+      	var wg sync.WaitGroup
+      	var mu sync.Mutex
+      	for i := 1; i <= 4; i++ {
+      		wg.Add(1)
+      		go func(id int) {
+      			defer wg.Done()
+      			g := goid()
+      			r := work(id)
+      			mu.Lock()
+      			fmt.Fprintf(out, "worker %d goid %d result %d\\n", id, g, r)
+      			mu.Unlock()
+      		}(i)
+      	}
+      	wg.Wait()
+      	out.Close()
+      	os.Exit(3)
+      }
+      """;
+
+  /** Prints "tick N" every 50 ms until killed; main.tick(n) is called each time. */
+  static final String TICKER = """
+      package main
+
+      import (
+      	"fmt"
+      	"time"
+      )
+
+      //go:noinline
+      func tick(n int) int {
+      	return n + 1
+      }
+
+      func main() {
+      	for n := 0; ; n = tick(n) {
+      		fmt.Printf("tick %d\\n", n)
+      		time.Sleep(50 * time.Millisecond)
+      	}
+      }
+      """;
+}
