@@ -20,16 +20,21 @@ import java.util.Set;
  */
 public final class ChromeTrace implements EventSink {
   private final Writer out;
-  private final int pid;
+  private int pid;
   private final Map<Long, ArrayDeque<TraceEvent>> open = new HashMap<>();
   private final Set<Long> named = new HashSet<>();
   private final StringBuilder sb = new StringBuilder(256);
   private boolean first = true;
 
-  public ChromeTrace(Writer out, int pid) {
+  public ChromeTrace(Writer out) {
     this.out = new BufferedWriter(out, 1 << 16);
-    this.pid = pid;
     write("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+  }
+
+  /** Every event is filed under the traced process's pid. */
+  @Override
+  public synchronized void start(int pid) {
+    this.pid = pid;
   }
 
   @Override

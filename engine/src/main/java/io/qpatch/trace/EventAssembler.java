@@ -79,6 +79,10 @@ final class EventAssembler implements HitConsumer {
     return out;
   }
 
+  void start(int pid) {
+    for (EventSink s : sinks) s.start(pid);
+  }
+
   void finish(TraceReport report) {
     for (EventSink s : sinks) s.finish(report);
   }

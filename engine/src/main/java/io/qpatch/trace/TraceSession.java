@@ -36,6 +36,7 @@ public final class TraceSession {
       this.backend = Backends.choose(config.backend(), target, config.messages());
       TargetMemory memory = new ProcessMemory(target.pid(), target);
       this.assembler = new EventAssembler(config.sinks(), memory, plan.goidOffset(), null);
+      assembler.start(target.pid());
       report(backend.install(plan, assembler));
     } catch (RuntimeException e) {
       abandon(e);
@@ -59,6 +60,11 @@ public final class TraceSession {
 
   public ProbePlan plan() {
     return plan;
+  }
+
+  /** Flushes every sink's buffered output (from any thread: a periodic timer). */
+  public void flush() {
+    for (EventSink s : config.sinks()) s.flush();
   }
 
   public String backendName() {
