@@ -46,6 +46,11 @@ final class EventAssembler implements HitConsumer {
    * [R14 + goid offset]: R14 holds the running goroutine's g in Go's ABIInternal. Checked
    * first: g.stack (runtime2.go: {@code stack stack} at offset 0, lo then hi) must contain
    * RSP, which rules out assembly (ABI0) code where R14 is just another register.
+   *
+   * <p>The uprobe backend reads g after the fact: a goroutine that has exited meanwhile
+   * may have had its stack freed (gfput in proc.go sets stack.lo = stack.hi = 0 for a
+   * stack of unusual size) while its goid stays until the g is reused (newproc1 assigns
+   * a new one, with a new stack): a zero stack is accepted for that reason.
    */
   private long goid(TracedFunction fn, long[] regs) {
     if (goidOffset < 0 || !fn.goroutineAware()) return TraceEvent.NO_GOID;
@@ -61,7 +66,10 @@ final class EventAssembler implements HitConsumer {
     long lo = buf.getLong(0);
     long hi = buf.getLong(8);
     long sp = regs[SampleRegs.SP];
-    if (Long.compareUnsigned(sp, lo) < 0 || Long.compareUnsigned(sp, hi) > 0) return TraceEvent.NO_GOID;
+    boolean freed = lo == 0 && hi == 0;
+    if (!freed && (Long.compareUnsigned(sp, lo) < 0 || Long.compareUnsigned(sp, hi) > 0)) {
+      return TraceEvent.NO_GOID;
+    }
     return buf.getLong((int) goidOffset);
   }
 

@@ -4,40 +4,55 @@ import io.qpatch.arch.x86_64.Decoder;
 import io.qpatch.elf.ElfFile;
 import io.qpatch.error.BadInputException;
 import io.qpatch.error.ProcessExitedException;
+import io.qpatch.error.RefusedException;
 import io.qpatch.proc.Target;
 import io.qpatch.sys.Libc;
+import io.qpatch.sys.Signals;
 import io.qpatch.symbols.Module;
 import io.qpatch.symbols.ProcessSymbols;
 import io.qpatch.trace.go.GoBinary;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One trace of one process: plans the probes of its executable, plants them with a
  * backend, delivers events to the sinks until the process exits or {@link #stop()} is
  * called, then takes the probes out and lets the process go.
  *
- * <p>Launched programs run traced from their first instruction and their exit status is
- * returned by {@link #run()}; attached processes are left running when the trace stops.
+ * <p>The process is held with ptrace while probes are planted (a launched program at its
+ * first instruction). The ptrace backend keeps it; the uprobe backend lets it go at once
+ * (the kernel does the rest) and, for a launched program, collects its exit as its
+ * parent. Launched programs' exit statuses are returned by {@link #run()}; attached
+ * processes are left running.
  */
 public final class TraceSession {
   private final Target target;
+  private final boolean launched;
   private final TraceConfig config;
   private final ProbePlan plan;
-  private final Backend backend;
   private final EventAssembler assembler;
+  private final Backend backend;
+  private final ChildProcess child;
   private volatile boolean stopRequested;
+
+  /** Above this many perf events the default backend is ptrace (see {@link #defaultBackend}). */
+  private static final int UPROBE_DEFAULT_MAX_EVENTS = 128;
 
   private TraceSession(Target target, TraceConfig config) {
     this.target = target;
+    this.launched = target.isLaunched();
     this.config = config;
+    this.child = launched ? new ChildProcess(target.pid()) : null;
     try {
       this.plan = plan(target.pid(), config.selection());
-      this.backend = Backends.choose(config.backend(), target, config.messages());
       TargetMemory memory = new ProcessMemory(target.pid(), target);
       this.assembler = new EventAssembler(config.sinks(), memory, plan.goidOffset(), null);
       assembler.start(target.pid());
-      report(backend.install(plan, assembler));
+      this.backend = installBackend();
+      if (backend instanceof UprobeBackend) target.detach();
     } catch (RuntimeException e) {
       abandon(e);
       throw e;
@@ -62,13 +77,13 @@ public final class TraceSession {
     return plan;
   }
 
+  public String backendName() {
+    return backend.name();
+  }
+
   /** Flushes every sink's buffered output (from any thread: a periodic timer). */
   public void flush() {
     for (EventSink s : config.sinks()) s.flush();
-  }
-
-  public String backendName() {
-    return backend.name();
   }
 
   /**
@@ -77,18 +92,21 @@ public final class TraceSession {
    * or 0 for an attached process.
    */
   public int run() {
-    boolean launched = target.isLaunched();
     try {
-      if (launched) target.resume();
+      if (launched && backend instanceof PtraceBackend) target.resume();
       if (!stopRequested) backend.run();
-      if (target.isAlive()) backend.remove();
-    } catch (ProcessExitedException e) {
-      // gone while we removed probes: nothing left to restore
+      removeProbes();
     } finally {
       assembler.finish(new TraceReport(backend.name(), backend.stats(), System.nanoTime()));
       reportLosses();
     }
-    return launched ? finishLaunched() : detach();
+    if (!launched) {
+      target.detach();
+      return 0;
+    }
+    if (backend instanceof PtraceBackend && !target.isAlive()) return target.waitExit();
+    target.detach();
+    return child.waitExit();
   }
 
   /** From any thread: ends {@link #run()} soon (probes removed, process let go). */
@@ -97,26 +115,76 @@ public final class TraceSession {
     backend.requestStop();
   }
 
-  private int detach() {
-    target.detach();
-    return 0;
+  private void removeProbes() {
+    try {
+      if (backend instanceof UprobeBackend || target.isAlive()) backend.remove();
+    } catch (ProcessExitedException e) {
+      // gone while we removed probes: nothing left to restore
+    }
   }
 
-  /** A launched program: its exit status, waiting for it to exit if it still runs. */
-  private int finishLaunched() {
-    if (!target.isAlive()) return target.waitExit();
-    int pid = target.pid();
-    target.detach();
-    int[] status = new int[1];
-    Libc.waitpid(pid, status, 0);
-    int raw = status[0];
-    return (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f);
+  /** The backend asked for (uprobe falls back to ptrace when not permitted), probes planted. */
+  private Backend installBackend() {
+    String wanted = config.backend().orElseGet(this::defaultBackend);
+    if (wanted.equals("uprobe")) {
+      warnIfSlowToSetUp();
+      String why = UprobeBackend.unavailableReason();
+      if (why == null) {
+        Backend b = new UprobeBackend(target.pid(), this::alive);
+        try {
+          return installed(b);
+        } catch (RefusedException e) {
+          why = e.getMessage();
+        }
+      }
+      config.messages().println("gotrace: " + why + "; using the ptrace backend");
+    } else if (!wanted.equals("ptrace")) {
+      throw new BadInputException("unknown backend '" + wanted + "': use ptrace or uprobe");
+    }
+    return installed(new PtraceBackend(target));
+  }
+
+  /**
+   * uprobe when the kernel has it and the probes are few; else ptrace. Every uprobe costs
+   * the kernel an RCU grace period to remove (see {@link UprobeBackend}), which makes
+   * thousands of them (a whole Go runtime) take minutes to set up and tear down.
+   */
+  private String defaultBackend() {
+    if (UprobeBackend.unavailableReason() != null) return "ptrace";
+    return UprobeBackend.eventsFor(plan) <= UPROBE_DEFAULT_MAX_EVENTS ? "uprobe" : "ptrace";
+  }
+
+  private void warnIfSlowToSetUp() {
+    int events = UprobeBackend.eventsFor(plan);
+    if (events > UPROBE_DEFAULT_MAX_EVENTS) {
+      config.messages().println("gotrace: " + events + " uprobe events (probes x CPUs): the kernel"
+          + " removes each in about 0.1 s, so ending this trace will take a while; narrow it"
+          + " with -f/--filter or use --backend ptrace");
+    }
+  }
+
+  private Backend installed(Backend b) {
+    Map<ProbeSite, String> refused = b.install(plan, assembler);
+    report(b, refused);
+    return b;
+  }
+
+  /** For the uprobe backend, which has no ptrace to tell it. */
+  private boolean alive() {
+    if (child != null) return child.alive();
+    try {
+      String stat = Files.readString(Path.of("/proc", Integer.toString(target.pid()), "stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+    } catch (java.io.IOException e) {
+      return false;
+    }
   }
 
   private void abandon(RuntimeException cause) {
     try {
-      if (target.isLaunched()) Libc.kill(target.pid(), io.qpatch.sys.Signals.SIGKILL);
+      if (launched) Libc.kill(target.pid(), Signals.SIGKILL);
       target.detach();
+      if (launched) child.waitExit();
     } catch (RuntimeException e) {
       cause.addSuppressed(e);
     }
@@ -127,24 +195,24 @@ public final class TraceSession {
       Module main = symbols.mainProgram()
           .orElseThrow(() -> new BadInputException("pid " + pid + " has no main program mapping"));
       ElfFile elf = main.elf();
-      java.util.Optional<GoBinary> go = GoBinary.of(elf);
+      Optional<GoBinary> go = GoBinary.of(elf);
       if (go.isPresent()) return new GoPlanner(go.get(), main.loadBias()).plan(main.path(), selection);
       return new CPlanner(elf, main.loadBias(), Decoder.shared()).plan(main.path(), selection);
     }
   }
 
-  private void report(Map<ProbeSite, String> refused) {
+  private void report(Backend b, Map<ProbeSite, String> refused) {
     int calls = (int) plan.sites().stream().filter(s -> s.kind() == ProbeSite.Kind.CALL).count();
-    config.messages().println("gotrace: " + plan.description() + ", " + calls
-        + " probed with " + backend.name() + (plan.skipped().isEmpty() && refused.isEmpty()
-            ? "" : ", " + (plan.skipped().size() + refused.size()) + " could not be probed"));
+    int skipped = plan.skipped().size() + refused.size();
+    config.messages().println("gotrace: " + plan.description() + ", " + calls + " probed with "
+        + b.name() + (skipped == 0 ? "" : ", " + skipped + " could not be probed"));
   }
 
   private void reportLosses() {
     BackendStats stats = backend.stats();
     if (stats.lost() > 0) {
       config.messages().println("gotrace: " + stats.lost() + " events were lost (the "
-          + backend.name() + " buffers overflowed); the trace above is incomplete");
+          + backend.name() + " ring buffers overflowed); the trace above is incomplete");
     }
   }
 }

@@ -10,7 +10,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class CTraceTest {
   static final String ADD6 = """
@@ -26,17 +27,18 @@ class CTraceTest {
       }
       """;
 
-  static TraceConfig config(CollectingSink sink, boolean returns) {
+  static TraceConfig config(CollectingSink sink, boolean returns, String backend) {
     Selection sel = new Selection(Optional.empty(), Optional.empty(), returns, true);
-    return new TraceConfig(sel, Optional.of("ptrace"), false, List.of(sink),
+    return new TraceConfig(sel, Optional.of(backend), false, List.of(sink),
         new PrintStream(new ByteArrayOutputStream()));
   }
 
-  @Test
-  void launched_c_program_shows_arguments_in_sysv_order_and_passes_its_exit_code() {
+  @ParameterizedTest
+  @ValueSource(strings = {"ptrace", "uprobe"})
+  void launched_c_program_shows_arguments_in_sysv_order_and_passes_its_exit_code(String backend) {
     Path prog = Fixtures.c("add6", ADD6, "-O1");
     CollectingSink sink = new CollectingSink();
-    TraceSession session = TraceSession.launch(List.of(prog.toString()), config(sink, true));
+    TraceSession session = TraceSession.launch(List.of(prog.toString()), config(sink, true, backend));
     int code = session.run();
     assertEquals(7, code);
     List<TraceEvent> calls = sink.calls("add6");

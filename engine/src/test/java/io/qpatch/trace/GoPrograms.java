@@ -7,7 +7,8 @@ final class GoPrograms {
   /**
    * Four goroutines each learn their own goid from runtime.Stack ("goroutine N [running]")
    * and call main.work(id); each writes "worker ID goid N" to the file named by its
-   * argument. Exits with status 3.
+   * argument. Sleeps 300 ms, then exits with status 3: the uprobe backend reads goids
+   * from the target's memory when it processes samples, which must still be there.
    */
   static final String WORKERS = """
       package main
@@ -19,6 +20,7 @@ final class GoPrograms {
       	"strconv"
       	"strings"
       	"sync"
+      	"time"
       )
 
       //go:noinline
@@ -53,6 +55,7 @@ final class GoPrograms {
       	}
       	wg.Wait()
       	out.Close()
+      	time.Sleep(300 * time.Millisecond)
       	os.Exit(3)
       }
       """;
