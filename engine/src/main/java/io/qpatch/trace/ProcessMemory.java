@@ -16,6 +16,11 @@ final class ProcessMemory implements TargetMemory {
   private final int pid;
   private final Target target;
   private final MemorySegment word = Arena.ofAuto().allocate(8, 8);
+  private final MemorySegment iovecs = Arena.ofAuto().allocate(32, 8);
+  private final MemorySegment buffer = Arena.ofAuto().allocate(SMALL, 8);
+
+  /** Reads up to this size go through a preallocated buffer (no allocation per read). */
+  private static final int SMALL = 4096;
 
   ProcessMemory(int pid, Target target) {
     this.pid = pid;
@@ -24,7 +29,7 @@ final class ProcessMemory implements TargetMemory {
 
   @Override
   public long read8(long address) {
-    if (Libc.processVmRead(pid, address, word) != 8) {
+    if (Libc.processVmRead(pid, address, word, iovecs) != 8) {
       throw new IllegalStateException("cannot read 8 bytes at 0x" + Long.toHexString(address));
     }
     return word.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
@@ -41,6 +46,14 @@ final class ProcessMemory implements TargetMemory {
   @Override
   public byte[] read(long address, int length) {
     if (length == 0) return new byte[0];
+    if (length <= SMALL) {
+      MemorySegment dst = buffer.asSlice(0, length);
+      if (Libc.processVmRead(pid, address, dst, iovecs) != length) {
+        throw new IllegalStateException(
+            "cannot read " + length + " bytes at 0x" + Long.toHexString(address));
+      }
+      return dst.toArray(ValueLayout.JAVA_BYTE);
+    }
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment buf = arena.allocate(length);
       long n = Libc.processVmRead(pid, address, buf);

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -50,5 +51,53 @@ class CTraceTest {
     assertEquals(21, rets.get(0).values()[0]);
     assertTrue(rets.get(0).durationNanos() >= 0);
     assertEquals(1, sink.calls("main").size());
+  }
+
+  static final String SHAPES = """
+      #include <cstdio>
+      namespace geo {
+      struct Box {
+        long w;
+        __attribute__((noinline)) long area(long h) const { return w * h; }
+      };
+      template <typename T> __attribute__((noinline)) T twice(T v) { return v + v; }
+      }
+      __attribute__((noinline)) long scale(long a, long b) { return a * b; }
+      __attribute__((noinline)) double scale(double a) { return a * 2; }
+      int main() {
+        geo::Box b{3};
+        long r = b.area(4) + geo::twice<long>(5) + scale(6, 7) + (long) scale(1.5);
+        std::printf("%ld\\n", r);
+        return 0;
+      }
+      """;
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ptrace", "uprobe"})
+  void cxx_names_are_demangled_with_this_as_the_first_argument(String backend) {
+    Path prog = Fixtures.cxx("shapes", SHAPES, "-O1");
+    CollectingSink sink = new CollectingSink();
+    Selection sel = new Selection(Optional.of(Pattern.compile("area|twice|scale")), Optional.empty(), false, true);
+    TraceSession session = TraceSession.launch(List.of(prog.toString()), new TraceConfig(sel,
+        Optional.of(backend), false, List.of(sink), new PrintStream(new ByteArrayOutputStream())));
+    assertEquals(0, session.run());
+    assertEquals(6, sink.calls("scale(long, long)").get(0).values()[0]);
+    assertEquals(7, sink.calls("scale(long, long)").get(0).values()[1]);
+    assertEquals(1, sink.calls("scale(double)").size());
+    assertEquals(5, sink.calls("long geo::twice<long>(long)").get(0).values()[0]);
+    TraceEvent area = sink.calls("geo::Box::area(long) const").get(0);
+    assertEquals(4, area.values()[1], "the argument after this");
+  }
+
+  @Test
+  void dash_c_keeps_mangled_names() {
+    Path prog = Fixtures.cxx("shapes", SHAPES, "-O1");
+    CollectingSink sink = new CollectingSink();
+    Selection sel = new Selection(Optional.of(Pattern.compile("scale")), Optional.empty(), false, false);
+    TraceSession session = TraceSession.launch(List.of(prog.toString()), new TraceConfig(sel,
+        Optional.of("ptrace"), false, List.of(sink), new PrintStream(new ByteArrayOutputStream())));
+    assertEquals(0, session.run());
+    assertEquals(1, sink.calls("_Z5scalell").size(), sink.text());
+    assertEquals(1, sink.calls("_Z5scaled").size(), sink.text());
   }
 }
