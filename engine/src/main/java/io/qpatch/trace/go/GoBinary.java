@@ -148,7 +148,11 @@ public final class GoBinary {
     return text.map(Section::addr).orElse(header);
   }
 
-  /** The function called {@code name} ("main.work", "main.(*T).M"). */
+  /**
+   * The function called {@code name} ("main.work", "main.(*T).M"). An assembly function
+   * and its ABI wrapper share a name (runtime.reflectcall); this is the lower address, see
+   * {@link #functionsNamed}.
+   */
   public synchronized Optional<GoFunction> function(String name) {
     if (byName == null) {
       Map<String, GoFunction> map = new HashMap<>();
@@ -156,6 +160,11 @@ public final class GoBinary {
       byName = map;
     }
     return Optional.ofNullable(byName.get(name));
+  }
+
+  /** Every function called {@code name}, by address (usually one). */
+  public List<GoFunction> functionsNamed(String name) {
+    return functions().stream().filter(f -> f.name().equals(name)).toList();
   }
 
   /** The function whose code contains {@code pc}. */
