@@ -45,9 +45,15 @@ public final class GoToolchains {
 
     /** Runs {@code go ARGS...} with the hermetic environment; returns its output. */
     public String run(Path dir, String... args) {
+      return run(dir, false, args);
+    }
+
+    private String run(Path dir, boolean cgo, String... args) {
       List<String> cmd = new ArrayList<>(List.of(go.toString()));
       cmd.addAll(List.of(args));
-      return GoToolchains.run(dir, cmd, env(majorMinor()));
+      Map<String, String> env = env(majorMinor());
+      if (cgo) env.put("CGO_ENABLED", "1");
+      return GoToolchains.run(dir, cmd, env);
     }
 
     /**
@@ -70,7 +76,13 @@ public final class GoToolchains {
      * {@code go build} flags (e.g. "-ldflags=-s -w"); cached.
      */
     public Path build(String name, String source, String... flags) {
-      return GoToolchains.build(this, name, source, flags);
+      return GoToolchains.build(this, name, source, false, flags);
+    }
+
+    /** Like {@link #build} with CGO_ENABLED=1, for -linkmode=external (needs gcc). */
+    public Path buildCgo(String name, String source, String... flags) {
+      Fixtures.requireTool("gcc");
+      return GoToolchains.build(this, name, source, true, flags);
     }
 
     @Override
@@ -155,9 +167,10 @@ public final class GoToolchains {
   }
 
   private static synchronized Path build(GoToolchain tc, String name, String source,
-      String[] flags) {
+      boolean cgo, String[] flags) {
     try {
-      String key = hash(tc.version() + "\0" + String.join("\0", flags) + "\0" + source);
+      String key = hash(tc.version() + "\0" + cgo + "\0" + String.join("\0", flags) + "\0"
+          + source);
       Path dir = CACHE.resolve(name + "-" + tc.majorMinor() + "-" + key);
       Path out = dir.resolve(name);
       if (Files.exists(out)) return out;
@@ -167,7 +180,7 @@ public final class GoToolchains {
       List<String> args = new ArrayList<>(List.of("build", "-o", out + ".tmp"));
       args.addAll(List.of(flags));
       args.add(".");
-      tc.run(dir, args.toArray(String[]::new));
+      tc.run(dir, cgo, args.toArray(String[]::new));
       Files.move(Path.of(out + ".tmp"), out);
       return out;
     } catch (IOException e) {

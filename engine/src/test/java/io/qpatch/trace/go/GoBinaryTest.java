@@ -180,4 +180,36 @@ class GoBinaryTest {
     with(GoFixture.stripped(tc), g ->
         assertTrue(g.params(g.function("main.four").orElseThrow()).isEmpty()));
   }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("toolchains")
+  void pie_builds_keep_the_table_in_data_rel_ro(GoToolchain tc) {
+    Path pie = tc.build("gometa-pie", GoFixture.SOURCE, "-buildmode=pie");
+    Path pieStripped = tc.build("gometa-pie-s", GoFixture.SOURCE, "-buildmode=pie",
+        "-ldflags=-s -w");
+    assertSameFunctionsAsNm(tc, pie, pieStripped);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("toolchains")
+  void externally_linked_builds_find_runtime_text_after_the_c_code(GoToolchain tc) {
+    Path ext = tc.buildCgo("gometa-ext", GoFixture.SOURCE, "-ldflags=-linkmode=external");
+    Path extStripped = tc.buildCgo("gometa-ext-s", GoFixture.SOURCE,
+        "-ldflags=-linkmode=external -s -w");
+    assertSameFunctionsAsNm(tc, ext, extStripped);
+  }
+
+  private static void assertSameFunctionsAsNm(GoToolchain tc, Path full, Path stripped) {
+    Map<String, List<Long>> nm = tc.nmText(full);
+    try (ElfFile f = ElfFile.open(full); ElfFile s = ElfFile.open(stripped)) {
+      GoBinary gf = GoBinary.of(f).orElseThrow();
+      GoBinary gs = GoBinary.of(s).orElseThrow();
+      for (String name : List.of("main.main", "main.work", "runtime.newproc1")) {
+        assertEquals(nm.get(name), List.of(gs.function(name).orElseThrow().entry()), name);
+      }
+      assertEquals(gf.functions(), gs.functions());
+      assertEquals(StackCheck.Shape.SMALL_FRAME,
+          gs.stackCheck(gs.function("main.work").orElseThrow()).shape());
+    }
+  }
 }
