@@ -11,7 +11,6 @@ import io.qpatch.elf.Section;
 import io.qpatch.elf.Symbol;
 import io.qpatch.error.BadInputException;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -224,8 +223,7 @@ public final class GoBinary {
 
   /** The stack-check prologue of {@code f}, or {@link StackCheck.Shape#NONE}. */
   public StackCheck stackCheck(GoFunction f) {
-    byte[] code = code(f);
-    byte[] head = Arrays.copyOf(code, Math.min(code.length, PROLOGUE_BYTES));
+    byte[] head = image.read(f.entry(), Math.min(f.size(), PROLOGUE_BYTES), f.name());
     List<Instruction> insns = Decoder.shared().decodeAll(head, f.entry());
     if (insns.isEmpty()) {
       throw new BadInputException(String.format("%s: %s: the instruction at 0x%x does not"

@@ -178,6 +178,7 @@ class GoBinaryCorruptionTest {
   @Test
   void random_flips_in_go_dwarf_fail_cleanly_or_parse() throws IOException {
     GoToolchain tc = GoToolchains.newest();
+    Fixtures.requireTool("objcopy");
     Path plain = dir.resolve("plain");
     Fixtures.run(List.of("objcopy", "--decompress-debug-sections",
         GoFixture.unstripped(tc).toString(), plain.toString()));
