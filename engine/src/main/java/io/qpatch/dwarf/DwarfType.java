@@ -13,6 +13,9 @@ import java.util.Optional;
  * runtime/string.go {@code stringStruct}, runtime/slice.go {@code slice}, runtime/iface.go).
  */
 public final class DwarfType {
+  /** Longer chains of typedefs, qualifiers and pointers than any compiler writes. */
+  private static final int MAX_DEPTH = 64;
+
   /** What the DIE describes; const/volatile/restrict/atomic qualifiers are QUALIFIER. */
   public enum Kind {
     BASE, POINTER, REFERENCE, STRUCT, UNION, CLASS, TYPEDEF, ARRAY, ENUM, QUALIFIER,
@@ -60,12 +63,18 @@ public final class DwarfType {
    * up C-style for unnamed types ("char*", "int[4]", "const char").
    */
   public String name() {
+    return name(0);
+  }
+
+  /** Depth-bounded: a corrupt file can make a pointer point to itself. */
+  private String name(int depth) {
     if (name != null) return name;
+    if (depth > MAX_DEPTH) return "...";
     return switch (kind) {
-      case POINTER -> target().name() + "*";
-      case REFERENCE -> target().name() + "&";
-      case ARRAY -> target().name() + "[" + (count >= 0 ? count : "") + "]";
-      case QUALIFIER -> qualifier + " " + target().name();
+      case POINTER -> target().name(depth + 1) + "*";
+      case REFERENCE -> target().name(depth + 1) + "&";
+      case ARRAY -> target().name(depth + 1) + "[" + (count >= 0 ? count : "") + "]";
+      case QUALIFIER -> qualifier + " " + target().name(depth + 1);
       case VOID -> "void";
       case FUNCTION -> "func";
       case STRUCT -> "struct <anonymous>";
@@ -76,10 +85,19 @@ public final class DwarfType {
 
   /** Size in bytes from DW_AT_byte_size (pointers: the unit's address size), or -1. */
   public long size() {
+    return size(0);
+  }
+
+  private long size(int depth) {
     if (size >= 0) return size;
+    if (depth > MAX_DEPTH) return -1;
     return switch (kind) {
-      case TYPEDEF, QUALIFIER -> target().size();
-      case ARRAY -> count >= 0 && target().size() >= 0 ? count * target().size() : -1;
+      case TYPEDEF, QUALIFIER -> target().size(depth + 1);
+      case ARRAY -> {
+        long element = target().size(depth + 1);
+        yield count >= 0 && element >= 0 && (element == 0 || count <= Long.MAX_VALUE / element)
+            ? count * element : -1;
+      }
       default -> -1;
     };
   }
@@ -120,7 +138,7 @@ public final class DwarfType {
   /** This type with typedefs and qualifiers peeled off (a bounded walk). */
   public DwarfType resolved() {
     DwarfType t = this;
-    for (int i = 0; i < 64 && (t.kind == Kind.TYPEDEF || t.kind == Kind.QUALIFIER); i++) {
+    for (int i = 0; i < MAX_DEPTH && (t.kind == Kind.TYPEDEF || t.kind == Kind.QUALIFIER); i++) {
       t = t.target();
     }
     return t;

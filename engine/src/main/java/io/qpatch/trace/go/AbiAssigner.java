@@ -4,9 +4,12 @@ import io.qpatch.arch.x86_64.Gpr;
 import io.qpatch.dwarf.DwarfMember;
 import io.qpatch.dwarf.DwarfParam;
 import io.qpatch.dwarf.DwarfType;
+import io.qpatch.dwarf.Encoding;
 import io.qpatch.dwarf.GoKind;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Assigns a Go function's receiver, arguments and results to registers or stack slots,
@@ -33,6 +36,7 @@ final class AbiAssigner {
   private long stack = PTR;
   private boolean lost;
   private List<GoParam.Slot> slots;
+  private final Map<DwarfType, Long> alignments = new HashMap<>();
 
   private AbiAssigner(GoAbi abi) {
     this.abi = abi;
@@ -152,22 +156,34 @@ final class AbiAssigner {
     return part.isEmpty() ? name : part + "." + name;
   }
 
-  /** Go's alignment of {@code type} on amd64 (cmd/compile/internal/types/size.go), or -1. */
-  private static long align(DwarfType type, int depth) {
-    if (depth > MAX_DEPTH) return -1;
+  /**
+   * Go's alignment of {@code type} on amd64 (cmd/compile/internal/types/size.go), or -1.
+   * Memoized, and a struct met again inside itself (only a corrupt file does that) is -1.
+   */
+  private long align(DwarfType type, int depth) {
     DwarfType t = type.resolved();
-    return switch (t.kind()) {
+    Long known = alignments.get(t);
+    if (known != null) return known;
+    if (depth > MAX_DEPTH) return -1;
+    alignments.put(t, -1L);
+    long a = switch (t.kind()) {
       case STRUCT, CLASS, UNION -> {
-        long a = 1;
-        for (DwarfMember m : t.members()) a = Math.max(a, align(m.type(), depth + 1));
-        yield t.members().stream().anyMatch(m -> align(m.type(), depth + 1) < 0) ? -1 : a;
+        long max = 1;
+        for (DwarfMember m : t.members()) {
+          long ma = align(m.type(), depth + 1);
+          if (ma < 0) yield -1;
+          max = Math.max(max, ma);
+        }
+        yield max;
       }
       case ARRAY -> align(t.target(), depth + 1);
-      case BASE -> t.encoding() == io.qpatch.dwarf.Encoding.COMPLEX_FLOAT
+      case BASE -> t.encoding() == Encoding.COMPLEX_FLOAT
           ? Math.min(PTR, t.size() / 2) : Math.min(PTR, Math.max(1, t.size()));
       case POINTER, REFERENCE, FUNCTION, ENUM -> Math.min(PTR, Math.max(1, t.size()));
       default -> -1;
     };
+    alignments.put(t, a);
+    return a;
   }
 
   private static long align(long value, long alignment) {

@@ -11,7 +11,6 @@ import io.qpatch.elf.Section;
 import io.qpatch.elf.Symbol;
 import io.qpatch.error.BadInputException;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -148,7 +147,11 @@ public final class GoBinary {
     return text.map(Section::addr).orElse(header);
   }
 
-  /** The function called {@code name} ("main.work", "main.(*T).M"). */
+  /**
+   * The function called {@code name} ("main.work", "main.(*T).M"). An assembly function
+   * and its ABI wrapper share a name (runtime.reflectcall); this is the lower address, see
+   * {@link #functionsNamed}.
+   */
   public synchronized Optional<GoFunction> function(String name) {
     if (byName == null) {
       Map<String, GoFunction> map = new HashMap<>();
@@ -156,6 +159,11 @@ public final class GoBinary {
       byName = map;
     }
     return Optional.ofNullable(byName.get(name));
+  }
+
+  /** Every function called {@code name}, by address (usually one). */
+  public List<GoFunction> functionsNamed(String name) {
+    return functions().stream().filter(f -> f.name().equals(name)).toList();
   }
 
   /** The function whose code contains {@code pc}. */
@@ -215,8 +223,7 @@ public final class GoBinary {
 
   /** The stack-check prologue of {@code f}, or {@link StackCheck.Shape#NONE}. */
   public StackCheck stackCheck(GoFunction f) {
-    byte[] code = code(f);
-    byte[] head = Arrays.copyOf(code, Math.min(code.length, PROLOGUE_BYTES));
+    byte[] head = image.read(f.entry(), Math.min(f.size(), PROLOGUE_BYTES), f.name());
     List<Instruction> insns = Decoder.shared().decodeAll(head, f.entry());
     if (insns.isEmpty()) {
       throw new BadInputException(String.format("%s: %s: the instruction at 0x%x does not"

@@ -15,12 +15,13 @@ import java.util.OptionalLong;
  *   <li>Go 1.25: gobuf.ret removed: back to 152.
  * </ul>
  *
- * <p>Checked against the DWARF of real builds by GoidOffsetsTest for every toolchain
- * installed (1.19, 1.21, 1.22, 1.23 on the CI machines). Derived from runtime2.go only:
- * 1.20 (same g prefix as 1.19 and 1.21; only atomicstatus's type changed, to the 4-byte
- * atomic.Uint32), 1.24 (same prefix as 1.23) and 1.25 (master's gobuf has no ret); the
- * DataDog agent's table generated from real toolchains' DWARF
- * (pkg/network/go/goid/goid_offset.go: 0x98 from 1.13, 0xa0 from 1.23) agrees. Versions
+ * <p>Verified: 1.19, 1.21, 1.22 and 1.23, against the DWARF of real builds by
+ * GoBinaryTest, with every toolchain installed (CI installs exactly these). Derived, not
+ * verified here: 1.20 (its g prefix equals 1.19's and 1.21's; only atomicstatus became the
+ * 4-byte atomic.Uint32), 1.24 (runtime2.go still has syscallbp and gobuf.ret), 1.25 (the
+ * runtime2.go of Go's master has syscallbp but no gobuf.ret), 1.9 to 1.18 (the same prefix
+ * as 1.19). DataDog's agent, whose table is generated from real toolchains' DWARF
+ * (pkg/network/go/goid/goid_offset.go), agrees: 0x98 from 1.13, 0xa0 from 1.23. Versions
  * before 1.9 and after 1.25 are unknown: the table says nothing rather than guess.
  */
 public final class GoidOffsets {
