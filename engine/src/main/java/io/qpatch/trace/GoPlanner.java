@@ -33,6 +33,28 @@ final class GoPlanner {
     this.bias = bias;
   }
 
+  /**
+   * The argument decoder for the plan's functions, from DWARF; null when the binary has
+   * none (built with -ldflags=-w): arguments then stay raw.
+   */
+  ArgDecoder argDecoder(ProbePlan plan) {
+    if (go.dwarf().isEmpty()) return null;
+    Map<Integer, List<GoArgDecoder.Arg>> params = new java.util.HashMap<>();
+    Map<String, GoFunction> byName = new java.util.HashMap<>();
+    for (GoFunction f : go.functions()) byName.putIfAbsent(f.name(), f);
+    for (TracedFunction fn : plan.functions()) {
+      GoFunction f = byName.get(fn.name());
+      if (f == null) continue;
+      try {
+        go.params(f).ifPresent(ps -> params.put(fn.id(),
+            ps.stream().filter(p -> !p.result()).map(GoArgDecoder.Arg::of).toList()));
+      } catch (QpatchException e) {
+        // DWARF that does not describe this function well: its arguments stay raw
+      }
+    }
+    return new GoArgDecoder(params);
+  }
+
   ProbePlan plan(String path, Selection selection) {
     long goidOffset = go.goidOffset().offset();
     List<TracedFunction> functions = new ArrayList<>();
@@ -50,7 +72,7 @@ final class GoPlanner {
       else functions.add(fn);
     }
     String what = "Go " + go.version() + " executable " + path + ": " + functions.size() + " functions";
-    return new ProbePlan(path, bias, functions, sites, skipped, goidOffset, what);
+    return new ProbePlan(path, bias, functions, sites, skipped, goidOffset, what, null);
   }
 
   private String addSites(GoFunction f, TracedFunction fn, boolean returns, List<ProbeSite> out) {

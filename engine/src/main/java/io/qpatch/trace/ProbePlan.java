@@ -14,6 +14,7 @@ import java.util.Map;
  * @param skipped functions that matched the selection but cannot be probed, with why
  * @param goidOffset offset of {@code goid} in Go's {@code runtime.g}, or -1 (not Go)
  * @param description one line for the user: language, version, what is traced
+ * @param argDecoder decodes arguments from DWARF ({@code --args=decoded}); null: raw only
  */
 public record ProbePlan(
     String executable,
@@ -22,12 +23,17 @@ public record ProbePlan(
     List<ProbeSite> sites,
     Map<String, String> skipped,
     long goidOffset,
-    String description) {
+    String description,
+    ArgDecoder argDecoder) {
 
   public ProbePlan {
     functions = List.copyOf(functions);
     sites = List.copyOf(sites);
     skipped = Map.copyOf(skipped);
+  }
+
+  ProbePlan withDecoder(ArgDecoder decoder) {
+    return new ProbePlan(executable, loadBias, functions, sites, skipped, goidOffset, description, decoder);
   }
 
   public boolean isGo() {

@@ -47,9 +47,9 @@ public final class TraceSession {
     this.config = config;
     this.child = launched ? new ChildProcess(target.pid()) : null;
     try {
-      this.plan = plan(target.pid(), config.selection());
+      this.plan = plan(target.pid(), config.selection(), config.decodeArgs());
       TargetMemory memory = new ProcessMemory(target.pid(), target);
-      this.assembler = new EventAssembler(config.sinks(), memory, plan.goidOffset(), null);
+      this.assembler = new EventAssembler(config.sinks(), memory, plan.goidOffset(), plan.argDecoder());
       assembler.start(target.pid());
       this.backend = installBackend();
       if (backend instanceof UprobeBackend) target.detach();
@@ -190,13 +190,17 @@ public final class TraceSession {
     }
   }
 
-  private static ProbePlan plan(int pid, Selection selection) {
+  private static ProbePlan plan(int pid, Selection selection, boolean decode) {
     try (ProcessSymbols symbols = ProcessSymbols.of(pid)) {
       Module main = symbols.mainProgram()
           .orElseThrow(() -> new BadInputException("pid " + pid + " has no main program mapping"));
       ElfFile elf = main.elf();
       Optional<GoBinary> go = GoBinary.of(elf);
-      if (go.isPresent()) return new GoPlanner(go.get(), main.loadBias()).plan(main.path(), selection);
+      if (go.isPresent()) {
+        GoPlanner planner = new GoPlanner(go.get(), main.loadBias());
+        ProbePlan plan = planner.plan(main.path(), selection);
+        return decode ? plan.withDecoder(planner.argDecoder(plan)) : plan;
+      }
       return new CPlanner(elf, main.loadBias(), Decoder.shared()).plan(main.path(), selection);
     }
   }

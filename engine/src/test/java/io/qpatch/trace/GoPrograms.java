@@ -81,4 +81,20 @@ final class GoPrograms {
       	}
       }
       """;
+
+  /** main.describe(n int, s string, ok bool, xs []int) called once. */
+  static final String ARGS = """
+      package main
+
+      import "fmt"
+
+      //go:noinline
+      func describe(n int, s string, ok bool, xs []int) int {
+      	return n + len(s) + len(xs)
+      }
+
+      func main() {
+      	fmt.Println(describe(41, "hi", true, make([]int, 2, 5)))
+      }
+      """;
 }

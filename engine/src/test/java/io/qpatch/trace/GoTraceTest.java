@@ -117,4 +117,16 @@ class GoTraceTest {
   private static int count(String out) {
     return (int) out.lines().filter(l -> l.startsWith("tick ")).count();
   }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("toolchains")
+  void decoded_arguments_show_names_and_values_from_dwarf(Path go) {
+    Path prog = GoToolchains.build(go, "args", GoPrograms.ARGS);
+    CollectingSink sink = new CollectingSink();
+    Selection sel = new Selection(Optional.of(Pattern.compile("^main\\.describe$")), Optional.empty(), false, true);
+    TraceSession s = TraceSession.launch(List.of(prog.toString()), new TraceConfig(sel,
+        Optional.of("ptrace"), true, List.of(sink), new PrintStream(new ByteArrayOutputStream())));
+    assertEquals(0, s.run());
+    assertTrue(sink.text().contains("] main.describe(n=41, s=\"hi\", ok=true, xs=[]int(len=2 cap=5))"), sink.text());
+  }
 }
