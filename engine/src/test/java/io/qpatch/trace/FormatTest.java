@@ -1,0 +1,51 @@
+package io.qpatch.trace;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/** The seed's line formats, exactly. */
+class FormatTest {
+  private static final TracedFunction GO = new TracedFunction(0, "runtime.check", 0x442160, 0x100, Abi.GO_REGS, true);
+  private static final TracedFunction C = new TracedFunction(1, "add6", 0x401126, 0x20, Abi.SYSV, false);
+
+  private static String line(TraceEvent e) {
+    StringBuilder sb = new StringBuilder();
+    TextFormat.format(e, sb);
+    return sb.toString();
+  }
+
+  @Test
+  void go_call_line_is_the_seeds() {
+    long[] v = {0x52cb80, 0x2100800, 0x52c820, 0x1002, 0x52cc10, 0x1ff, 0xf, 0x7fe50f6e0860L, 0x212};
+    assertEquals("mid[00009747] goid[000000]: [0x442160] runtime.check <-( 0x52cb80, 0x2100800, 0x52c820,"
+        + " 0x1002, 0x52cc10, 0x1ff, 0xf, 0x7fe50f6e0860, 0x212, ... )",
+        line(new TraceEvent(ProbeSite.Kind.CALL, 9747, 0, 1, GO, v, -1, null)));
+  }
+
+  @Test
+  void c_call_and_return_lines() {
+    long[] args = {1, 2, 3, 4, 5, 6};
+    assertEquals("tid[00000042]: [0x401126] add6 <-( 0x1, 0x2, 0x3, 0x4, 0x5, 0x6, ... )",
+        line(new TraceEvent(ProbeSite.Kind.CALL, 42, TraceEvent.NO_GOID, 1, C, args, -1, null)));
+    assertEquals("tid[00000042]: [0x401126] add6 ->( 0x15, 0x0 ) 1.500us",
+        line(new TraceEvent(ProbeSite.Kind.RETURN, 42, TraceEvent.NO_GOID, 1, C, new long[] {0x15, 0}, 1500, null)));
+  }
+
+  @Test
+  void unknown_goid_and_decoded_arguments() {
+    assertEquals("mid[00000007] goid[------]: [0x442160] runtime.check(x=41, s=\"hi\")",
+        line(new TraceEvent(ProbeSite.Kind.CALL, 7, TraceEvent.NO_GOID, 1, GO, new long[9], -1, "x=41, s=\"hi\"")));
+  }
+
+  @Test
+  void returns_pair_per_goroutine_skipping_frames_that_never_returned() {
+    CallPairing p = new CallPairing();
+    p.call(CallPairing.key(1, 5), 10, 100);
+    p.call(CallPairing.key(1, 5), 11, 200); // tail-called away: never returns through a probe
+    p.call(CallPairing.key(2, 6), 10, 150); // another goroutine, same function
+    assertEquals(300, p.ret(CallPairing.key(2, 5), 10, 400), "goroutine 5 moved to thread 2");
+    assertEquals(-1, p.ret(CallPairing.key(1, 5), 11, 500), "popped with its caller");
+    assertEquals(350, p.ret(CallPairing.key(1, 6), 10, 500));
+  }
+}
