@@ -77,10 +77,32 @@ final class BlockingEvents {
   /** How long to poll before blocking. */
   static final long SPIN_NANOS = Long.getLong("qpatch.trace.spinNanos", 100_000);
 
-  /** Gives the status to the target that owns {@code tid}; a stranger's is dropped. */
+  /**
+   * Gives the status to the target that owns {@code tid}; else, when a target follows
+   * forks, to its fork handler (a process it forked); else it is dropped.
+   */
   private static void dispatch(Tracer tracer, int tid, int rawStatus) {
     for (Tracer.EventPump p : tracer.pumps()) {
       if (p instanceof ThreadSet ts && ts.dispatch(tid, rawStatus)) return;
     }
+    int parent = parentOf(tid);
+    for (Tracer.EventPump p : tracer.pumps()) {
+      if (p instanceof ThreadSet ts && ts.pid == parent && ts.forkHandler() != null) {
+        ts.forkHandler().onChildStatus(tid, rawStatus);
+        return;
+      }
+    }
+  }
+
+  /** PPid in /proc/PID/status (proc(5)); -1 when the process is gone. */
+  private static int parentOf(int pid) {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", Integer.toString(pid), "status"))) {
+        if (line.startsWith("PPid:")) return Integer.parseInt(line.substring(5).trim());
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
   }
 }

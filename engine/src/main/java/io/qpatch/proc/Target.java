@@ -297,6 +297,19 @@ public final class Target implements AutoCloseable {
   }
 
   /**
+   * Follows the processes the target forks from now on (handler non-null), or stops
+   * following (null): see {@link ForkHandler}. The target must be stopped. Children are
+   * only seen while {@link #serveEvents} runs.
+   */
+  public void followForks(ForkHandler handler) {
+    tracer.run(
+        () -> {
+          if (stopDepth == 0) throw new IllegalStateException("stop the target first");
+          threads.followForks(handler);
+        });
+  }
+
+  /**
    * Blocks until {@code until} is true or the process is gone, while the tracer thread
    * answers this target's stops at once in a blocking event loop (see {@link
    * Tracer#serveEvents}). Another thread ends it early by making {@code until} true and

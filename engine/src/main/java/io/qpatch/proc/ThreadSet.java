@@ -310,6 +310,29 @@ final class ThreadSet implements Tracer.EventPump {
     this.stopHandler = handler;
   }
 
+  private ForkHandler forkHandler;
+
+  ForkHandler forkHandler() {
+    return forkHandler;
+  }
+
+  /**
+   * Turns fork following on (handler non-null) or off for every thread, which must all
+   * be stopped; threads created later inherit the options (kernel/ptrace.c copies them to
+   * auto-attached clones).
+   */
+  void followForks(ForkHandler handler) {
+    int opts = handler == null ? options : options | Ptrace.O_TRACEFORK | Ptrace.O_TRACEVFORK;
+    for (TracedThread t : live()) {
+      try {
+        Ptrace.setOptions(t.tid, opts);
+      } catch (SyscallException e) {
+        if (e.errno() != Errno.ESRCH) throw e;
+      }
+    }
+    this.forkHandler = handler;
+  }
+
   /** Blocks until {@code t} reports a status and returns it (for single-step work). */
   WaitStatus waitFor(TracedThread t) {
     Libc.waitpid(t.tid, status, WaitFlags.__WALL);

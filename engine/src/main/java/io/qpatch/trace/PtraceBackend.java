@@ -43,6 +43,7 @@ public final class PtraceBackend implements Backend {
   private final MemorySegment regsBuffer = Arena.ofAuto().allocate(Registers.LAYOUT);
   private final ProcessMemory memory;
   private HitConsumer consumer;
+  private ForkedChildren children;
   private OutOfLineArea area;
   private volatile boolean stopRequested;
   private long hits;
@@ -79,9 +80,34 @@ public final class PtraceBackend implements Backend {
         active.put(site.address(), new Active(site, how, original));
       }
       target.setStopHandler(this::onSignalStop);
+      children = new ForkedChildren(target, new ForkedChildren.Probes() {
+        @Override
+        public Map<Long, Byte> originals() {
+          Map<Long, Byte> out = new HashMap<>();
+          for (Map.Entry<Long, Active> e : active.entrySet()) out.put(e.getKey(), e.getValue().original());
+          return out;
+        }
+
+        @Override
+        public boolean answer(int tid) {
+          return onTrapQuietly(tid);
+        }
+      });
+      if (!active.isEmpty()) target.followForks(children);
       for (long address : active.keySet()) target.write(address, new byte[] {INT3});
     }
     return refused;
+  }
+
+  /** A vfork child's hit: carried out like the parent's, not reported (it is not the target). */
+  private boolean onTrapQuietly(int tid) {
+    HitConsumer saved = consumer;
+    consumer = (site, t, time, regs) -> {};
+    try {
+      return onSignalStop(tid, Signals.SIGTRAP);
+    } finally {
+      consumer = saved;
+    }
   }
 
   private Map<ProbeSite, Long> placeOutOfLine(ProbePlan plan, Map<ProbeSite, String> refused) {
@@ -150,8 +176,10 @@ public final class PtraceBackend implements Backend {
   public void remove() {
     boolean trapsPending;
     try (Target.Stopped stopped = target.stop()) {
+      if (children != null) target.followForks(null);
       for (Map.Entry<Long, Active> e : active.entrySet()) {
-        target.write(e.getKey(), new byte[] {e.getValue().original()});
+        // Only our int3 is put back: after an exec the address holds the new program's code.
+        if (target.read(e.getKey(), 1)[0] == INT3) target.write(e.getKey(), new byte[] {e.getValue().original()});
       }
       retired.addAll(active.keySet());
       active.clear();
@@ -159,6 +187,21 @@ public final class PtraceBackend implements Backend {
       if (!trapsPending) releaseArea();
     }
     if (trapsPending) flushPendingTraps();
+    if (children != null && children.anySharing()) serveBriefly(children::anySharing);
+  }
+
+  /**
+   * Serves events while {@code busy} (at most 2 s): a vfork child still attached must be
+   * answered until it execs, or it would wait for us forever.
+   */
+  private void serveBriefly(java.util.function.BooleanSupplier busy) {
+    long deadline = System.nanoTime() + 2_000_000_000L;
+    Thread timer = Thread.ofPlatform().daemon().start(() -> {
+      java.util.concurrent.locks.LockSupport.parkNanos(2_000_000_000L);
+      target.wakeEvents();
+    });
+    target.serveEvents(() -> !busy.getAsBoolean() || System.nanoTime() > deadline);
+    timer.interrupt();
   }
 
   /**
@@ -166,12 +209,7 @@ public final class PtraceBackend implements Backend {
    * handler takes each and rewinds the thread onto the restored instruction.
    */
   private void flushPendingTraps() {
-    long deadline = System.nanoTime() + 2_000_000_000L;
-    stopRequested = false;
-    while (System.nanoTime() < deadline) {
-      target.serveEvents(() -> !anyTrapPendingQuietly() || System.nanoTime() > deadline);
-      if (!anyTrapPendingQuietly()) break;
-    }
+    serveBriefly(this::anyTrapPendingQuietly);
     try (Target.Stopped stopped = target.stop()) {
       releaseArea();
     }

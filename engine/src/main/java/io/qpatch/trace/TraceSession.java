@@ -104,7 +104,11 @@ public final class TraceSession {
       target.detach();
       return 0;
     }
-    if (backend instanceof PtraceBackend && !target.isAlive()) return target.waitExit();
+    if (backend instanceof PtraceBackend && !target.isAlive()) {
+      int status = target.waitExit();
+      target.detach(); // unregisters it from the tracer thread
+      return status;
+    }
     target.detach();
     return child.waitExit();
   }

@@ -100,4 +100,31 @@ class CTraceTest {
     assertEquals(1, sink.calls("_Z5scalell").size(), sink.text());
     assertEquals(1, sink.calls("_Z5scaled").size(), sink.text());
   }
+
+  static final String FORKER = """
+      #include <stdio.h>
+      #include <unistd.h>
+      #include <sys/wait.h>
+      __attribute__((noinline)) int work(int x) { return x * 2; }
+      int main(void) {
+        pid_t p = fork();
+        if (p == 0) return work(21) == 42 ? 3 : 4;
+        int st;
+        waitpid(p, &st, 0);
+        if (work(1) != 2) return 9;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st);
+      }
+      """;
+
+  /** The forked copy gets the original bytes back: it would die of SIGTRAP in work(). */
+  @Test
+  void a_forked_child_runs_its_probed_calls_untraced_and_unharmed() {
+    Path prog = Fixtures.c("forker", FORKER, "-O1");
+    CollectingSink sink = new CollectingSink();
+    Selection sel = new Selection(Optional.of(Pattern.compile("^work$")), Optional.empty(), false, true);
+    TraceSession session = TraceSession.launch(List.of(prog.toString()), new TraceConfig(sel,
+        Optional.of("ptrace"), false, List.of(sink), new PrintStream(new ByteArrayOutputStream())));
+    assertEquals(3, session.run(), "the child's exit status, passed on by the parent");
+    assertEquals(1, sink.calls("work").size(), "only the parent's call");
+  }
 }

@@ -97,4 +97,20 @@ final class GoPrograms {
       	fmt.Println(describe(41, "hi", true, make([]int, 2, 5)))
       }
       """;
+
+  /** Runs /bin/true with os/exec (a vfork child on Linux); writes its error to the file named by its argument. */
+  static final String EXEC = """
+      package main
+
+      import (
+      	"fmt"
+      	"os"
+      	"os/exec"
+      )
+
+      func main() {
+      	msg := fmt.Sprintln("ran true:", exec.Command("/bin/true").Run())
+      	os.WriteFile(os.Args[1], []byte(msg), 0o644)
+      }
+      """;
 }

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -128,5 +129,19 @@ class GoTraceTest {
         Optional.of("ptrace"), true, List.of(sink), new PrintStream(new ByteArrayOutputStream())));
     assertEquals(0, s.run());
     assertTrue(sink.text().contains("] main.describe(n=41, s=\"hi\", ok=true, xs=[]int(len=2 cap=5))"), sink.text());
+  }
+
+  /** os/exec's vfork child shares the probed memory: its hits are answered until it execs. */
+  @Test
+  void a_program_using_os_exec_runs_its_child_under_full_tracing() throws Exception {
+    Path go = toolchains().reduce((a, b) -> b).orElseThrow();
+    Path prog = GoToolchains.build(go, "exec", GoPrograms.EXEC);
+    CollectingSink sink = new CollectingSink();
+    Selection all = new Selection(Optional.empty(), Optional.empty(), false, true);
+    Path out = tmp.resolve("out.txt");
+    TraceSession s = TraceSession.launch(List.of(prog.toString(), out.toString()), new TraceConfig(all, Optional.of("ptrace"), false, List.of(sink),
+        new PrintStream(new ByteArrayOutputStream())));
+    assertEquals(0, s.run());
+    assertTrue(Files.readString(out).contains("ran true: <nil>"), Files.readString(out));
   }
 }
