@@ -41,20 +41,4 @@ public enum Abi {
   public int[] resultSlots() {
     return results.clone();
   }
-
-  int argCount() {
-    return args.length;
-  }
-
-  long arg(long[] regs, int i) {
-    return regs[args[i]];
-  }
-
-  int resultCount() {
-    return results.length;
-  }
-
-  long result(long[] regs, int i) {
-    return regs[results[i]];
-  }
 }

@@ -13,6 +13,7 @@ final class EventAssembler implements HitConsumer {
   private final long goidOffset;
   private final ArgDecoder decoder;
   private final CallPairing pairing = new CallPairing();
+  private boolean readsLate;
 
   /**
    * @param goidOffset offset of goid in runtime.g, or -1 for a program that is not Go
@@ -47,10 +48,12 @@ final class EventAssembler implements HitConsumer {
    * first: g.stack (runtime2.go: {@code stack stack} at offset 0, lo then hi) must contain
    * RSP, which rules out assembly (ABI0) code where R14 is just another register.
    *
-   * <p>The uprobe backend reads g after the fact: a goroutine that has exited meanwhile
-   * may have had its stack freed (gfput in proc.go sets stack.lo = stack.hi = 0 for a
-   * stack of unusual size) while its goid stays until the g is reused (newproc1 assigns
-   * a new one, with a new stack): a zero stack is accepted for that reason.
+   * <p>The uprobe backend reads g after the fact ({@link #readsLate}): by then the
+   * goroutine's stack may have moved (copystack when it grew) or been freed (gfput in
+   * proc.go zeroes stack.lo/hi for a stack of unusual size when the goroutine exits; the
+   * goid stays until the g is reused). Then any stack that looks like a Go stack (a
+   * power-of-two size from 2 KiB to 1 GiB, 2 KiB aligned: stackalloc in stack.go), or
+   * none, is accepted.
    */
   private long goid(TracedFunction fn, long[] regs) {
     if (goidOffset < 0 || !fn.goroutineAware()) return TraceEvent.NO_GOID;
@@ -66,11 +69,21 @@ final class EventAssembler implements HitConsumer {
     long lo = buf.getLong(0);
     long hi = buf.getLong(8);
     long sp = regs[SampleRegs.SP];
-    boolean freed = lo == 0 && hi == 0;
-    if (!freed && (Long.compareUnsigned(sp, lo) < 0 || Long.compareUnsigned(sp, hi) > 0)) {
+    boolean onStack = Long.compareUnsigned(sp, lo) >= 0 && Long.compareUnsigned(sp, hi) <= 0;
+    if (!onStack && !(readsLate && (lo == 0 && hi == 0 || looksLikeStack(lo, hi)))) {
       return TraceEvent.NO_GOID;
     }
     return buf.getLong((int) goidOffset);
+  }
+
+  private static boolean looksLikeStack(long lo, long hi) {
+    long size = hi - lo;
+    return lo > 0 && size >= 2048 && size <= (1L << 30) && Long.bitCount(size) == 1 && (lo & 2047) == 0;
+  }
+
+  /** The backend delivers hits after the fact (uprobe): see {@link #goid}. */
+  void readsLate(boolean late) {
+    this.readsLate = late;
   }
 
   private String decodeQuietly(TracedFunction fn, long[] regs) {

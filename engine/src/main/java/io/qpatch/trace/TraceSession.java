@@ -135,12 +135,14 @@ public final class TraceSession {
       String why = UprobeBackend.unavailableReason();
       if (why == null) {
         Backend b = new UprobeBackend(target.pid(), this::alive);
+        assembler.readsLate(true);
         try {
           return installed(b);
         } catch (RefusedException e) {
           why = e.getMessage();
         }
       }
+      assembler.readsLate(false);
       config.messages().println("gotrace: " + why + "; using the ptrace backend");
     } else if (!wanted.equals("ptrace")) {
       throw new BadInputException("unknown backend '" + wanted + "': use ptrace or uprobe");

@@ -7,8 +7,10 @@ final class GoPrograms {
   /**
    * Four goroutines each learn their own goid from runtime.Stack ("goroutine N [running]")
    * and call main.work(id); each writes "worker ID goid N" to the file named by its
-   * argument. Sleeps 300 ms, then exits with status 3: the uprobe backend reads goids
-   * from the target's memory when it processes samples, which must still be there.
+   * argument. The goroutines live 200 ms more and main sleeps 300 ms before it exits with
+   * status 3: the uprobe backend reads goids from the target's memory when it processes
+   * samples, shortly after the calls, and a goroutine that has exited by then may show none
+   * (see README, "Backends").
    */
   static final String WORKERS = """
       package main
@@ -51,6 +53,7 @@ final class GoPrograms {
       			mu.Lock()
       			fmt.Fprintf(out, "worker %d goid %d result %d\\n", id, g, r)
       			mu.Unlock()
+      			time.Sleep(200 * time.Millisecond) // still alive when a uprobe sample is read
       		}(i)
       	}
       	wg.Wait()
