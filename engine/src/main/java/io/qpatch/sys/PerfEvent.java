@@ -127,6 +127,7 @@ public final class PerfEvent {
   }
 
   /** Maps {@code length} bytes of a perf event fd shared, read-write (the ring buffer). */
+  @SuppressWarnings("restricted") // the kernel maps exactly length bytes at the address it returns
   public static MemorySegment mapRing(int fd, long length) {
     MemorySegment cap = Libc.capture();
     MemorySegment r;

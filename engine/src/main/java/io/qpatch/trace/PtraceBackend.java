@@ -63,6 +63,7 @@ public final class PtraceBackend implements Backend {
   }
 
   @Override
+  @SuppressWarnings("try") // the stop is held for the body and released by close()
   public Map<ProbeSite, String> install(ProbePlan plan, HitConsumer consumer) {
     this.consumer = consumer;
     Map<ProbeSite, String> refused = new LinkedHashMap<>();
@@ -173,6 +174,7 @@ public final class PtraceBackend implements Backend {
   // ---- removal ------------------------------------------------------------------------
 
   @Override
+  @SuppressWarnings("try") // the stop is held for the body and released by close()
   public void remove() {
     boolean trapsPending;
     try (Target.Stopped stopped = target.stop()) {
@@ -208,6 +210,7 @@ public final class PtraceBackend implements Backend {
    * Lets the threads run (probes are gone) until no SIGTRAP of ours is pending: the stop
    * handler takes each and rewinds the thread onto the restored instruction.
    */
+  @SuppressWarnings("try") // the stop is held for the body and released by close()
   private void flushPendingTraps() {
     serveBriefly(this::anyTrapPendingQuietly);
     try (Target.Stopped stopped = target.stop()) {

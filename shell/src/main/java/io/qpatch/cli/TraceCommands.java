@@ -62,6 +62,7 @@ final class TraceCommands implements Commands {
     }
   }
 
+  @SuppressWarnings("try") // the handlers are installed for the body and removed by close()
   private int runWithSignals(TraceSession session, TraceOptions options) {
     Thread flusher = Thread.ofPlatform().daemon().name("gotrace-flush").start(() -> flushEvery(session));
     try (TraceSignals signals = TraceSignals.install(session::stop)) {
