@@ -1,0 +1,115 @@
+package io.qpatch.patch;
+
+import io.qpatch.error.QpatchException;
+import io.qpatch.proc.Mapping;
+import io.qpatch.proc.Target;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Frees a patch's memory once nothing can still run in it: no thread's pc, register or
+ * stack word points into any of its mappings (a hook blocked in the original function
+ * has its return address on the stack). The destructors run first, then the object and
+ * stub mappings go, the record last, each checked against {@code /proc/PID/maps} first so
+ * that an address the target has reused since is never unmapped.
+ */
+final class Unloading {
+  private static final long RETRY_MILLIS = 50;
+
+  private final TargetMemory memory;
+  private final RecordStore store;
+  private final Consumer<String> progress;
+
+  Unloading(TargetMemory memory, RecordStore store, Consumer<String> progress) {
+    this.memory = memory;
+    this.store = store;
+    this.progress = progress;
+  }
+
+  /**
+   * Waits up to {@code wait} (the target running meanwhile) for {@code r} to be unused, then
+   * frees it. Returns the thread still using it when the wait ran out (the patch then stays
+   * mapped, for a later command to free).
+   */
+  Optional<Quiescence.Busy> unloadWhenUnused(PatchRecord r, Duration wait) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    boolean told = false;
+    while (true) {
+      Optional<Quiescence.Busy> busy;
+      try (Target.Stopped s = memory.target().stop()) {
+        busy = tryUnload(r);
+      }
+      if (busy.isEmpty() || System.nanoTime() > deadline) return busy;
+      if (!told) {
+        progress.accept("waiting for " + busy.get().describe() + " to leave " + r.name());
+        told = true;
+      }
+      sleep(RETRY_MILLIS);
+    }
+  }
+
+  /** With the target stopped: frees {@code r} now if nothing uses it, else says who does. */
+  Optional<Quiescence.Busy> tryUnload(PatchRecord r) {
+    PatchRecord current = store.reread(r);
+    if (current.state() == PatchState.ACTIVE) {
+      throw new IllegalStateException(current.label() + " is active: deactivate it before unloading");
+    }
+    Optional<Quiescence.Busy> busy = new Quiescence(memory.target()).referencing(ranges(current));
+    if (busy.isPresent()) return busy;
+    if (current.state() == PatchState.RETIRED || current.state() == PatchState.LOADED) {
+      if (current.state() == PatchState.LOADED) current = store.writeState(current, PatchState.RETIRED);
+      finalize(current);
+      current = store.writeState(current, PatchState.UNLOADING);
+    }
+    unmap(current.regions());
+    return Optional.empty();
+  }
+
+  /** Destructors; one that fails is reported, and the unload goes on. */
+  private void finalize(PatchRecord r) {
+    Finalizer f = r.finalizer();
+    try {
+      for (long fini : f.fini()) memory.call(fini, ".fini_array entry of " + r.name());
+      if (f.dsoHandle() != 0 && f.cxaFinalize() != 0) {
+        memory.call(f.cxaFinalize(), "__cxa_finalize for " + r.name(), f.dsoHandle());
+      }
+    } catch (QpatchException e) {
+      progress.accept("a destructor of " + r.name() + " failed (" + e.getMessage() + "); unloading anyway");
+    }
+  }
+
+  /** Unmaps {@code regions} that still are qpatch mappings, the record last. */
+  void unmap(List<Region> regions) {
+    List<Mapping> maps = memory.target().maps();
+    List<Region> ordered = new ArrayList<>(regions);
+    ordered.sort(Comparator.comparing((Region g) -> g.kind() == Region.Kind.RECORD));
+    for (Region g : ordered) {
+      if (stillOurs(g, maps)) memory.unmap(g.start(), g.length(), g.toString());
+    }
+  }
+
+  /** Every mapping overlapping {@code g} is a qpatch patch mapping, and there is one. */
+  private static boolean stillOurs(Region g, List<Mapping> maps) {
+    List<Mapping> overlapping = maps.stream().filter(m ->
+        Long.compareUnsigned(m.start(), g.end()) < 0 && Long.compareUnsigned(g.start(), m.end()) < 0)
+        .toList();
+    return !overlapping.isEmpty() && overlapping.stream().allMatch(PatchNames::isPatchMapping);
+  }
+
+  static List<Quiescence.Range> ranges(PatchRecord r) {
+    return r.regions().stream()
+        .map(g -> new Quiescence.Range(g.start(), g.end(), r.name() + "'s " + g)).toList();
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

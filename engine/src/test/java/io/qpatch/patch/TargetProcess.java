@@ -1,0 +1,138 @@
+package io.qpatch.patch;
+
+import io.qpatch.sys.Libc;
+import io.qpatch.sys.Signals;
+import io.qpatch.sys.Spawn;
+import io.qpatch.sys.WaitFlags;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * A running test target: started with posix_spawn (a ProcessBuilder child's reaper would
+ * steal ptrace stops) through {@code sh -c 'exec stdbuf -oL PROGRAM ... >OUT 2>&1'}, so its
+ * stdout is line-buffered into a file and each line shows as it is printed. {@code close()}
+ * kills and reaps it.
+ */
+final class TargetProcess implements AutoCloseable {
+  private final int pid;
+  private final Path program;
+  private final Path output;
+  private boolean reaped;
+
+  private TargetProcess(int pid, Path program, Path output) {
+    this.pid = pid;
+    this.program = program;
+    this.output = output;
+  }
+
+  /** Starts {@code program}; returns once it runs its own code (exe is the program, and it slept or printed). */
+  static TargetProcess start(Path output, Path program, String... args) {
+    List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c",
+        "exec stdbuf -oL \"$@\" >\"$0\" 2>&1", output.toString(), program.toString()));
+    argv.addAll(List.of(args));
+    TargetProcess p = new TargetProcess(Spawn.spawn(argv, null), program, output);
+    p.awaitRunning();
+    return p;
+  }
+
+  private void awaitRunning() {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    Path proc = Path.of("/proc", "" + pid);
+    while (System.nanoTime() < deadline) {
+      try {
+        String exe = Files.readSymbolicLink(proc.resolve("exe")).toString();
+        if (exe.equals(program.toString()) && (state() == 'S' || !output().isEmpty())) return;
+      } catch (IOException e) {
+        // not exec'd yet
+      }
+      sleep(5);
+    }
+    close();
+    throw new AssertionError(program + " did not start");
+  }
+
+  int pid() {
+    return pid;
+  }
+
+  /** The kernel's state letter of the main thread; 'X' when gone. */
+  char state() {
+    try {
+      String stat = Files.readString(Path.of("/proc", "" + pid, "stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2);
+    } catch (IOException e) {
+      return 'X';
+    }
+  }
+
+  String output() {
+    try {
+      return Files.readString(output);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** Waits up to {@code timeout} for the output to satisfy {@code condition}; returns it. */
+  String awaitOutput(Predicate<String> condition, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String out = output();
+    while (!condition.test(out)) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for the output of " + program.getFileName()
+            + " (pid " + pid + "); it is:\n" + tail(out));
+      }
+      sleep(10);
+      out = output();
+    }
+    return out;
+  }
+
+  /** Alive and not a zombie. */
+  boolean isAlive() {
+    char s = state();
+    return !reaped && s != 'X' && s != 'Z';
+  }
+
+  /** The memory map, for comparisons. */
+  String maps() {
+    try {
+      return Files.readString(Path.of("/proc", "" + pid, "maps"));
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  @Override
+  public void close() {
+    if (reaped) return;
+    try {
+      Libc.kill(pid, Signals.SIGKILL);
+    } catch (RuntimeException e) {
+      // already gone
+    }
+    try {
+      Libc.waitpid(pid, new int[1], WaitFlags.__WALL);
+    } catch (RuntimeException e) {
+      // reaped elsewhere
+    }
+    reaped = true;
+  }
+
+  static String tail(String text) {
+    return text.length() > 2000 ? "..." + text.substring(text.length() - 2000) : text;
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
