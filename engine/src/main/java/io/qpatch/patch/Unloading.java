@@ -45,7 +45,9 @@ final class Unloading {
       }
       if (busy.isEmpty() || System.nanoTime() > deadline) return busy;
       if (!told) {
-        progress.accept("waiting for " + busy.get().describe() + " to leave " + r.name());
+        Quiescence.Busy b = busy.get();
+        progress.accept("waiting for thread " + b.tid() + " (" + b.threadName() + ") to leave "
+            + r.name() + ": it " + b.where());
         told = true;
       }
       sleep(RETRY_MILLIS);

@@ -49,6 +49,6 @@ public interface Commands {
    * EngineCommands(io)}); until then every engine command says it is not available.
    */
   static Commands forThisBuild(Io io) {
-    return new UnavailableCommands();
+    return new PatchCommands(io, new UnavailableCommands());
   }
 }

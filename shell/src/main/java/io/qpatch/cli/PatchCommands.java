@@ -1,0 +1,128 @@
+package io.qpatch.cli;
+
+import io.qpatch.patch.PatchOptions;
+import io.qpatch.patch.PatchStatus;
+import io.qpatch.patch.Patcher;
+import io.qpatch.proc.Target;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.stream.Collectors;
+
+/**
+ * The patch commands ({@code -l -a -r -q}, {@code apply}) on the engine's {@link Patcher};
+ * every other command goes to {@code rest}. Results go to stdout, progress (what a
+ * rollback waits for, leftovers tidied) to stderr.
+ */
+final class PatchCommands implements Commands {
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+
+  private final Io io;
+  private final Commands rest;
+
+  PatchCommands(Io io, Commands rest) {
+    this.io = io;
+    this.rest = rest;
+  }
+
+  @Override
+  public void patch(PatchAction action, Optional<Path> object, int pid) {
+    try (Target target = Target.attach(pid)) {
+      Patcher patcher = new Patcher(target, options());
+      switch (action) {
+        case LOAD -> loaded(patcher.load(object.orElseThrow()), pid);
+        case ACTIVATE -> activated(patcher.activate(object.orElseThrow()), pid);
+        case ROLLBACK -> rolledBack(patcher.rollback(object.orElseThrow()), pid);
+        case QUERY -> query(patcher, object, pid);
+      }
+    }
+  }
+
+  @Override
+  public void apply(Path object, int pid) {
+    try (Target target = Target.attach(pid)) {
+      activated(new Patcher(target, options()).apply(object), pid);
+    }
+  }
+
+  private PatchOptions options() {
+    PrintStream err = io.err();
+    return PatchOptions.DEFAULT.withProgress(message -> {
+      err.println("qpatch: " + message);
+      err.flush();
+    });
+  }
+
+  private void loaded(PatchStatus s, int pid) {
+    io.out().println("loaded " + s.name() + " into pid " + pid + ", not active yet" + functions(s));
+  }
+
+  private void activated(PatchStatus s, int pid) {
+    io.out().println("activated " + s.name() + " in pid " + pid + functions(s));
+  }
+
+  private void rolledBack(Patcher.RollbackResult r, int pid) {
+    String rest = r.stillInUse().map(busy -> "; its memory stays mapped while " + busy
+        + " (the next qpatch command on pid " + pid + " frees it)").orElse("");
+    io.out().println("rolled back " + r.patch() + " in pid " + pid + rest);
+  }
+
+  private static String functions(PatchStatus s) {
+    if (s.functions().isEmpty()) return " (it redirects no function)";
+    return ": " + s.functions().stream()
+        .map(f -> f.kind().word() + " " + f.name() + " (" + f.module() + ")")
+        .collect(Collectors.joining(", "));
+  }
+
+  private void query(Patcher patcher, Optional<Path> object, int pid) {
+    if (object.isPresent()) {
+      print(patcher.query(object.get()));
+      return;
+    }
+    Patcher.Query q = patcher.query();
+    if (q.patches().isEmpty() && q.problems().isEmpty()) io.out().println("no patch in pid " + pid);
+    q.patches().forEach(this::print);
+    q.problems().forEach(p -> io.out().println("problem: " + p));
+  }
+
+  /** One line per patch, then one per function it takes over. */
+  private void print(PatchStatus s) {
+    io.out().printf("%s  %s  sha256 %s  loaded %s  %s%n", s.name(), s.state().description(),
+        s.shortHash(), TIME.format(s.loadedAt()), s.path());
+    for (PatchStatus.FunctionStatus f : s.functions()) {
+      io.out().printf("  %-7s %s (%s) at 0x%x -> 0x%x: %s%n", f.kind().word(), f.name(), f.module(),
+          f.address(), f.replacement(), f.entry());
+    }
+    if (!s.note().isEmpty()) io.out().println("  note: " + s.note());
+  }
+
+  @Override
+  public void info(int pid) {
+    rest.info(pid);
+  }
+
+  @Override
+  public void sym(int pid, List<String> names) {
+    rest.sym(pid, names);
+  }
+
+  @Override
+  public int shell(OptionalInt pid) {
+    return rest.shell(pid);
+  }
+
+  @Override
+  public int run(Path script, List<String> args) {
+    return rest.run(script, args);
+  }
+
+  @Override
+  public int trace(TraceOptions options) {
+    return rest.trace(options);
+  }
+}
