@@ -11,10 +11,12 @@ import java.util.OptionalInt;
  */
 final class EngineCommands implements Commands {
   private final InspectCommands inspect;
+  private final ScriptCommands scripts;
   private final Commands unavailable = new UnavailableCommands();
 
   EngineCommands(Io io) {
     this.inspect = new InspectCommands(io);
+    this.scripts = new ScriptCommands(io);
   }
 
   @Override
@@ -39,12 +41,12 @@ final class EngineCommands implements Commands {
 
   @Override
   public int shell(OptionalInt pid) {
-    return unavailable.shell(pid);
+    return scripts.shell(pid);
   }
 
   @Override
   public int run(Path script, List<String> args) {
-    return unavailable.run(script, args);
+    return scripts.run(script, args);
   }
 
   @Override
