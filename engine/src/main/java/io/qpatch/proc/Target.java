@@ -32,6 +32,7 @@ public final class Target implements AutoCloseable {
   private final ThreadSet threads;
   private final Memory memory;
   private final RemoteSyscall remote;
+  private final RemoteCall calls;
   private final boolean launched;
   private int stopDepth;
   private boolean attached = true;
@@ -41,6 +42,7 @@ public final class Target implements AutoCloseable {
     this.launched = launched;
     this.memory = new Memory(threads.pid);
     this.remote = new RemoteSyscall(threads, memory);
+    this.calls = new RemoteCall(threads);
     if (launched) stopDepth = 1;
   }
 
@@ -205,6 +207,18 @@ public final class Target implements AutoCloseable {
    */
   public long syscall(int nr, long... args) {
     return tracer.call(() -> remote.call(executor(), nr, args));
+  }
+
+  /**
+   * Calls the function at {@code address} in the target with up to six integer
+   * arguments (SysV ABI) and returns its rax. The target must be stopped; the leader
+   * (or first live) thread makes the call while the others stay stopped, and afterwards
+   * every register of it, vector state included, is as before. A call that crashes is
+   * reported and the thread restored; one that does not return within 5 s (say, it
+   * waits for a lock a stopped thread holds) is abandoned and the thread restored.
+   */
+  public long callFunction(long address, long... args) {
+    return tracer.call(() -> calls.call(executor(), memory, address, args));
   }
 
   /** mmap(2) in the target; returns the address. */

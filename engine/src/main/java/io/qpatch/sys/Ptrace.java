@@ -33,6 +33,8 @@ public final class Ptrace {
   public static final int GETEVENTMSG = 0x4201;
   public static final int GETSIGINFO = 0x4202;
   public static final int SETSIGINFO = 0x4203;
+  public static final int GETREGSET = 0x4204;
+  public static final int SETREGSET = 0x4205;
   public static final int SEIZE = 0x4206;
   public static final int INTERRUPT = 0x4207;
   public static final int LISTEN = 0x4208;
@@ -151,6 +153,25 @@ public final class Ptrace {
     call(SETREGS, tid, 0, userRegs.address());
   }
 
+  /**
+   * PTRACE_GETREGSET of note type {@code type} (e.g. NT_X86_XSTATE) into {@code buffer};
+   * {@code iovec} is a 16-byte scratch struct iovec. Returns the length the kernel filled.
+   */
+  public static long getRegSet(int tid, int type, MemorySegment buffer, MemorySegment iovec) {
+    iovec.set(JAVA_LONG, 0, buffer.address());
+    iovec.set(JAVA_LONG, 8, buffer.byteSize());
+    call(GETREGSET, tid, type, iovec.address());
+    return iovec.get(JAVA_LONG, 8);
+  }
+
+  /** PTRACE_SETREGSET of the first {@code length} bytes of {@code buffer}. */
+  public static void setRegSet(
+      int tid, int type, MemorySegment buffer, long length, MemorySegment iovec) {
+    iovec.set(JAVA_LONG, 0, buffer.address());
+    iovec.set(JAVA_LONG, 8, length);
+    call(SETREGSET, tid, type, iovec.address());
+  }
+
   /** PTRACE_GETSIGINFO into a 128-byte siginfo_t buffer. */
   public static void getSigInfo(int tid, MemorySegment siginfo) {
     call(GETSIGINFO, tid, 0, siginfo.address());
@@ -174,6 +195,8 @@ public final class Ptrace {
       case GETEVENTMSG -> "PTRACE_GETEVENTMSG";
       case GETSIGINFO -> "PTRACE_GETSIGINFO";
       case SETSIGINFO -> "PTRACE_SETSIGINFO";
+      case GETREGSET -> "PTRACE_GETREGSET";
+      case SETREGSET -> "PTRACE_SETREGSET";
       case SEIZE -> "PTRACE_SEIZE";
       case INTERRUPT -> "PTRACE_INTERRUPT";
       case LISTEN -> "PTRACE_LISTEN";
