@@ -6,7 +6,7 @@ import io.qpatch.elf.RelocationSection;
 import io.qpatch.elf.RelocationType;
 import io.qpatch.elf.SymbolTable;
 import io.qpatch.error.BadInputException;
-import io.qpatch.proc.Mapping;
+import io.qpatch.proc.Target;
 import io.qpatch.symbols.MemoryReader;
 import io.qpatch.symbols.Module;
 import io.qpatch.symbols.ProcessSymbols;
@@ -30,18 +30,24 @@ import java.util.OptionalLong;
  *   <li>Else any module's GLOB_DAT, JUMP_SLOT or 64 slot for the symbol by name, when its
  *       value already lies in the defining module's code and is not the resolver (a lazily
  *       bound JUMP_SLOT still points back into the caller's PLT and is skipped).
+ *   <li>Else, when a stopped {@link Target} is at hand, the resolver is called in it ({@link
+ *       Target#callFunction}) with no arguments, as ld.so does on x86-64 (sysdeps/x86_64/
+ *       dl-irel.h, elf_ifunc_invoke); glibc's x86 resolvers read the cpu features ld.so
+ *       already stored.
  * </ol>
- * When neither exists the symbol is refused with a message: calling the resolver in the
- * target would need a remote function call, which this class does not do.
+ * Without a slot or a target the symbol is refused with a message.
  */
 final class Ifuncs {
   private final ProcessSymbols symbols;
   private final MemoryReader memory;
+  private final Target target;
   private final Map<Long, Long> cache = new HashMap<>();
 
-  Ifuncs(ProcessSymbols symbols, MemoryReader memory) {
+  /** {@code target} may be null: then no resolver is ever called. */
+  Ifuncs(ProcessSymbols symbols, MemoryReader memory, Target target) {
     this.symbols = symbols;
     this.memory = memory;
+    this.target = target;
   }
 
   long implementation(ResolvedSymbol ifunc) {
@@ -55,10 +61,21 @@ final class Ifuncs {
       OptionalLong bound = fromNamedSlot(m, ifunc);
       if (bound.isPresent()) return bound.getAsLong();
     }
+    if (target != null && target.isStopped()) return callResolver(ifunc);
     throw new BadInputException("symbol '" + ifunc.symbol().name() + "' in process "
         + symbols.pid() + " is an IFUNC (" + ifunc.qualifiedName() + ") and no GOT slot of the"
         + " process holds its resolved implementation; call it through a function pointer the"
         + " program already has");
+  }
+
+  private long callResolver(ResolvedSymbol ifunc) {
+    long impl = target.callFunction(ifunc.address());
+    if (!isCodeOf(impl, ifunc)) {
+      throw new BadInputException(String.format("IFUNC resolver %s in process %d returned 0x%x,"
+          + " which is not code of %s", ifunc.qualifiedName(), symbols.pid(), impl,
+          ifunc.module().name()));
+    }
+    return impl;
   }
 
   private OptionalLong fromIrelative(ResolvedSymbol ifunc) {
@@ -118,10 +135,12 @@ final class Ifuncs {
     } catch (RuntimeException e) {
       return OptionalLong.empty();
     }
-    if (value == ifunc.address()) return OptionalLong.empty();
-    for (Mapping map : ifunc.module().mappings()) {
-      if (map.isExecutable() && map.contains(value)) return OptionalLong.of(value);
-    }
-    return OptionalLong.empty();
+    if (value == ifunc.address() || !isCodeOf(value, ifunc)) return OptionalLong.empty();
+    return OptionalLong.of(value);
+  }
+
+  private static boolean isCodeOf(long address, ResolvedSymbol ifunc) {
+    return ifunc.module().mappings().stream()
+        .anyMatch(m -> m.isExecutable() && m.contains(address));
   }
 }

@@ -29,6 +29,7 @@ public final class LinkPlan {
   private final List<Long> initArray;
   private final List<Long> finiArray;
   private final long dsoHandle;
+  private final long cxaFinalize;
   private final long reservedText;
   private final long reservedData;
   private final long got;
@@ -51,6 +52,7 @@ public final class LinkPlan {
     this.initArray = arrayEntries(l, Section.SHT_INIT_ARRAY);
     this.finiArray = arrayEntries(l, Section.SHT_FINI_ARRAY);
     this.dsoHandle = layout.dsoHandle < 0 ? 0 : base + layout.dsoHandle;
+    this.cxaFinalize = l.cxaFinalize;
     this.reservedText = layout.reservedText < 0 ? 0 : base + layout.reservedText;
     this.reservedData = layout.reservedData < 0 ? 0 : base + layout.reservedData;
     this.got = base + layout.gotOffset;
@@ -203,6 +205,11 @@ public final class LinkPlan {
    */
   public long dsoHandle() {
     return dsoHandle;
+  }
+
+  /** The target's {@code __cxa_finalize} when {@link #dsoHandle} is used, else 0. */
+  public long cxaFinalize() {
+    return cxaFinalize;
   }
 
   /** Start of the caller's reserved code space ({@link LinkOptions#reservedText}), or 0. */

@@ -23,6 +23,7 @@ final class Linker {
   final SymbolBinder binder;
   final List<RelocationSection> relocations;
   final Layout layout;
+  final long cxaFinalize;
 
   private Linker(ElfFile elf, LinkOptions options, SymbolSource source) {
     this.elf = elf;
@@ -37,6 +38,8 @@ final class Linker {
     this.relocations = loadedRelocations(symtab);
     this.binder = new SymbolBinder(elf, symtab, selection, options.overrides(), source);
     this.layout = checkAndLayout();
+    this.cxaFinalize = layout.dsoHandle < 0 ? 0
+        : source.lookup("__cxa_finalize").map(TargetSymbol::address).orElse(0L);
   }
 
   static Linker prepare(ElfFile elf, SymbolSource source, LinkOptions options) {

@@ -77,6 +77,29 @@ public final class LoadedObject {
     return plan.dsoHandle();
   }
 
+  /**
+   * Runs the static constructors ({@link #initArray()}, in order) in the stopped target.
+   * glibc passes argc, argv and envp to init_array entries of the objects it loads;
+   * constructors that g++ and gcc emit take no arguments, so none are passed.
+   */
+  public void runConstructors(Target target) {
+    for (long entry : initArray()) target.callFunction(entry);
+  }
+
+  /**
+   * Runs the destructors in the stopped target, in the order dlclose would: the .fini_array
+   * entries last to first, then {@code __cxa_finalize(&__dso_handle)}, which runs the
+   * destructors C++ static objects registered with __cxa_atexit (crtstuff.c,
+   * __do_global_dtors_aux, calls it from the first .fini_array entry, hence last).
+   */
+  public void runDestructors(Target target) {
+    List<Long> fini = finiArray();
+    for (int i = fini.size() - 1; i >= 0; i--) target.callFunction(fini.get(i));
+    if (dsoHandle() != 0 && plan.cxaFinalize() != 0) {
+      target.callFunction(plan.cxaFinalize(), dsoHandle());
+    }
+  }
+
   public long reservedText() {
     return plan.reservedText();
   }

@@ -37,7 +37,7 @@ public final class ObjectLoader {
   /** {@link #load(Target, ElfFile, SymbolSource, LinkOptions, long)} against all of the target's symbols. */
   public static LoadedObject load(Target target, ElfFile object, LinkOptions options, long near) {
     try (ProcessSymbols symbols = ProcessSymbols.of(target.pid())) {
-      return load(target, object, new ProcessSymbolSource(symbols), options, near);
+      return load(target, object, new ProcessSymbolSource(symbols, target), options, near);
     }
   }
 

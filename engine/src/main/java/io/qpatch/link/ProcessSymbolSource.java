@@ -4,6 +4,7 @@ import io.qpatch.elf.ElfFile;
 import io.qpatch.elf.ProgramHeader;
 import io.qpatch.elf.Symbol;
 import io.qpatch.error.BadInputException;
+import io.qpatch.proc.Target;
 import io.qpatch.symbols.Module;
 import io.qpatch.symbols.ProcessSymbols;
 import io.qpatch.symbols.ResolvedSymbol;
@@ -31,19 +32,27 @@ import java.util.stream.Collectors;
  *
  * <p>An IFUNC (STT_GNU_IFUNC: memcpy, strlen ... in glibc) is resolved to the implementation
  * the process already uses, see {@link Ifuncs}.
+ *
+ * <p>Not thread-safe beyond its own cache; one linking at a time.
  */
 public final class ProcessSymbolSource implements SymbolSource {
   private final ProcessSymbols symbols;
   private final Ifuncs ifuncs;
   private final Map<String, Optional<TargetSymbol>> cache = new HashMap<>();
 
+  /** Without a target: an IFUNC no GOT slot has resolved yet is refused. */
   public ProcessSymbolSource(ProcessSymbols symbols) {
-    this(symbols, MemoryReader.ofProcess(symbols.pid()));
+    this(symbols, MemoryReader.ofProcess(symbols.pid()), null);
   }
 
-  public ProcessSymbolSource(ProcessSymbols symbols, MemoryReader memory) {
+  /** With a target that, while stopped, may run an IFUNC's resolver (see {@link Ifuncs}). */
+  public ProcessSymbolSource(ProcessSymbols symbols, Target target) {
+    this(symbols, target::read, target);
+  }
+
+  public ProcessSymbolSource(ProcessSymbols symbols, MemoryReader memory, Target target) {
     this.symbols = symbols;
-    this.ifuncs = new Ifuncs(symbols, memory);
+    this.ifuncs = new Ifuncs(symbols, memory, target);
   }
 
   @Override

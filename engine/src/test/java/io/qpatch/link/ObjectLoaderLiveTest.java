@@ -53,8 +53,10 @@ class ObjectLoaderLiveTest {
       static int calls;
       int patched(const char *s) {
         calls++;
-        return printf("%d %d %d %d\\n", (int)strlen(s), global_value,
-                      hidden_function(tls_counter), calls);
+        int n = printf("called %d %d %d %d\\n", (int)strlen(s), global_value,
+                       hidden_function(tls_counter), calls);
+        fflush(0);
+        return n;
       }
       """;
 
@@ -119,6 +121,26 @@ class ObjectLoaderLiveTest {
           "x86-64 variant II: the executable's block ends at the thread pointer");
       LinkPlan plan = ObjectLoader.plan(elf, source, LinkOptions.named("x"), (near(p.pid()) & -4096) - 0x100000);
       assertEquals(s.printed().get("strlen"), plan.externals().get("strlen").address());
+    }
+  }
+
+  @Test
+  void loadedFunctionRunsInTheTargetReachingPrintfIfuncStaticFunctionGlobalAndThreadLocal() {
+    Path o = LinkFixtures.cObject("live-patch", PATCH, "-O2");
+    Started s = start();
+    try (LiveProcess p = s.process(); Target t = Target.attach(p.pid());
+        ElfFile elf = ElfFile.open(o)) {
+      try (Target.Stopped stopped = t.stop()) {
+        LoadedObject lo = ObjectLoader.load(t, elf,
+            LinkOptions.named("call").withReservedData(64), near(p.pid()));
+        t.write(lo.reservedData(), "hello\0".getBytes());
+        long n = t.callFunction(lo.address("patched"), lo.reservedData());
+        assertEquals("called 5 42 57 1\n".length(), n);
+        t.callFunction(lo.address("patched"), lo.reservedData());
+      }
+      p.awaitOutput(out -> out.contains("called 5 42 57 1\ncalled 5 42 57 2\n"),
+          Duration.ofSeconds(10));
+      assertTrue(p.isAlive());
     }
   }
 
