@@ -9,8 +9,10 @@ import io.qpatch.error.BadInputException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Where everything goes, as offsets from the load address: three page-aligned segments in
@@ -57,8 +59,8 @@ final class Layout {
   static Layout build(ElfFile elf, SectionSelection sel, SymbolBinder binder,
       List<RelocationSection> relocations, LinkOptions request) {
     Layout l = new Layout(elf.sections().size());
-    List<Long> gotKeys = new ArrayList<>();
-    List<Integer> veneerSymbols = new ArrayList<>();
+    Set<Long> gotKeys = new LinkedHashSet<>();
+    Set<Integer> veneerSymbols = new LinkedHashSet<>();
     boolean dso = l.collect(binder, relocations, gotKeys, veneerSymbols);
     long at = l.placeSections(elf, sel.text, 0);
     at = align(at, VENEER_SIZE);
@@ -90,25 +92,21 @@ final class Layout {
 
   /** Notes the GOT slots and veneers the relocations need; true if __dso_handle is used. */
   private boolean collect(SymbolBinder binder, List<RelocationSection> relocations,
-      List<Long> gotKeys, List<Integer> veneerSymbols) {
+      Set<Long> gotKeys, Set<Integer> veneerSymbols) {
     boolean dso = false;
     for (RelocationSection rs : relocations) {
       for (Relocation r : rs.relocations()) {
         Binding b = binder.get(r.symbolIndex());
         dso |= b instanceof Binding.DsoHandle;
         Slot slot = RelocationKinds.slot(r.type());
-        if (slot != null) addOnce(gotKeys, key(slot, r.symbolIndex()));
+        if (slot != null) gotKeys.add(key(slot, r.symbolIndex()));
         if (RelocationKinds.mayNeedVeneer(r.type(), b)) {
-          addOnce(gotKeys, key(Slot.ADDRESS, r.symbolIndex()));
-          if (!veneerSymbols.contains(r.symbolIndex())) veneerSymbols.add(r.symbolIndex());
+          gotKeys.add(key(Slot.ADDRESS, r.symbolIndex()));
+          veneerSymbols.add(r.symbolIndex());
         }
       }
     }
     return dso;
-  }
-
-  private static void addOnce(List<Long> keys, long key) {
-    if (!keys.contains(key)) keys.add(key);
   }
 
   private long placeData(ElfFile elf, SectionSelection sel, SymbolBinder binder, boolean dso,

@@ -53,7 +53,7 @@ class ObjectLoaderLiveTest {
       static int calls;
       int patched(const char *s) {
         calls++;
-        int n = printf("called %d %d %d %d\\n", (int)strlen(s), global_value,
+        int n = printf("called %s %d %d %d %d\\n", s, (int)strlen(s), global_value,
                        hidden_function(tls_counter), calls);
         fflush(0);
         return n;
@@ -62,9 +62,17 @@ class ObjectLoaderLiveTest {
 
   @TempDir Path tmp;
 
+  static Started startTarget(Path tmp) {
+    return new ObjectLoaderLiveTest().startIn(tmp);
+  }
+
   record Started(LiveProcess process, Map<String, Long> printed) {}
 
   private Started start() {
+    return startIn(tmp);
+  }
+
+  private Started startIn(Path tmp) {
     Path exe = Fixtures.c("link-target", PROGRAM, "-O2");
     LiveProcess p = LiveProcess.start(tmp.resolve("out.txt"), exe.toString());
     String out = p.awaitOutput(s -> s.contains("\n"), Duration.ofSeconds(10));
@@ -74,7 +82,7 @@ class ObjectLoaderLiveTest {
     return new Started(p, printed);
   }
 
-  private static long near(int pid) {
+  static long near(int pid) {
     try (ProcessSymbols symbols = ProcessSymbols.of(pid)) {
       return symbols.lookup("target_function").address();
     }
@@ -135,10 +143,10 @@ class ObjectLoaderLiveTest {
             LinkOptions.named("call").withReservedData(64), near(p.pid()));
         t.write(lo.reservedData(), "hello\0".getBytes());
         long n = t.callFunction(lo.address("patched"), lo.reservedData());
-        assertEquals("called 5 42 57 1\n".length(), n);
+        assertEquals("called hello 5 42 57 1\n".length(), n);
         t.callFunction(lo.address("patched"), lo.reservedData());
       }
-      p.awaitOutput(out -> out.contains("called 5 42 57 1\ncalled 5 42 57 2\n"),
+      p.awaitOutput(out -> out.contains("called hello 5 42 57 1\ncalled hello 5 42 57 2\n"),
           Duration.ofSeconds(10));
       assertTrue(p.isAlive());
     }
