@@ -25,6 +25,13 @@ sealed interface Binding {
    */
   record DsoHandle() implements Binding {}
 
+  /**
+   * A local symbol in a dropped COMDAT group. Only .eh_frame may refer to one (the FDE of a
+   * function whose copy was dropped); that FDE's address is made null, see {@link
+   * RelocationApplier}.
+   */
+  record Discarded(int section) implements Binding {}
+
   /** A COMMON symbol (-fcommon) the target does not define: allocated in the object's data. */
   record Common(int symbol, long size, long align) implements Binding {}
 }

@@ -20,6 +20,10 @@ final class Image {
     for (int i = 0; i < count; i++) bytes[at + i] = (byte) (v >>> (8 * i));
   }
 
+  int get(long offset) {
+    return bytes[Math.toIntExact(offset)] & 0xff;
+  }
+
   void putLong(long offset, long v) {
     putBytes(offset, v, 8);
   }

@@ -19,7 +19,7 @@ import java.util.Set;
  * this order, each omitted when empty.
  * <pre>
  *   TEXT    r-x  code sections, PLT veneers (8 bytes each), the caller's reserved code
- *   RODATA  r--  read-only sections, .init_array/.fini_array, the GOT
+ *   RODATA  r--  read-only sections, .init_array/.fini_array, .eh_frame + terminator, the GOT
  *   DATA    rw-  .data*, .bss*, COMMON symbols, __dso_handle, the caller's reserved data
  * </pre>
  * The memfd file has the same layout, so a segment at offset X maps file offset X. GOT
@@ -29,6 +29,8 @@ import java.util.Set;
 final class Layout {
   static final long PAGE = 4096;
   static final int VENEER_SIZE = 8;
+  /** A zero length word ends .eh_frame (LSB 5.0, "The .eh_frame section"); crtend.o adds it. */
+  static final int EH_FRAME_TERMINATOR = 4;
   private static final long MAX_IMAGE = 1L << 30;
 
   /** The kinds of GOT slot: a symbol's address, its TLS offset, its tls_index pair. */
@@ -43,6 +45,7 @@ final class Layout {
   final List<SegmentLayout> segments = new ArrayList<>();
   long gotOffset;
   long dsoHandle = -1;
+  long ehFrame = -1;
   long reservedText = -1;
   long reservedData = -1;
   long imageSize;
@@ -75,7 +78,12 @@ final class Layout {
     }
     at = l.endSegment(Segment.Kind.TEXT, 0, at);
     long start = at;
-    at = align(l.placeSections(elf, sel.rodata, at), 8);
+    at = l.placeSections(elf, sel.rodata, at);
+    if (sel.ehFrame != null) {
+      l.ehFrame = l.sectionOffset[sel.ehFrame.index()];
+      at += EH_FRAME_TERMINATOR;
+    }
+    at = align(at, 8);
     l.gotOffset = at;
     for (long k : gotKeys) {
       l.got.put(k, at);
@@ -100,6 +108,9 @@ final class Layout {
         dso |= b instanceof Binding.DsoHandle;
         Slot slot = RelocationKinds.slot(r.type());
         if (slot != null) gotKeys.add(key(slot, r.symbolIndex()));
+        if (RelocationKinds.mayNeedLeaSlot(r.type(), b) && r.addend() == -4) {
+          gotKeys.add(key(Slot.ADDRESS, r.symbolIndex()));
+        }
         if (RelocationKinds.mayNeedVeneer(r.type(), b)) {
           gotKeys.add(key(Slot.ADDRESS, r.symbolIndex()));
           veneerSymbols.add(r.symbolIndex());

@@ -30,6 +30,9 @@ public final class LinkPlan {
   private final List<Long> finiArray;
   private final long dsoHandle;
   private final long cxaFinalize;
+  private final long ehFrame;
+  private final long registerFrame;
+  private final long deregisterFrame;
   private final long reservedText;
   private final long reservedData;
   private final long got;
@@ -53,6 +56,9 @@ public final class LinkPlan {
     this.finiArray = arrayEntries(l, Section.SHT_FINI_ARRAY);
     this.dsoHandle = layout.dsoHandle < 0 ? 0 : base + layout.dsoHandle;
     this.cxaFinalize = l.cxaFinalize;
+    this.ehFrame = layout.ehFrame < 0 ? 0 : base + layout.ehFrame;
+    this.registerFrame = l.registerFrame;
+    this.deregisterFrame = l.deregisterFrame;
     this.reservedText = layout.reservedText < 0 ? 0 : base + layout.reservedText;
     this.reservedData = layout.reservedData < 0 ? 0 : base + layout.reservedData;
     this.got = base + layout.gotOffset;
@@ -81,6 +87,7 @@ public final class LinkPlan {
         continue;
       }
       Binding b = l.binder.get(s.index());
+      if (b instanceof Binding.Discarded) continue;
       if (b instanceof Binding.External e) {
         externals.put(s.name(), e.target());
         continue;
@@ -210,6 +217,24 @@ public final class LinkPlan {
   /** The target's {@code __cxa_finalize} when {@link #dsoHandle} is used, else 0. */
   public long cxaFinalize() {
     return cxaFinalize;
+  }
+
+  /** The object's .eh_frame (zero-terminated), or 0 when it has none. */
+  public long ehFrame() {
+    return ehFrame;
+  }
+
+  /**
+   * The target's libgcc {@code __register_frame}, 0 when the target has no libgcc unwinder
+   * (a C program: then nothing in it can unwind through patch code anyway).
+   */
+  public long registerFrame() {
+    return registerFrame;
+  }
+
+  /** The target's {@code __deregister_frame}, 0 when {@link #registerFrame} is 0. */
+  public long deregisterFrame() {
+    return deregisterFrame;
   }
 
   /** Start of the caller's reserved code space ({@link LinkOptions#reservedText}), or 0. */

@@ -24,6 +24,8 @@ final class Linker {
   final List<RelocationSection> relocations;
   final Layout layout;
   final long cxaFinalize;
+  final long registerFrame;
+  final long deregisterFrame;
 
   private Linker(ElfFile elf, LinkOptions options, SymbolSource source) {
     this.elf = elf;
@@ -38,8 +40,14 @@ final class Linker {
     this.relocations = loadedRelocations(symtab);
     this.binder = new SymbolBinder(elf, symtab, selection, options.overrides(), source);
     this.layout = checkAndLayout();
-    this.cxaFinalize = layout.dsoHandle < 0 ? 0
-        : source.lookup("__cxa_finalize").map(TargetSymbol::address).orElse(0L);
+    this.cxaFinalize = layout.dsoHandle < 0 ? 0 : addressOf(source, "__cxa_finalize");
+    this.registerFrame = layout.ehFrame < 0 ? 0 : addressOf(source, "__register_frame");
+    this.deregisterFrame = registerFrame == 0 ? 0 : addressOf(source, "__deregister_frame");
+  }
+
+  /** A helper the loader may call in the target; 0 when the target lacks it. */
+  private static long addressOf(SymbolSource source, String name) {
+    return source.lookup(name).map(TargetSymbol::address).orElse(0L);
   }
 
   static Linker prepare(ElfFile elf, SymbolSource source, LinkOptions options) {

@@ -78,11 +78,17 @@ public final class LoadedObject {
   }
 
   /**
-   * Runs the static constructors ({@link #initArray()}, in order) in the stopped target.
-   * glibc passes argc, argv and envp to init_array entries of the objects it loads;
-   * constructors that g++ and gcc emit take no arguments, so none are passed.
+   * Does in the stopped target what ld.so does when it loads an object: registers the
+   * object's .eh_frame with the unwinder (libgcc {@code __register_frame}, when the target
+   * has libgcc_s, as every C++ program does) so C++ exceptions can pass through and be
+   * caught in patch code, then runs the static constructors ({@link #initArray()}, in
+   * order). glibc passes argc, argv and envp to init_array entries; the constructors gcc
+   * and g++ emit take no arguments, so none are passed.
    */
   public void runConstructors(Target target) {
+    if (plan.ehFrame() != 0 && plan.registerFrame() != 0) {
+      target.callFunction(plan.registerFrame(), plan.ehFrame());
+    }
     for (long entry : initArray()) target.callFunction(entry);
   }
 
@@ -90,13 +96,18 @@ public final class LoadedObject {
    * Runs the destructors in the stopped target, in the order dlclose would: the .fini_array
    * entries last to first, then {@code __cxa_finalize(&__dso_handle)}, which runs the
    * destructors C++ static objects registered with __cxa_atexit (crtstuff.c,
-   * __do_global_dtors_aux, calls it from the first .fini_array entry, hence last).
+   * __do_global_dtors_aux, calls it from the first .fini_array entry, hence last), and
+   * last takes the .eh_frame back from the unwinder: it must not be unmapped while
+   * registered, or the next exception anywhere in the target would read freed memory.
    */
   public void runDestructors(Target target) {
     List<Long> fini = finiArray();
     for (int i = fini.size() - 1; i >= 0; i--) target.callFunction(fini.get(i));
     if (dsoHandle() != 0 && plan.cxaFinalize() != 0) {
       target.callFunction(plan.cxaFinalize(), dsoHandle());
+    }
+    if (plan.ehFrame() != 0 && plan.deregisterFrame() != 0) {
+      target.callFunction(plan.deregisterFrame(), plan.ehFrame());
     }
   }
 

@@ -41,6 +41,11 @@ final class RelocationApplier {
           : "expects a thread-local variable");
     }
     if (!target.hasData()) throw error(target, r, "patches a section without file contents");
+    if (binder.get(r.symbolIndex()) instanceof Binding.Discarded
+        && !SectionSelection.isEhFrame(target)) {
+      throw error(target, r, "refers to a local symbol of a COMDAT group the target already"
+          + " has; only .eh_frame may (gABI: a group's local symbols are private to it)");
+    }
   }
 
   void apply(Section target, Relocation r) {
@@ -49,10 +54,14 @@ final class RelocationApplier {
     long a = r.addend();
     int sym = r.symbolIndex();
     Field f = new Field(target, r, offset);
+    if (binder.get(sym) instanceof Binding.Discarded) {
+      nullFdeAddress(f, p);
+      return;
+    }
     switch (r.type()) {
       case R_X86_64_NONE, R_X86_64_GNU_VTINHERIT, R_X86_64_GNU_VTENTRY -> { }
       case R_X86_64_64 -> f.put64(s(f) + a);
-      case R_X86_64_PC32, R_X86_64_PC32_BND -> f.putSigned32(reachable(f, p) + a - p);
+      case R_X86_64_PC32, R_X86_64_PC32_BND -> pc32(f, p, a);
       case R_X86_64_PLT32, R_X86_64_PLT32_BND -> f.putSigned32(reachable(f, p) + a - p);
       case R_X86_64_32 -> f.putUnsigned(s(f) + a, 4);
       case R_X86_64_32S -> f.putSigned32(s(f) + a);
@@ -76,6 +85,23 @@ final class RelocationApplier {
     }
   }
 
+  /**
+   * Makes the FDE of a dropped function match nothing: its pc_begin decodes to 0 in the
+   * bits the encoding has, which the unwinder takes as "link-once function removed" and
+   * skips (libgcc unwind-dw2-fde.c, linear_search_fdes: {@code (pc_begin & mask) == 0}).
+   * Pc-relative: the stored value is -P in the field's width; absolute: 0.
+   */
+  private void nullFdeAddress(Field f, long p) {
+    switch (f.r.type()) {
+      case R_X86_64_PC32 -> image.putBytes(f.offset, -p, 4);
+      case R_X86_64_PC64 -> image.putLong(f.offset, -p);
+      case R_X86_64_64 -> image.putLong(f.offset, 0);
+      case R_X86_64_32 -> image.putBytes(f.offset, 0, 4);
+      default -> throw error(f.target, f.r, "in .eh_frame refers to a dropped COMDAT section"
+          + " in a way qpatch cannot neutralize");
+    }
+  }
+
   /** S, the symbol's value; an unresolved weak symbol is 0. */
   private long s(Field f) {
     return value(binder.get(f.r.symbolIndex()));
@@ -90,7 +116,38 @@ final class RelocationApplier {
       case Binding.DsoHandle d -> base + layout.dsoHandle;
       case Binding.Common c -> base + layout.commons.get(c.symbol());
       case Binding.ThreadLocal t -> throw new IllegalStateException("checked before");
+      case Binding.Discarded d -> 0;
     };
+  }
+
+  /**
+   * S + A - P; when S is out of reach: a {@code lea S(%rip), %reg} becomes {@code mov
+   * slot(%rip), %reg} with the slot holding S, the GOTPCRELX relaxation of the psABI
+   * (B.2, "Optimize GOTPCRELX Relocations") run backwards: same length, same register,
+   * same result. Non-PIC code takes the address of library data this way (g++ -c: typeinfo
+   * for a throw, std::cout). Other far references to functions go through a veneer.
+   */
+  private void pc32(Field f, long p, long a) {
+    long s = s(f);
+    Long slot = layout.got.get(Layout.key(Layout.Slot.ADDRESS, f.r.symbolIndex()));
+    if (!fitsSigned32(s + a - p) && slot != null && a == -4 && isRipLea(f)) {
+      image.put(f.offset - 2, new byte[] {(byte) 0x8b});
+      f.putSigned32(base + slot + a - p);
+      return;
+    }
+    f.putSigned32(reachable(f, p) + a - p);
+  }
+
+  /**
+   * Whether the rel32 at {@code f} is the displacement of {@code lea disp(%rip), %reg}: the
+   * byte before it is a ModRM with mod=00 rm=101 (RIP-relative, Intel SDM Vol. 2, Table 2-7)
+   * and the one before that opcode 8D. A RIP-relative ModRM is never followed by a SIB, so
+   * the opcode sits right there.
+   */
+  private boolean isRipLea(Field f) {
+    long sectionStart = layout.sectionOffset[f.target.index()];
+    if (f.offset - 2 < sectionStart || !f.target.isExecutable()) return false;
+    return image.get(f.offset - 2) == 0x8d && (image.get(f.offset - 1) & 0xc7) == 0x05;
   }
 
   /** S, or the veneer (PLT entry) that reaches S when S is beyond a rel32 from {@code p}. */

@@ -38,6 +38,15 @@ final class RelocationKinds {
     };
   }
 
+  /**
+   * Whether a PC32 to something outside the object gets a GOT slot in reserve: a {@code lea
+   * sym(%rip), %reg} that cannot reach sym is turned into {@code mov slot(%rip), %reg}, see
+   * {@link RelocationApplier}.
+   */
+  static boolean mayNeedLeaSlot(int type, Binding b) {
+    return b instanceof Binding.External && (type == R_X86_64_PC32 || type == R_X86_64_PC32_BND);
+  }
+
   /** Why a type is refused, or null when it is supported. */
   static String unsupportedReason(int type) {
     return switch (type) {

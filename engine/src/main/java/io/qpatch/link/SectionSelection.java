@@ -16,10 +16,10 @@ import java.util.Set;
  *
  * <ul>
  *   <li>Only SHF_ALLOC sections: debug info, symbol tables and relocations are not loaded.
- *   <li>{@code .eh_frame} is dropped: the patch's frames are not registered with the
- *       unwinder, so a C++ exception must not propagate through patch code (it terminates
- *       the program, as it would through C code without unwind tables). Notes
- *       (.note.gnu.property) are dropped too.
+ *   <li>{@code .eh_frame} is kept, read-only, last of the read-only sections and followed
+ *       by the 4-byte zero terminator crtend.o would add, so it can be registered with the
+ *       target's unwinder (see {@link LoadedObject#runConstructors}). Notes
+ *       (.note.gnu.property) are dropped.
  *   <li>A COMDAT group whose signature symbol (inline function, template instance, vtable,
  *       typeinfo) the target already defines, together with every global symbol the group
  *       defines, is dropped: the patch uses the target's copy, as the static linker keeps
@@ -34,6 +34,7 @@ final class SectionSelection {
   final List<Section> data = new ArrayList<>();
   final Set<Integer> dropped = new HashSet<>();
   final List<String> droppedGroups = new ArrayList<>();
+  Section ehFrame;
   private final Set<Integer> loaded = new HashSet<>();
 
   static SectionSelection select(ElfFile elf, SymbolTable symtab, SymbolSource source) {
@@ -48,12 +49,12 @@ final class SectionSelection {
       if (!s.dropped.contains(section.index()) && isLoaded(elf, section)) s.add(section);
     }
     s.data.sort((a, b) -> Boolean.compare(!a.hasData(), !b.hasData()));
+    if (s.ehFrame != null) s.rodata.add(s.ehFrame);
     return s;
   }
 
   private static boolean isLoaded(ElfFile elf, Section s) {
     if (!s.isAlloc() || s.type() == Section.SHT_GROUP || s.type() == Section.SHT_NOTE) return false;
-    if (s.name().equals(".eh_frame") || s.type() == Section.SHT_X86_64_UNWIND) return false;
     if ((s.flags() & Section.SHF_EXCLUDE) != 0) return false;
     if (s.isTls() && s.size() > 0) {
       throw new BadInputException(elf.name() + ": " + s.label() + " holds thread-local"
@@ -69,7 +70,10 @@ final class SectionSelection {
 
   private void add(Section s) {
     loaded.add(s.index());
-    if (isInitOrFini(s)) {
+    if (isEhFrame(s)) {
+      if (ehFrame == null) ehFrame = s;
+      else rodata.add(s);
+    } else if (isInitOrFini(s)) {
       rodata.add(s);
     } else if (s.isExecutable()) {
       text.add(s);
@@ -78,6 +82,10 @@ final class SectionSelection {
     } else {
       rodata.add(s);
     }
+  }
+
+  static boolean isEhFrame(Section s) {
+    return s.name().equals(".eh_frame") || s.type() == Section.SHT_X86_64_UNWIND;
   }
 
   static boolean isInitOrFini(Section s) {

@@ -94,10 +94,7 @@ final class SymbolBinder {
       throw new BadInputException(elf.name() + ": symbol '" + name(s) + "' is defined in "
           + elf.section(s.sectionIndex()).label() + ", which is not loaded");
     }
-    if (s.isLocal()) {
-      throw new BadInputException(elf.name() + ": a relocation refers to local symbol '"
-          + name(s) + "' in a COMDAT group the target already has; the object is malformed");
-    }
+    if (s.isLocal()) return new Binding.Discarded(s.sectionIndex());
     return external(s).orElseThrow();  // the group was dropped because the target has it
   }
 

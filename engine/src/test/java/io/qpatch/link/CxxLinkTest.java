@@ -42,14 +42,30 @@ class CxxLinkTest {
         Shape *volatile p = &sq;
         std::cout << greet("world") << " " << p->area() << " " << twice(21) << " "
                   << inline_helper(1) << std::endl;
-        for (;;) usleep(10000);
+        for (long tick = 0;; tick++) {
+          try {
+            if (tick % 20 == 0) throw std::string("tick");
+          } catch (const std::string &) {
+          }
+          usleep(10000);
+        }
       }
       """;
 
   static final String PATCH = """
       #include <iostream>
+      #include <stdexcept>
       #include <string>
       """ + SHAPES + """
+      extern "C" int cxx_throw(int x) {
+        try {
+          if (x > 0) throw std::runtime_error("boom " + std::to_string(x));
+          return 0;
+        } catch (const std::exception &e) {
+          std::cout << "caught " << e.what() << std::endl;
+          return 7;
+        }
+      }
       template <typename T> T thrice(T v) { return v + v + v; }
       struct Counter { int n; Counter() : n(41) { n++; } ~Counter() { std::cout << "bye " << n << std::endl; } };
       static Counter counter;
@@ -91,16 +107,18 @@ class CxxLinkTest {
         assertEquals(1, lo.initArray().size());
         lo.runConstructors(t);
         assertEquals(16, t.callFunction(lo.address("cxx_entry"), 4));
+        assertEquals(7, t.callFunction(lo.address("cxx_throw"), 3), "thrown and caught in the patch");
       }
-      p.awaitOutput(s -> s.contains("patched 16 48 8 12 104 42 hello patched\n"),
+      p.awaitOutput(s -> s.contains("patched 16 48 8 12 104 42 hello patched\ncaught boom 3\n"),
           Duration.ofSeconds(10));
+      LiveProcess.sleep(300);  // the target throws and catches its own exceptions meanwhile
       try (Target.Stopped stopped = t.stop()) {
         lo.runDestructors(t);
         lo.unload(t);
       }
       p.awaitOutput(s -> s.contains("bye 42\n"), Duration.ofSeconds(10));
-      LiveProcess.sleep(100);
-      assertTrue(p.isAlive(), "the target keeps running after unload");
+      LiveProcess.sleep(500);
+      assertTrue(p.isAlive(), "the target keeps running, and unwinding, after unload");
     }
   }
 }

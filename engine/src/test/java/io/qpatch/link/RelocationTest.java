@@ -197,6 +197,35 @@ class RelocationTest {
   }
 
   @Test
+  void leaOfFarDataBecomesALoadFromAGotSlot() {
+    String src = "extern int far_data; int *address(void) { return &far_data; }\n";
+    Path o = LinkFixtures.cObject("farlea", src, "-O2");
+    Found r = relocation(o, R_X86_64_PC32, "far_data");
+    byte[] before;
+    try (ElfFile elf = ElfFile.open(o)) {
+      before = elf.section(".text").orElseThrow().data().asSlice(r.offset() - 3, 3)
+          .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    }
+    assertArrayEquals(new byte[] {0x48, (byte) 0x8d, 0x05}, before, "lea far_data(%rip), %rax");
+    LinkPlan plan = plan(o);
+    long p = place(plan, r);
+    assertArrayEquals(new byte[] {0x48, (byte) 0x8b, 0x05}, plan.read(p - 3, 3),
+        "mov slot(%rip), %rax");
+    assertEquals(FAR_DATA, field64(plan, p + 4 + field32(plan, p)));
+  }
+
+  @Test
+  void leaOfNearDataStaysALea() {
+    String src = "extern int near_data; int *address(void) { return &near_data; }\n";
+    Path o = LinkFixtures.cObject("nearlea", src, "-O2");
+    Found r = relocation(o, R_X86_64_PC32, "near_data");
+    LinkPlan plan = plan(o);
+    long p = place(plan, r);
+    assertEquals((byte) 0x8d, plan.read(p - 2, 1)[0]);
+    assertEquals(NEAR_DATA, p + 4 + field32(plan, p));
+  }
+
+  @Test
   void assemblerOnlyTypesPc64Gotpc32Gotpcrel64AndSize() {
     String src = """
         int defined[3];
