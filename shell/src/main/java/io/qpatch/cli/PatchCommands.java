@@ -8,30 +8,25 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.stream.Collectors;
 
 /**
- * The patch commands ({@code -l -a -r -q}, {@code apply}) on the engine's {@link Patcher};
- * every other command goes to {@code rest}. Results go to stdout, progress (what a
- * rollback waits for, leftovers tidied) to stderr.
+ * The patch commands ({@code -l -a -r -q}, {@code apply}) on the engine's {@link Patcher}.
+ * Results go to stdout, progress (what a rollback waits for, leftovers tidied) to stderr.
  */
-final class PatchCommands implements Commands {
+final class PatchCommands {
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
 
   private final Io io;
-  private final Commands rest;
 
-  PatchCommands(Io io, Commands rest) {
+  PatchCommands(Io io) {
     this.io = io;
-    this.rest = rest;
   }
 
-  @Override
-  public void patch(PatchAction action, Optional<Path> object, int pid) {
+  /** {@code qpatch -o PATCH.o -p PID -l|-a|-r|-q}. */
+  void patch(PatchAction action, Optional<Path> object, int pid) {
     try (Target target = Target.attach(pid)) {
       Patcher patcher = new Patcher(target, options());
       switch (action) {
@@ -43,8 +38,8 @@ final class PatchCommands implements Commands {
     }
   }
 
-  @Override
-  public void apply(Path object, int pid) {
+  /** {@code qpatch apply -o PATCH.o -p PID}. */
+  void apply(Path object, int pid) {
     try (Target target = Target.attach(pid)) {
       activated(new Patcher(target, options()).apply(object), pid);
     }
@@ -99,30 +94,5 @@ final class PatchCommands implements Commands {
           f.address(), f.replacement(), f.entry());
     }
     if (!s.note().isEmpty()) io.out().println("  note: " + s.note());
-  }
-
-  @Override
-  public void info(int pid) {
-    rest.info(pid);
-  }
-
-  @Override
-  public void sym(int pid, List<String> names) {
-    rest.sym(pid, names);
-  }
-
-  @Override
-  public int shell(OptionalInt pid) {
-    return rest.shell(pid);
-  }
-
-  @Override
-  public int run(Path script, List<String> args) {
-    return rest.run(script, args);
-  }
-
-  @Override
-  public int trace(TraceOptions options) {
-    return rest.trace(options);
   }
 }
