@@ -41,12 +41,13 @@ final class Housekeeping {
     List<Integer> fds = leakedDescriptors();
     List<String> done = new ArrayList<>();
     if (leftovers.isEmpty() && debris.isEmpty() && fds.isEmpty()) return done;
-    try (Target.Stopped s = memory.target().stop()) {
+    try (Target.Stopped s = Stops.stop(memory.target(), "tidy")) {
       for (PatchRecord r : leftovers) {
         if (unloading.tryUnload(r).isEmpty()) done.add("freed the memory of " + r.label() + " (" + r.state().description() + ")");
       }
-      if (!debris.isEmpty() && new Quiescence(memory.target()).referencing(ranges(debris)).isEmpty()) {
-        unloading.unmap(debris);
+      List<Mapping> now = memory.target().maps();
+      if (!debris.isEmpty() && new Quiescence(memory.target()).referencing(ranges(debris), now).isEmpty()) {
+        unloading.unmap(debris, now);
         done.add("removed " + debris.size() + " mapping(s) left by an interrupted load");
       }
       for (int fd : fds) closeQuietly(fd);

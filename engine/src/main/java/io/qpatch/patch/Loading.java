@@ -52,7 +52,7 @@ final class Loading {
       ObjectLink.Linked linked;
       StubAreas.Allocation stubs;
       long recordAt;
-      try (Target.Stopped s = target.stop()) {
+      try (Target.Stopped s = Stops.stop(target, "map " + object.name())) {
         recordAt = memory.map(PatchNames.recordMemfd(id), recordSize,
             TargetMemory.PROT_READ | TargetMemory.PROT_WRITE, TargetMemory.MAP_SHARED, 0);
         created.add(new Region(recordAt, recordSize, Region.Kind.RECORD));
@@ -155,8 +155,8 @@ final class Loading {
 
   private void undo(List<Region> created, RuntimeException cause) {
     if (created.isEmpty()) return;
-    try (Target.Stopped s = memory.target().stop()) {
-      unloading.unmap(created);
+    try (Target.Stopped s = Stops.stop(memory.target(), "undo load")) {
+      unloading.unmap(created, memory.target().maps());
     } catch (RuntimeException e) {
       cause.addSuppressed(e);
     }

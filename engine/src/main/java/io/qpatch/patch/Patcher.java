@@ -67,7 +67,7 @@ public final class Patcher {
   }
 
   private PatchRecord initialiseStopped(Loading.Laid laid) {
-    try (Target.Stopped s = target.stop()) {
+    try (Target.Stopped s = Stops.stop(target, "initialise " + laid.record().name())) {
       return loading.initialise(laid);
     }
   }
@@ -98,7 +98,7 @@ public final class Patcher {
       while (true) {
         List<EntryState> states = switching.entries(r, all, true);
         Optional<Quiescence.Busy> busy;
-        try (Target.Stopped s = target.stop()) {
+        try (Target.Stopped s = Stops.stop(target, "activate " + r.name())) {
           busy = new Quiescence(target).pcIn(Switching.activationRanges(r, states));
           if (busy.isEmpty()) return switching.activate(first.apply(r), states);
         }
@@ -135,8 +135,10 @@ public final class Patcher {
     PatchRecord r = locate(PatchIdentity.of(file), false);
     if (r.state() == PatchState.ACTIVE || r.state() == PatchState.LOADED) {
       List<PatchRecord> all = RecordStore.valid(store.scan());
-      try (Target.Stopped s = target.stop()) {
-        r = switching.deactivate(store.reread(r), all);
+      PatchRecord current = store.reread(r);
+      List<EntryState> states = switching.prepareDeactivation(current, all);
+      try (Target.Stopped s = Stops.stop(target, "deactivate " + r.name())) {
+        r = switching.deactivate(current, states);
       }
     }
     Optional<Quiescence.Busy> busy = unloading.unloadWhenUnused(r, options.unloadWait());

@@ -3,6 +3,7 @@ package io.qpatch.patch;
 import io.qpatch.error.SyscallException;
 import io.qpatch.proc.Mapping;
 import io.qpatch.proc.Target;
+import io.qpatch.proc.ThreadInfo;
 import io.qpatch.sys.Reg;
 import io.qpatch.sys.Registers;
 import java.io.IOException;
@@ -51,27 +52,37 @@ final class Quiescence {
     this.target = target;
   }
 
-  /** The first thread whose pc (or syscall restart address) is in one of {@code ranges}. */
+  /**
+   * The first thread whose pc (or syscall restart address) is in one of {@code ranges}. The
+   * pcs of all threads come from one request to the tracer; pc - 2 counts when the two bytes
+   * before pc are a {@code syscall} instruction (0f 05) the thread may be restarted at.
+   */
   Optional<Busy> pcIn(List<Range> ranges) {
     if (ranges.isEmpty()) return Optional.empty();
-    for (int tid : target.threadIds()) {
-      Registers regs = target.registers(tid);
-      for (long pc : executionPoints(regs)) {
-        for (Range r : ranges) {
-          if (r.contains(pc)) {
-            return Optional.of(new Busy(tid, threadName(tid), pc,
-                String.format("is executing at 0x%x, inside %s", pc, r.what())));
-          }
+    for (ThreadInfo t : target.threads()) {
+      for (Range r : ranges) {
+        long pc = t.pc();
+        if (r.contains(pc) || (r.contains(pc - 2) && isSyscallAt(pc - 2))) {
+          return Optional.of(new Busy(t.tid(), t.name(), pc,
+              String.format("is executing at 0x%x, inside %s", pc, r.what())));
         }
       }
     }
     return Optional.empty();
   }
 
+  private boolean isSyscallAt(long address) {
+    try {
+      byte[] b = target.read(address, 2);
+      return b[0] == 0x0f && b[1] == 0x05;
+    } catch (SyscallException e) {
+      return false;
+    }
+  }
+
   /** The first thread whose pc, registers or stack point into one of {@code ranges}. */
-  Optional<Busy> referencing(List<Range> ranges) {
+  Optional<Busy> referencing(List<Range> ranges, List<Mapping> maps) {
     if (ranges.isEmpty()) return Optional.empty();
-    List<Mapping> maps = target.maps();
     for (int tid : target.threadIds()) {
       Registers regs = target.registers(tid);
       Optional<Busy> found = inRegisters(tid, regs, ranges);

@@ -111,12 +111,21 @@ final class Switching {
   }
 
   /**
-   * Deactivates {@code r}: the target is stopped. Refuses when another patch is stacked on
-   * one of its functions. Returns the record, now RETIRED.
+   * Checks, before the stop, that {@code r} can be deactivated: no other patch is stacked on
+   * one of its functions, and no entry it installed was changed by something else. Entries
+   * change only through qpatch, and this qpatch holds the target, so the answer stays true.
    */
-  PatchRecord deactivate(PatchRecord r, List<PatchRecord> all) {
+  List<EntryState> prepareDeactivation(PatchRecord r, List<PatchRecord> all) {
     List<EntryState> states = entries(r, all, false);
     requireOnTop(r, all);
+    return states;
+  }
+
+  /**
+   * Deactivates {@code r} with the target stopped: the state byte first (every function back
+   * at once), then each entry it installed restored. Returns the record, now RETIRED.
+   */
+  PatchRecord deactivate(PatchRecord r, List<EntryState> states) {
     boolean wasActive = r.state() == PatchState.ACTIVE;
     if (wasActive) callback(r.entryPoints().deactiveBefore(), EntryPoints.DEACTIVE_BEFORE, r, false);
     PatchRecord current = wasActive ? store.writeState(r, PatchState.LOADED) : r;

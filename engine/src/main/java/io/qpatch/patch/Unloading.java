@@ -38,10 +38,11 @@ final class Unloading {
   Optional<Quiescence.Busy> unloadWhenUnused(PatchRecord r, Duration wait) {
     long deadline = System.nanoTime() + wait.toNanos();
     boolean told = false;
+    PatchRecord current = store.reread(r);
     while (true) {
       Optional<Quiescence.Busy> busy;
-      try (Target.Stopped s = memory.target().stop()) {
-        busy = tryUnload(r);
+      try (Target.Stopped s = Stops.stop(memory.target(), "unload " + r.name())) {
+        busy = tryUnload(current);
       }
       if (busy.isEmpty() || System.nanoTime() > deadline) return busy;
       if (!told) {
@@ -54,20 +55,24 @@ final class Unloading {
     }
   }
 
-  /** With the target stopped: frees {@code r} now if nothing uses it, else says who does. */
+  /**
+   * With the target stopped: frees {@code r} (as read from the target since the last change
+   * to it) now if nothing uses it, else says who does.
+   */
   Optional<Quiescence.Busy> tryUnload(PatchRecord r) {
-    PatchRecord current = store.reread(r);
+    PatchRecord current = r;
     if (current.state() == PatchState.ACTIVE) {
       throw new IllegalStateException(current.label() + " is active: deactivate it before unloading");
     }
-    Optional<Quiescence.Busy> busy = new Quiescence(memory.target()).referencing(ranges(current));
+    List<Mapping> maps = memory.target().maps();
+    Optional<Quiescence.Busy> busy = new Quiescence(memory.target()).referencing(ranges(current), maps);
     if (busy.isPresent()) return busy;
     if (current.state() == PatchState.RETIRED || current.state() == PatchState.LOADED) {
       if (current.state() == PatchState.LOADED) current = store.writeState(current, PatchState.RETIRED);
       finalize(current);
       current = store.writeState(current, PatchState.UNLOADING);
     }
-    unmap(current.regions());
+    unmap(current.regions(), maps);
     return Optional.empty();
   }
 
@@ -84,14 +89,30 @@ final class Unloading {
     }
   }
 
-  /** Unmaps {@code regions} that still are qpatch mappings, the record last. */
-  void unmap(List<Region> regions) {
-    List<Mapping> maps = memory.target().maps();
+  /**
+   * Unmaps {@code regions} that still are qpatch mappings in {@code maps}, the record last,
+   * adjacent regions in one call (the linker's segments lie end to end).
+   */
+  void unmap(List<Region> regions, List<Mapping> maps) {
     List<Region> ordered = new ArrayList<>(regions);
-    ordered.sort(Comparator.comparing((Region g) -> g.kind() == Region.Kind.RECORD));
-    for (Region g : ordered) {
+    ordered.sort(Comparator.comparing((Region g) -> g.kind() == Region.Kind.RECORD)
+        .thenComparing(Region::start, Long::compareUnsigned));
+    for (Region g : coalesce(ordered)) {
       if (stillOurs(g, maps)) memory.unmap(g.start(), g.length(), g.toString());
     }
+  }
+
+  private static List<Region> coalesce(List<Region> ordered) {
+    List<Region> out = new ArrayList<>();
+    for (Region g : ordered) {
+      Region last = out.isEmpty() ? null : out.getLast();
+      if (last != null && last.end() == g.start() && last.kind() == g.kind()) {
+        out.set(out.size() - 1, new Region(last.start(), last.length() + g.length(), g.kind()));
+      } else {
+        out.add(g);
+      }
+    }
+    return out;
   }
 
   /** Every mapping overlapping {@code g} is a qpatch patch mapping, and there is one. */

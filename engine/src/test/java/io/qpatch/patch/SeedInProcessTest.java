@@ -16,7 +16,7 @@ class SeedInProcessTest {
   void replacing_sleep_in_cmain_then_rolling_back() {
     Path cmain = Targets.exampleProgram("cmain.c");
     Path cpatch = Targets.examplePatch("cpatch.c");
-    try (TargetProcess p = TargetProcess.start(dir.resolve("out"), cmain);
+    try (RunningTarget p = RunningTarget.start(dir.resolve("out"), cmain);
         Target t = Target.attach(p.pid())) {
       Patcher patcher = new Patcher(t, PatchOptions.DEFAULT.withProgress(System.out::println));
       PatchStatus loaded = patcher.load(cpatch);
@@ -29,7 +29,7 @@ class SeedInProcessTest {
       Patcher.RollbackResult rb = patcher.rollback(cpatch);
       System.out.println(rb);
       int mark = p.output().length();
-      TargetProcess.sleep(300);
+      RunningTarget.sleep(300);
       assertTrue(p.isAlive());
       System.out.println(patcher.query());
       assertTrue(patcher.query().patches().isEmpty());

@@ -18,24 +18,24 @@ import java.util.function.Predicate;
  * stdout is line-buffered into a file and each line shows as it is printed. {@code close()}
  * kills and reaps it.
  */
-final class TargetProcess implements AutoCloseable {
+final class RunningTarget implements AutoCloseable {
   private final int pid;
   private final Path program;
   private final Path output;
   private boolean reaped;
 
-  private TargetProcess(int pid, Path program, Path output) {
+  private RunningTarget(int pid, Path program, Path output) {
     this.pid = pid;
     this.program = program;
     this.output = output;
   }
 
   /** Starts {@code program}; returns once it runs its own code (exe is the program, and it slept or printed). */
-  static TargetProcess start(Path output, Path program, String... args) {
+  static RunningTarget start(Path output, Path program, String... args) {
     List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c",
         "exec stdbuf -oL \"$@\" >\"$0\" 2>&1", output.toString(), program.toString()));
     argv.addAll(List.of(args));
-    TargetProcess p = new TargetProcess(Spawn.spawn(argv, null), program, output);
+    RunningTarget p = new RunningTarget(Spawn.spawn(argv, null), program, output);
     p.awaitRunning();
     return p;
   }
