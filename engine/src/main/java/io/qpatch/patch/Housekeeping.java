@@ -36,7 +36,7 @@ final class Housekeeping {
     List<RecordStore.Found> found = store.scan(maps);
     List<PatchRecord> leftovers = RecordStore.valid(found).stream()
         .filter(r -> r.state() != PatchState.LOADED && r.state() != PatchState.ACTIVE).toList();
-    List<Region> debris = found.stream().allMatch(RecordStore.Found::isValid)
+    List<Region> debris = found.stream().noneMatch(RecordStore.Found::isCorrupt)
         ? debris(maps, RecordStore.valid(found)) : List.of();
     List<Integer> fds = leakedDescriptors();
     List<String> done = new ArrayList<>();
@@ -55,7 +55,7 @@ final class Housekeeping {
     return done;
   }
 
-  /** qpatch patch mappings that no valid record lists. */
+  /** qpatch patch mappings that no valid record lists (incomplete records included). */
   static List<Region> debris(List<Mapping> maps, List<PatchRecord> records) {
     List<Region> out = new ArrayList<>();
     for (Mapping m : maps) {

@@ -210,8 +210,8 @@ public final class Patcher {
   private BadInputException notLoaded(PatchIdentity id, List<PatchRecord> valid, List<RecordStore.Found> found) {
     String loaded = valid.isEmpty() ? "no patch is loaded there"
         : "loaded: " + String.join(", ", valid.stream().map(PatchRecord::label).toList());
-    String corrupt = found.size() > valid.size() ? "; " + (found.size() - valid.size())
-        + " corrupt record(s), see qpatch -q" : "";
+    long bad = found.stream().filter(RecordStore.Found::isCorrupt).count();
+    String corrupt = bad > 0 ? "; " + bad + " corrupt record(s), see qpatch -q" : "";
     return new BadInputException(id.describe() + " is not loaded in pid " + target.pid() + " ("
         + loaded + corrupt + ")");
   }

@@ -14,10 +14,24 @@ import java.util.Optional;
  * command finds the patches loaded by earlier ones through {@code /proc/PID/maps}.
  */
 final class RecordStore {
-  /** One record mapping found in the target: its record, or why it cannot be used. */
+  /**
+   * One record mapping found in the target: its record, or why it cannot be used. A
+   * mapping whose magic is still zero belongs to a load that was cut short before the
+   * record was complete: {@link #isIncomplete()}, not corrupt.
+   */
   record Found(Mapping mapping, PatchRecord record, String problem) {
+    static final String INCOMPLETE = "incomplete (its load was interrupted)";
+
     boolean isValid() {
       return record != null;
+    }
+
+    boolean isIncomplete() {
+      return INCOMPLETE.equals(problem);
+    }
+
+    boolean isCorrupt() {
+      return record == null && !isIncomplete();
     }
   }
 
@@ -48,6 +62,10 @@ final class RecordStore {
   private Found read(Mapping m) {
     try {
       byte[] header = memory.target().read(m.start(), RecordCodec.HEADER_SIZE);
+      if (java.util.Arrays.equals(header, 0, RecordCodec.MAGIC.length,
+          new byte[RecordCodec.MAGIC.length], 0, RecordCodec.MAGIC.length)) {
+        return new Found(m, null, Found.INCOMPLETE);
+      }
       int size = RecordCodec.declaredSize(header);
       if (size > m.size()) throw new RecordCodec.CorruptRecordException("larger than its mapping");
       return new Found(m, RecordCodec.decode(m.start(), memory.target().read(m.start(), size)), null);

@@ -17,7 +17,7 @@ final class Status {
     List<PatchStatus> patches = valid.stream().map(r -> of(target, r, valid)).toList();
     List<String> problems = new ArrayList<>();
     for (RecordStore.Found f : found) {
-      if (!f.isValid()) problems.add(store.corrupt(f).getMessage());
+      if (f.isCorrupt()) problems.add(store.corrupt(f).getMessage());
     }
     if (problems.isEmpty()) {
       for (Region g : Housekeeping.debris(maps, valid)) {

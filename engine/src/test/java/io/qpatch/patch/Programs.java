@@ -1,11 +1,11 @@
 package io.qpatch.patch;
 
 /** C sources of the test targets and patches (examples/ has the seed's and the C++ ones). */
-final class Programs {
+public final class Programs {
   private Programs() {}
 
   /** Prints "tick N" with N = value() every 20 ms; value() returns 1 (volatile: longer than 5 bytes). */
-  static final String TICKER = """
+  public static final String TICKER = """
       #include <stdio.h>
       #include <unistd.h>
       __attribute__((noinline)) int value(void) { volatile int v = 1; return v; }
@@ -19,7 +19,7 @@ final class Programs {
       """;
 
   /** Replaces value() and other() consistently; every entry point writes a line. */
-  static final String CALLBACKS = """
+  public static final String CALLBACKS = """
       #include <string.h>
       #include <unistd.h>
       static int base;
@@ -36,16 +36,16 @@ final class Programs {
       """;
 
   /** Replaces value(): 10. */
-  static final String VALUE_10 = "int value(void) { return 10; }\n";
+  public static final String VALUE_10 = "int value(void) { return 10; }\n";
 
   /** Hooks value(): 100 more than whatever value() was before. */
-  static final String VALUE_HOOK = """
+  public static final String VALUE_HOOK = """
       int value(void);
       int _qpatch_hookfun_value(void) { return value() + 100; }
       """;
 
   /** Replaces value() and other(), and its activation fails after the switch. */
-  static final String FAILING_AFTER = """
+  public static final String FAILING_AFTER = """
       int value(void) { return 2; }
       int other(void) { return 8; }
       void _pat_callback_active_after(void) { *(volatile int *)0 = 1; }
@@ -56,7 +56,7 @@ final class Programs {
    * bytes; blocker() holds a thread in pause(), whose syscall instruction lies in its first
    * 5 bytes (push $34; pop %rax; syscall): the kernel restarts it there.
    */
-  static final String AWKWARD = """
+  public static final String AWKWARD = """
       #include <pthread.h>
       #include <stdio.h>
       #include <unistd.h>
@@ -75,7 +75,7 @@ final class Programs {
       """;
 
   /** 8 threads call value() (1) in a loop; any other result than 1 or 2 aborts the program. */
-  static final String THREADS = """
+  public static final String THREADS = """
       #include <pthread.h>
       #include <sched.h>
       #include <stdio.h>
@@ -108,6 +108,9 @@ final class Programs {
       }
       """;
 
+  /** Replaces value() and other() together: 2 and 8. */
+  public static final String BOTH = "int value(void) { return 2; }\nint other(void) { return 8; }\n";
+
   /** value() returns 2. */
-  static final String VALUE_2 = "int value(void) { return 2; }\n";
+  public static final String VALUE_2 = "int value(void) { return 2; }\n";
 }

@@ -18,7 +18,7 @@ import java.util.function.Predicate;
  * stdout is line-buffered into a file and each line shows as it is printed. {@code close()}
  * kills and reaps it.
  */
-final class RunningTarget implements AutoCloseable {
+public final class RunningTarget implements AutoCloseable {
   private final int pid;
   private final Path program;
   private final Path output;
@@ -31,7 +31,7 @@ final class RunningTarget implements AutoCloseable {
   }
 
   /** Starts {@code program}; returns once it runs its own code (exe is the program, and it slept or printed). */
-  static RunningTarget start(Path output, Path program, String... args) {
+  public static RunningTarget start(Path output, Path program, String... args) {
     List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c",
         "exec stdbuf -oL \"$@\" >\"$0\" 2>&1", output.toString(), program.toString()));
     argv.addAll(List.of(args));
@@ -56,12 +56,12 @@ final class RunningTarget implements AutoCloseable {
     throw new AssertionError(program + " did not start");
   }
 
-  int pid() {
+  public int pid() {
     return pid;
   }
 
   /** The kernel's state letter of the main thread; 'X' when gone. */
-  char state() {
+  public char state() {
     try {
       String stat = Files.readString(Path.of("/proc", "" + pid, "stat"));
       return stat.charAt(stat.lastIndexOf(')') + 2);
@@ -70,7 +70,7 @@ final class RunningTarget implements AutoCloseable {
     }
   }
 
-  String output() {
+  public String output() {
     try {
       return Files.readString(output);
     } catch (IOException e) {
@@ -79,7 +79,7 @@ final class RunningTarget implements AutoCloseable {
   }
 
   /** Waits up to {@code timeout} for the output to satisfy {@code condition}; returns it. */
-  String awaitOutput(Predicate<String> condition, Duration timeout) {
+  public String awaitOutput(Predicate<String> condition, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     String out = output();
     while (!condition.test(out)) {
@@ -94,13 +94,13 @@ final class RunningTarget implements AutoCloseable {
   }
 
   /** Alive and not a zombie. */
-  boolean isAlive() {
+  public boolean isAlive() {
     char s = state();
     return !reaped && s != 'X' && s != 'Z';
   }
 
   /** The memory map, for comparisons. */
-  String maps() {
+  public String maps() {
     try {
       return Files.readString(Path.of("/proc", "" + pid, "maps"));
     } catch (IOException e) {
@@ -124,11 +124,11 @@ final class RunningTarget implements AutoCloseable {
     reaped = true;
   }
 
-  static String tail(String text) {
+  public static String tail(String text) {
     return text.length() > 2000 ? "..." + text.substring(text.length() - 2000) : text;
   }
 
-  static void sleep(long millis) {
+  public static void sleep(long millis) {
     try {
       Thread.sleep(millis);
     } catch (InterruptedException e) {

@@ -12,16 +12,16 @@ import java.util.List;
  * built with the real gcc/g++ (cached by {@link Fixtures}), started with line-buffered
  * output to a file so that a test sees each line as it is printed.
  */
-final class Targets {
+public final class Targets {
   private Targets() {}
 
   /** The repository's examples/ directory (Maven passes the repository as qpatch.repo). */
-  static Path examples() {
+  public static Path examples() {
     String repo = System.getProperty("qpatch.repo", "..");
     return Path.of(repo, "examples").toAbsolutePath().normalize();
   }
 
-  static String example(String file) {
+  public static String example(String file) {
     try {
       return Files.readString(examples().resolve(file));
     } catch (IOException e) {
@@ -30,7 +30,7 @@ final class Targets {
   }
 
   /** An example program built from examples/FILE. */
-  static Path exampleProgram(String file, String... flags) {
+  public static Path exampleProgram(String file, String... flags) {
     String name = file.substring(0, file.lastIndexOf('.'));
     List<String> all = new ArrayList<>(List.of(flags));
     all.add("-I" + examples());
@@ -39,7 +39,7 @@ final class Targets {
   }
 
   /** An example patch built from examples/FILE with gcc -c or g++ -c. */
-  static Path examplePatch(String file, String... flags) {
+  public static Path examplePatch(String file, String... flags) {
     String name = file.substring(0, file.lastIndexOf('.'));
     List<String> all = new ArrayList<>(List.of(flags));
     all.add("-I" + examples());
@@ -48,7 +48,7 @@ final class Targets {
   }
 
   /** g++ -c (gcc with -x c++ before the source), cached like Fixtures' objects. */
-  static Path cxxObject(String name, String source, String... flags) {
+  public static Path cxxObject(String name, String source, String... flags) {
     Fixtures.requireTool("g++");
     List<String> all = new ArrayList<>(List.of(flags));
     all.addAll(List.of("-x", "c++"));
@@ -56,7 +56,7 @@ final class Targets {
   }
 
   /** Lines of {@code text} after the first {@code skip} characters. */
-  static List<String> linesAfter(String text, int skip) {
+  public static List<String> linesAfter(String text, int skip) {
     return text.substring(Math.min(skip, text.length())).lines().toList();
   }
 }
