@@ -78,6 +78,44 @@ public final class RunningTarget implements AutoCloseable {
     }
   }
 
+  /** How many bytes of output there are so far. */
+  public long size() {
+    try {
+      return Files.size(output);
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** The output from byte {@code offset} on, at most 1 MiB of it (a patched loop can print fast). */
+  public String since(long offset) {
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(output.toFile(), "r")) {
+      long length = Math.min(f.length() - offset, 1 << 20);
+      if (length <= 0) return "";
+      byte[] b = new byte[(int) length];
+      f.seek(offset);
+      f.readFully(b);
+      return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** Waits up to {@code timeout} for the output from {@code offset} on to satisfy {@code condition}. */
+  public String awaitSince(long offset, Predicate<String> condition, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String out = since(offset);
+    while (!condition.test(out)) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for the output of " + program.getFileName()
+            + " (pid " + pid + ") after byte " + offset + "; it is:\n" + tail(out));
+      }
+      sleep(10);
+      out = since(offset);
+    }
+    return out;
+  }
+
   /** Waits up to {@code timeout} for the output to satisfy {@code condition}; returns it. */
   public String awaitOutput(Predicate<String> condition, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();

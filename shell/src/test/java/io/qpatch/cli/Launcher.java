@@ -41,7 +41,18 @@ final class Launcher {
   static Result qpatch(Map<String, String> env, String... args) {
     List<String> command = new ArrayList<>(List.of(REPO.resolve("qpatch").toString()));
     command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).directory(REPO.toFile());
+    return run(REPO, env, command);
+  }
+
+  /** {@code ./qpatch ARGS} run in {@code dir}, which has a ./qpatch link to the launcher. */
+  static Result qpatchIn(Path dir, String... args) {
+    List<String> command = new ArrayList<>(List.of("./qpatch"));
+    command.addAll(List.of(args));
+    return run(dir, Map.of(), command);
+  }
+
+  private static Result run(Path dir, Map<String, String> env, List<String> command) {
+    ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
     builder.environment().putAll(env);
     try {
       Process process = builder.start();
