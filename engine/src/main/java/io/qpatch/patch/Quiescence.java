@@ -130,8 +130,8 @@ final class Quiescence {
       for (Range r : ranges) {
         if (r.contains(v)) {
           return Optional.of(new Busy(tid, threadName(tid), v, String.format(
-              "has 0x%x (in %s) on its stack at 0x%x: a call into it has not returned yet",
-              v, r.what(), start + i)));
+              "has 0x%x, an address in %s, on its stack: a call into it has not returned",
+              v, r.what())));
         }
       }
     }

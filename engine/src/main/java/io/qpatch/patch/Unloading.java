@@ -48,7 +48,7 @@ final class Unloading {
       if (!told) {
         Quiescence.Busy b = busy.get();
         progress.accept("waiting for thread " + b.tid() + " (" + b.threadName() + ") to leave "
-            + r.name() + ": it " + b.where());
+            + r.name() + " (it " + b.where() + ")");
         told = true;
       }
       sleep(RETRY_MILLIS);
@@ -124,8 +124,11 @@ final class Unloading {
   }
 
   static List<Quiescence.Range> ranges(PatchRecord r) {
-    return r.regions().stream()
-        .map(g -> new Quiescence.Range(g.start(), g.end(), r.name() + "'s " + g)).toList();
+    return r.regions().stream().map(g -> new Quiescence.Range(g.start(), g.end(), switch (g.kind()) {
+      case OBJECT -> r.name();
+      case STUBS -> r.name() + "'s stubs";
+      case RECORD -> r.name() + "'s record";
+    })).toList();
   }
 
   private static void sleep(long millis) {
