@@ -21,14 +21,19 @@ final class Checkpoints {
 
   private Checkpoints() {}
 
-  /** Called right after a change to the target has been made. */
-  static void passed(String what) {
+  /** Called right after a change to the target has been made: {@code kind} {@code what}. */
+  static void passed(String kind, String what) {
     int n = COUNT.incrementAndGet();
     if (PRINT) {
-      System.err.println("qpatch-checkpoint " + n + ": " + what);
+      System.err.println("qpatch-checkpoint " + n + ": " + kind + " " + what);
       System.err.flush();
     }
     if (n == KILL_AT) Libc.kill((int) ProcessHandle.current().pid(), Signals.SIGKILL);
+  }
+
+  /** Loads this class (reads the test hooks) ahead of a stop of the target. */
+  static void load() {
+    // the static initialiser has run
   }
 
   private static int killAt() {

@@ -60,7 +60,7 @@ final class Loading {
         created.addAll(0, stubs.areas());
         linked = ObjectLink.load(target, object, source, id, overrides(plan, stubs.slots()), near(plan, symbols));
         created.addAll(0, linked.regions());
-        Checkpoints.passed("object " + id + " laid out");
+        Checkpoints.passed("object laid out", id);
       }
       PatchRecord record = record(object, plan, recordAt, created, stubs.slots(), linked);
       writeStubs(record, plan);

@@ -112,13 +112,6 @@ final class RecordStore {
     return r.withState(state);
   }
 
-  /** Records what activating redirect {@code index} overwrites and where its stub chains. */
-  PatchRecord writeActivation(PatchRecord r, int index, Redirect activated) {
-    memory.write(r.address() + RecordCodec.activationOffset(r, index),
-        RecordCodec.activation(activated), "activation of " + activated.name());
-    return r.withRedirect(index, activated);
-  }
-
   /** The record of {@code hash} among {@code found}, if loaded. */
   static Optional<PatchRecord> byHash(List<Found> found, String hash) {
     return valid(found).stream().filter(r -> r.hash().equals(hash)).findFirst();

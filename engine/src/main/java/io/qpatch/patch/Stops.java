@@ -15,12 +15,27 @@ final class Stops {
 
   /** Stops every thread of {@code target}; {@code close()} resumes them. */
   static Target.Stopped stop(Target target, String what) {
-    long start = System.nanoTime();
-    Target.Stopped stopped = target.stop();
-    if (!TRACE) return stopped;
-    return () -> {
+    if (!TRACE) return target.stop();
+    Timed timed = new Timed(what);  // made before the stop: nothing new to load inside it
+    timed.start = System.nanoTime();
+    timed.stopped = target.stop();
+    return timed;
+  }
+
+  /** A stop that reports its length when it ends. */
+  private static final class Timed implements Target.Stopped {
+    private final String what;
+    private long start;
+    private Target.Stopped stopped;
+
+    Timed(String what) {
+      this.what = what;
+    }
+
+    @Override
+    public void close() {
       stopped.close();
       System.err.printf("qpatch-stop %.3f ms: %s%n", (System.nanoTime() - start) / 1e6, what);
-    };
+    }
   }
 }

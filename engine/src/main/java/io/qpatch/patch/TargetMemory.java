@@ -42,7 +42,7 @@ final class TargetMemory {
   /** Writes {@code bytes} at {@code address} (one pwrite), then counts it. */
   void write(long address, byte[] bytes, String what) {
     target.write(address, bytes);
-    Checkpoints.passed("write " + what);
+    Checkpoints.passed("write", what);
   }
 
   /**
@@ -52,12 +52,12 @@ final class TargetMemory {
    */
   long map(String name, long length, int prot, int flags, long address) {
     int fd = target.memfdCreate(name, MFD_CLOEXEC);
-    Checkpoints.passed("memfd_create " + name);
+    Checkpoints.passed("memfd_create", name);
     try {
       target.ftruncate(fd, length);
       int fixed = address == 0 ? 0 : MAP_FIXED_NOREPLACE;
       long at = target.mmap(address, length, prot, flags | fixed, fd, 0);
-      Checkpoints.passed("mmap " + name);
+      Checkpoints.passed("mmap", name);
       if (address != 0 && at != address) {
         unmap(at, length, name);
         return 0;
@@ -68,19 +68,19 @@ final class TargetMemory {
       throw e;
     } finally {
       target.close(fd);
-      Checkpoints.passed("close memfd " + name);
+      Checkpoints.passed("close memfd", name);
     }
   }
 
   void unmap(long address, long length, String what) {
     target.munmap(address, length);
-    Checkpoints.passed("munmap " + what);
+    Checkpoints.passed("munmap", what);
   }
 
   /** Calls {@code function} in the target (stopped) with {@code args}; returns rax. */
   long call(long function, String what, long... args) {
     long result = target.callFunction(function, args);
-    Checkpoints.passed("call " + what);
+    Checkpoints.passed("call", what);
     return result;
   }
 
