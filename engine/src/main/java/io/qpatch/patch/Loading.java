@@ -49,15 +49,24 @@ final class Loading {
     try {
       long recordSize = TargetMemory.pages(RecordCodec.encode(draft(object, plan, 0, List.of())).length
           + SPARE_REGIONS * RecordCodec.REGION_SIZE + 64);
-      ObjectLink.Linked linked;
-      StubAreas.Allocation stubs;
+      StubAreas areas = new StubAreas(plan, target.maps());
       long recordAt;
+      StubAreas.Allocation stubs;
+      try (Target.Stopped s = Stops.stop(target, "map the record and stubs of " + object.name())) {
+        String name = PatchNames.recordMemfd(id);
+        int fd = memory.memfd(name, recordSize + areas.size());
+        try {
+          recordAt = memory.map(fd, 0, recordSize, TargetMemory.PROT_READ | TargetMemory.PROT_WRITE,
+              TargetMemory.MAP_SHARED, 0, name);
+          created.add(new Region(recordAt, recordSize, Region.Kind.RECORD));
+          stubs = areas.map(memory, fd, recordSize, name);
+          created.addAll(0, stubs.areas());
+        } finally {
+          memory.close(fd, name);
+        }
+      }
+      ObjectLink.Linked linked;
       try (Target.Stopped s = Stops.stop(target, "map " + object.name())) {
-        recordAt = memory.map(PatchNames.recordMemfd(id), recordSize,
-            TargetMemory.PROT_READ | TargetMemory.PROT_WRITE, TargetMemory.MAP_SHARED, 0);
-        created.add(new Region(recordAt, recordSize, Region.Kind.RECORD));
-        stubs = StubAreas.allocate(memory, id, plan);
-        created.addAll(0, stubs.areas());
         linked = ObjectLink.load(target, object, source, id, overrides(plan, stubs.slots()), near(plan, symbols));
         created.addAll(0, linked.regions());
         Checkpoints.passed("object laid out", id);

@@ -5,16 +5,16 @@ import java.util.regex.Pattern;
 
 /**
  * How the mappings of a patch are named. Every patch has an id, its file name and the
- * first 12 hex digits of its SHA-256 ({@code cpatch.o-0123456789ab}), and three kinds
- * of memfd mapping: {@code qpatch:ID} (the object, made by the linker), {@code
- * qpatch:ID:record} and {@code qpatch:ID:stubs}. Objects loaded by other parts of qpatch
- * (helpers without the hash suffix) never match {@link #isPatchMapping}.
+ * first 12 hex digits of its SHA-256 ({@code cpatch.o-0123456789ab}), and two memfds:
+ * {@code qpatch:ID} (the object, made by the linker) and {@code qpatch:ID:record}, whose
+ * first pages hold the record (mapped rw- at offset 0) and the rest the stub areas (r-x,
+ * at higher offsets). Objects loaded by other parts of qpatch (helpers without the hash
+ * suffix) never match {@link #isPatchMapping}.
  */
 final class PatchNames {
   static final String RECORD_SUFFIX = ":record";
-  static final String STUBS_SUFFIX = ":stubs";
   private static final Pattern PATCH = Pattern.compile(
-      "qpatch:[A-Za-z0-9._+-]+-[0-9a-f]{12}(" + RECORD_SUFFIX + "|" + STUBS_SUFFIX + ")?");
+      "qpatch:[A-Za-z0-9._+-]+-[0-9a-f]{12}(" + RECORD_SUFFIX + ")?");
 
   private PatchNames() {}
 
@@ -27,10 +27,6 @@ final class PatchNames {
 
   static String recordMemfd(String id) {
     return TargetMemory.PREFIX + id + RECORD_SUFFIX;
-  }
-
-  static String stubsMemfd(String id) {
-    return TargetMemory.PREFIX + id + STUBS_SUFFIX;
   }
 
   static boolean isRecordMapping(Mapping m) {

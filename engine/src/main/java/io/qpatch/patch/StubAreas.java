@@ -6,9 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Maps the stub areas of a patch: one r-x area per group of redirected functions that
- * lie close together (a module's functions share one), each within rel32 reach of every
- * function of its group, and hands out one slot (stub + trampoline) per function.
+ * The stub areas of a patch: one r-x area per group of redirected functions that lie
+ * close together (a module's functions share one), each within rel32 reach of every
+ * function of its group, with one slot (stub + trampoline) per function. The areas are
+ * mapped from the patch's memfd, after its record.
  */
 final class StubAreas {
   /** Functions farther apart than this get areas of their own. */
@@ -18,16 +19,47 @@ final class StubAreas {
   /** The mapped areas and, in plan order, each function's slot address. */
   record Allocation(List<Region> areas, List<Long> slots) {}
 
-  private StubAreas() {}
+  private final List<Planner.Planned> plan;
+  private final List<List<Integer>> groups;
+  private final List<List<Long>> candidates = new ArrayList<>();
 
-  /** The target must be stopped. On failure every area already mapped is unmapped. */
-  static Allocation allocate(TargetMemory memory, String id, List<Planner.Planned> plan) {
+  /**
+   * Groups the functions and picks candidate addresses for each area from {@code maps},
+   * before the stop: an address taken since is refused by MAP_FIXED_NOREPLACE and the next
+   * candidate tried.
+   */
+  StubAreas(List<Planner.Planned> plan, List<Mapping> maps) {
+    this.plan = plan;
+    this.groups = groups(plan);
+    for (List<Integer> group : groups) candidates.add(candidates(group, maps));
+  }
+
+  private List<Long> candidates(List<Integer> group, List<Mapping> maps) {
+    long size = size(group);
+    long lo = group.stream().mapToLong(i -> plan.get(i).address()).min().orElseThrow();
+    long hi = group.stream().mapToLong(i -> plan.get(i).address()).max().orElseThrow();
+    return NearSpace.candidates(maps, lo, size).stream()
+        .filter(base -> NearSpace.reaches(base, size, hi)).limit(MAX_TRIES).toList();
+  }
+
+  /** The bytes all areas take in the memfd, whole pages each. */
+  long size() {
+    return groups.stream().mapToLong(this::size).sum();
+  }
+
+  /**
+   * Maps the areas from {@code fd} at {@code offset} on; the target must be stopped. On
+   * failure every area already mapped is unmapped.
+   */
+  Allocation map(TargetMemory memory, int fd, long offset, String what) {
     List<Region> areas = new ArrayList<>();
     Long[] slots = new Long[plan.size()];
     try {
-      for (List<Integer> group : groups(plan)) {
-        Region area = mapNear(memory, id, plan, group);
+      for (int g = 0; g < groups.size(); g++) {
+        List<Integer> group = groups.get(g);
+        Region area = mapNear(memory, fd, offset, group, candidates.get(g), what);
         areas.add(area);
+        offset += area.length();
         long next = area.start();
         for (int i : group) {
           slots[i] = next;
@@ -48,7 +80,7 @@ final class StubAreas {
       long a = plan.get(i).address();
       List<Integer> home = null;
       for (List<Integer> g : groups) {
-        long lo = Math.min(a, plan.get(g.getFirst()).address());
+        long lo = Math.min(a, g.stream().mapToLong(j -> plan.get(j).address()).min().orElseThrow());
         long hi = Math.max(a, g.stream().mapToLong(j -> plan.get(j).address()).max().orElseThrow());
         if (hi - lo < GROUP_SPAN) home = g;
       }
@@ -58,23 +90,22 @@ final class StubAreas {
     return groups;
   }
 
-  private static Region mapNear(TargetMemory memory, String id, List<Planner.Planned> plan,
-      List<Integer> group) {
-    long size = TargetMemory.pages(group.stream().mapToLong(i -> plan.get(i).slotSize()).sum());
-    long lo = group.stream().mapToLong(i -> plan.get(i).address()).min().orElseThrow();
-    long hi = group.stream().mapToLong(i -> plan.get(i).address()).max().orElseThrow();
-    List<Mapping> maps = memory.target().maps();
-    int tries = 0;
-    for (long base : NearSpace.candidates(maps, lo, size)) {
-      if (!NearSpace.reaches(base, size, hi)) continue;
-      if (tries++ == MAX_TRIES) break;
-      long at = memory.map(PatchNames.stubsMemfd(id), size,
-          TargetMemory.PROT_READ | TargetMemory.PROT_EXEC, TargetMemory.MAP_PRIVATE, base);
+  private long size(List<Integer> group) {
+    return TargetMemory.pages(group.stream().mapToLong(i -> plan.get(i).slotSize()).sum());
+  }
+
+  private Region mapNear(TargetMemory memory, int fd, long offset, List<Integer> group,
+      List<Long> bases, String what) {
+    long size = size(group);
+    for (long base : bases) {
+      long at = memory.map(fd, offset, size, TargetMemory.PROT_READ | TargetMemory.PROT_EXEC,
+          TargetMemory.MAP_PRIVATE, base, what);
       if (at != 0) return new Region(at, size, Region.Kind.STUBS);
     }
+    Planner.Planned first = plan.get(group.getFirst());
     throw new RefusedException(String.format("pid %d: no free address range of %d bytes within"
-        + " +-2 GiB of 0x%x for the stubs of %s", memory.target().pid(), size, lo,
-        plan.get(group.getFirst()).name()));
+        + " +-2 GiB of 0x%x for the stubs of %s", memory.target().pid(), size, first.address(),
+        first.name()));
   }
 
   private static void unmapQuietly(TargetMemory memory, Region area, RuntimeException cause) {

@@ -45,31 +45,39 @@ final class TargetMemory {
     Checkpoints.passed("write", what);
   }
 
-  /**
-   * Maps a new memfd named {@code name}, {@code length} bytes, at {@code address} (0:
-   * anywhere; else exactly there, never over a mapping). Returns the address, or 0 when
-   * the address was taken. The target must be stopped.
-   */
-  long map(String name, long length, int prot, int flags, long address) {
+  /** A new memfd of {@code length} bytes named {@code name} in the stopped target; returns its fd. */
+  int memfd(String name, long length) {
     int fd = target.memfdCreate(name, MFD_CLOEXEC);
     Checkpoints.passed("memfd_create", name);
+    target.ftruncate(fd, length);
+    return fd;
+  }
+
+  /**
+   * Maps {@code length} bytes of {@code fd} from {@code offset} at {@code address} (0:
+   * anywhere; else exactly there, never over a mapping). Returns the address, or 0 when the
+   * address was taken.
+   */
+  long map(int fd, long offset, long length, int prot, int flags, long address, String what) {
     try {
-      target.ftruncate(fd, length);
       int fixed = address == 0 ? 0 : MAP_FIXED_NOREPLACE;
-      long at = target.mmap(address, length, prot, flags | fixed, fd, 0);
-      Checkpoints.passed("mmap", name);
+      long at = target.mmap(address, length, prot, flags | fixed, fd, offset);
+      Checkpoints.passed("mmap", what);
       if (address != 0 && at != address) {
-        unmap(at, length, name);
+        unmap(at, length, what);
         return 0;
       }
       return at;
     } catch (SyscallException e) {
       if (e.errno() == EEXIST) return 0;
       throw e;
-    } finally {
-      target.close(fd);
-      Checkpoints.passed("close memfd", name);
     }
+  }
+
+  /** Closes the target's {@code fd}: its mappings keep the memfd alive. */
+  void close(int fd, String what) {
+    target.close(fd);
+    Checkpoints.passed("close memfd", what);
   }
 
   void unmap(long address, long length, String what) {

@@ -3,6 +3,7 @@ package io.qpatch.cli;
 import io.qpatch.patch.PatchOptions;
 import io.qpatch.patch.PatchStatus;
 import io.qpatch.patch.Patcher;
+import io.qpatch.patch.Rehearsal;
 import io.qpatch.proc.Target;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -27,6 +28,7 @@ final class PatchCommands {
 
   /** {@code qpatch -o PATCH.o -p PID -l|-a|-r|-q}. */
   void patch(PatchAction action, Optional<Path> object, int pid) {
+    if (action != PatchAction.QUERY) rehearse();
     try (Target target = Target.attach(pid)) {
       Patcher patcher = new Patcher(target, options());
       switch (action) {
@@ -40,9 +42,20 @@ final class PatchCommands {
 
   /** {@code qpatch apply -o PATCH.o -p PID}. */
   void apply(Path object, int pid) {
+    rehearse();
     try (Target target = Target.attach(pid)) {
       activated(new Patcher(target, options()).apply(object), pid);
     }
+  }
+
+  /**
+   * A rehearsal on a scratch process first, so that the target's stops do not pay for
+   * this JVM's first run of the code ({@link Rehearsal}); QPATCH_NO_REHEARSAL=1 skips it.
+   */
+  private static void rehearse() {
+    if ("1".equals(System.getenv("QPATCH_NO_REHEARSAL"))) return;
+    long ms = Rehearsal.run();
+    if ("1".equals(System.getenv("QPATCH_TRACE_STOPS"))) System.err.println("qpatch-rehearsal " + ms + " ms");
   }
 
   private PatchOptions options() {
