@@ -41,7 +41,7 @@ final class Housekeeping {
     List<Integer> fds = leakedDescriptors();
     List<String> done = new ArrayList<>();
     if (leftovers.isEmpty() && debris.isEmpty() && fds.isEmpty()) return done;
-    try (Target.Stopped s = Stops.stop(memory.target(), "tidy")) {
+    try (Target.Stopped _ = Stops.stop(memory.target(), "tidy")) {
       for (PatchRecord r : leftovers) {
         if (unloading.tryUnload(r).isEmpty()) done.add("freed the memory of " + r.label() + " (" + r.state().description() + ")");
       }

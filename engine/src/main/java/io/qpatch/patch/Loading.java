@@ -52,7 +52,7 @@ final class Loading {
       StubAreas areas = new StubAreas(plan, target.maps());
       long recordAt;
       StubAreas.Allocation stubs;
-      try (Target.Stopped s = Stops.stop(target, "map the record and stubs of " + object.name())) {
+      try (Target.Stopped _ = Stops.stop(target, "map the record and stubs of " + object.name())) {
         String name = PatchNames.recordMemfd(id);
         int fd = memory.memfd(name, recordSize + areas.size());
         try {
@@ -66,7 +66,7 @@ final class Loading {
         }
       }
       ObjectLink.Linked linked;
-      try (Target.Stopped s = Stops.stop(target, "map " + object.name())) {
+      try (Target.Stopped _ = Stops.stop(target, "map " + object.name())) {
         linked = ObjectLink.load(target, object, source, id, overrides(plan, stubs.slots()), near(plan, symbols));
         created.addAll(0, linked.regions());
         Checkpoints.passed("object laid out", id);
@@ -165,7 +165,7 @@ final class Loading {
 
   private void undo(List<Region> created, RuntimeException cause) {
     if (created.isEmpty()) return;
-    try (Target.Stopped s = Stops.stop(memory.target(), "undo load")) {
+    try (Target.Stopped _ = Stops.stop(memory.target(), "undo load")) {
       unloading.unmap(created, memory.target().maps());
     } catch (RuntimeException e) {
       cause.addSuppressed(e);

@@ -67,7 +67,7 @@ public final class Patcher {
   }
 
   private PatchRecord initialiseStopped(Loading.Laid laid) {
-    try (Target.Stopped s = Stops.stop(target, "initialise " + laid.record().name())) {
+    try (Target.Stopped _ = Stops.stop(target, "initialise " + laid.record().name())) {
       return loading.initialise(laid);
     }
   }
@@ -101,7 +101,7 @@ public final class Patcher {
       warmUp(r);
       while (true) {
         Optional<Quiescence.Busy> busy;
-        try (Target.Stopped s = Stops.stop(target, "activate " + r.name())) {
+        try (Target.Stopped _ = Stops.stop(target, "activate " + r.name())) {
           busy = new Quiescence(target).pcIn(ranges);
           if (busy.isEmpty()) {
             first.apply(r);
@@ -143,7 +143,7 @@ public final class Patcher {
       List<PatchRecord> all = RecordStore.valid(store.scan());
       Switching.Prepared deactivation = switching.prepareDeactivation(store.reread(r), all);
       warmUp(r);
-      try (Target.Stopped s = Stops.stop(target, "deactivate " + r.name())) {
+      try (Target.Stopped _ = Stops.stop(target, "deactivate " + r.name())) {
         r = switching.deactivate(deactivation);
       }
     }

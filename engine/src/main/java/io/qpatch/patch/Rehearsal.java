@@ -48,7 +48,7 @@ public final class Rehearsal {
     try {
       scratch.resume();
       awaitSleeping(scratch.pid());
-      try (Target.Stopped s = scratch.stop()) {
+      try (Target.Stopped _ = scratch.stop()) {
         rehearse(scratch);
       }
       return (System.nanoTime() - start) / 1_000_000;

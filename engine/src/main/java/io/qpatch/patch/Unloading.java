@@ -41,7 +41,7 @@ final class Unloading {
     PatchRecord current = store.reread(r);
     while (true) {
       Optional<Quiescence.Busy> busy;
-      try (Target.Stopped s = Stops.stop(memory.target(), "unload " + r.name())) {
+      try (Target.Stopped _ = Stops.stop(memory.target(), "unload " + r.name())) {
         busy = tryUnload(current);
       }
       if (busy.isEmpty() || System.nanoTime() > deadline) return busy;
