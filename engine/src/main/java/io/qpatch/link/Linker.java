@@ -89,7 +89,11 @@ final class Linker {
     for (RelocationSection rs : relocations) {
       for (Relocation r : rs.relocations()) checker.check(rs.target(), r);
     }
-    return Layout.build(elf, selection, binder, relocations, options);
+    Layout l = Layout.build(elf, selection, binder, relocations, options);
+    if (l.imageSize == 0) {
+      throw new BadInputException(elf.name() + ": nothing to load (no code or data sections)");
+    }
+    return l;
   }
 
   /** The object relocated to run at {@code base} (page-aligned). */
