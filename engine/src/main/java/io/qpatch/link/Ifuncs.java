@@ -14,6 +14,7 @@ import io.qpatch.symbols.ResolvedSymbol;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 
@@ -123,7 +124,7 @@ final class Ifuncs {
     try {
       return elf.relocationSections();
     } catch (BadInputException e) {
-      return java.util.List.of();
+      return List.of();
     }
   }
 

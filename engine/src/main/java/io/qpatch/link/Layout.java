@@ -65,37 +65,46 @@ final class Layout {
     Set<Long> gotKeys = new LinkedHashSet<>();
     Set<Integer> veneerSymbols = new LinkedHashSet<>();
     boolean dso = l.collect(binder, relocations, gotKeys, veneerSymbols);
-    long at = l.placeSections(elf, sel.text, 0);
-    at = align(at, VENEER_SIZE);
-    for (int sym : veneerSymbols) {
-      l.veneers.put(sym, at);
-      at += VENEER_SIZE;
-    }
-    if (request.reservedText() > 0) {
-      at = align(at, 16);
-      l.reservedText = at;
-      at += request.reservedText();
-    }
-    at = l.endSegment(Segment.Kind.TEXT, 0, at);
-    long start = at;
-    at = l.placeSections(elf, sel.rodata, at);
-    if (sel.ehFrame != null) {
-      l.ehFrame = l.sectionOffset[sel.ehFrame.index()];
-      at += EH_FRAME_TERMINATOR;
-    }
-    at = align(at, 8);
-    l.gotOffset = at;
-    for (long k : gotKeys) {
-      l.got.put(k, at);
-      at += Slot.values()[(int) (k >>> 32)] == Slot.TLS_INDEX ? 16 : 8;
-    }
-    at = l.endSegment(Segment.Kind.RODATA, start, at);
-    l.imageSize = l.endSegment(Segment.Kind.DATA, at, l.placeData(elf, sel, binder, dso, at, request));
+    long at = l.endSegment(Segment.Kind.TEXT, 0, l.placeText(elf, sel, veneerSymbols, request));
+    long rodataEnd = l.placeRodata(elf, sel, gotKeys, at);
+    at = l.endSegment(Segment.Kind.RODATA, at, rodataEnd);
+    long dataEnd = l.placeData(elf, sel, binder, dso, at, request);
+    l.imageSize = l.endSegment(Segment.Kind.DATA, at, dataEnd);
     if (l.imageSize > MAX_IMAGE) {
       throw new BadInputException(elf.name() + ": " + l.imageSize + " bytes to load, more than"
           + " the 1 GiB a patch may use");
     }
     return l;
+  }
+
+  private long placeText(ElfFile elf, SectionSelection sel, Set<Integer> veneerSymbols,
+      LinkOptions request) {
+    long at = align(placeSections(elf, sel.text, 0), VENEER_SIZE);
+    for (int sym : veneerSymbols) {
+      veneers.put(sym, at);
+      at += VENEER_SIZE;
+    }
+    if (request.reservedText() > 0) {
+      at = align(at, 16);
+      reservedText = at;
+      at += request.reservedText();
+    }
+    return at;
+  }
+
+  private long placeRodata(ElfFile elf, SectionSelection sel, Set<Long> gotKeys, long at) {
+    at = placeSections(elf, sel.rodata, at);
+    if (sel.ehFrame != null) {
+      ehFrame = sectionOffset[sel.ehFrame.index()];
+      at += EH_FRAME_TERMINATOR;
+    }
+    at = align(at, 8);
+    gotOffset = at;
+    for (long k : gotKeys) {
+      got.put(k, at);
+      at += Slot.values()[(int) (k >>> 32)] == Slot.TLS_INDEX ? 16 : 8;
+    }
+    return at;
   }
 
   /** Notes the GOT slots and veneers the relocations need; true if __dso_handle is used. */

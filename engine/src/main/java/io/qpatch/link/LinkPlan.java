@@ -96,7 +96,8 @@ public final class LinkPlan {
       if (!s.isLocal() && s.type() == Symbol.STT_FUNC) functions.put(s.name(), applier.value(b));
     }
     for (Symbol s : l.binder.symtab().symbols()) {
-      if (s.isUndefined() && s.index() > 0 && l.binder.get(s.index()) instanceof Binding.External e) {
+      if (s.isUndefined() && s.index() > 0
+          && l.binder.get(s.index()) instanceof Binding.External e) {
         externals.put(s.name(), e.target());
       }
     }

@@ -7,6 +7,7 @@ import io.qpatch.elf.RelocationSection;
 import io.qpatch.elf.Section;
 import io.qpatch.elf.SymbolTable;
 import io.qpatch.error.BadInputException;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -74,7 +75,7 @@ final class Linker {
 
   /** Every check that can fail, in the order a user fixes things; then the layout. */
   private Layout checkAndLayout() {
-    RelocationApplier checker = new RelocationApplier(elf, binder, null, 0, null);
+    RelocationApplier checker = RelocationApplier.checker(elf, binder);
     for (RelocationSection rs : relocations) {
       for (Relocation r : rs.relocations()) {
         String reason = RelocationKinds.unsupportedReason(r.type());
@@ -88,7 +89,11 @@ final class Linker {
     for (RelocationSection rs : relocations) {
       for (Relocation r : rs.relocations()) checker.check(rs.target(), r);
     }
-    return Layout.build(elf, selection, binder, relocations, options);
+    Layout l = Layout.build(elf, selection, binder, relocations, options);
+    if (l.imageSize == 0) {
+      throw new BadInputException(elf.name() + ": nothing to load (no code or data sections)");
+    }
+    return l;
   }
 
   /** The object relocated to run at {@code base} (page-aligned). */
@@ -110,7 +115,7 @@ final class Linker {
   private void copySections(Image image) {
     for (Section s : elf.sections()) {
       long at = layout.sectionOffset[s.index()];
-      if (at >= 0 && s.hasData()) image.put(at, s.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+      if (at >= 0 && s.hasData()) image.put(at, s.data().toArray(ValueLayout.JAVA_BYTE));
     }
   }
 }

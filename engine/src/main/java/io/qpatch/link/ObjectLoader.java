@@ -24,7 +24,7 @@ public final class ObjectLoader {
 
   private ObjectLoader() {}
 
-  /** Links {@code object} to run at {@code base} (page-aligned), resolving against {@code source}. */
+  /** Links {@code object} to run at page-aligned {@code base}, resolving against {@code source}. */
   public static LinkPlan plan(ElfFile object, SymbolSource source, LinkOptions options, long base) {
     return Linker.prepare(object, source, options).at(base);
   }
@@ -34,7 +34,7 @@ public final class ObjectLoader {
     return Linker.prepare(object, source, options).size();
   }
 
-  /** {@link #load(Target, ElfFile, SymbolSource, LinkOptions, long)} against all of the target's symbols. */
+  /** Loads against every module of the target, see the method below. */
   public static LoadedObject load(Target target, ElfFile object, LinkOptions options, long near) {
     try (ProcessSymbols symbols = ProcessSymbols.of(target.pid())) {
       return load(target, object, new ProcessSymbolSource(symbols, target), options, near);

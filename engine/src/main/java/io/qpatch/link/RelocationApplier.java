@@ -30,6 +30,11 @@ final class RelocationApplier {
     this.image = image;
   }
 
+  /** An applier that only checks and reports: no layout or image yet. */
+  static RelocationApplier checker(ElfFile elf, SymbolBinder binder) {
+    return new RelocationApplier(elf, binder, null, 0, null);
+  }
+
   /** Checks that the type is supported and fits its symbol; throws before any write. */
   void check(Section target, Relocation r) {
     String reason = RelocationKinds.unsupportedReason(r.type());
@@ -212,7 +217,8 @@ final class RelocationApplier {
     }
 
     void putUnsigned(long v, int bytes) {
-      if (Long.compareUnsigned(v, (1L << (bytes * 8)) - 1) > 0) throw overflow(v, bytes, "unsigned");
+      long max = (1L << (bytes * 8)) - 1;
+      if (Long.compareUnsigned(v, max) > 0) throw overflow(v, bytes, "unsigned");
       image.putBytes(offset, v, bytes);
     }
 

@@ -59,8 +59,9 @@ final class SymbolBinder {
   /** Throws one message naming every symbol that did not resolve. */
   void requireAllResolved() {
     if (!missing.isEmpty()) {
-      throw new BadInputException(elf.name() + ": undefined symbol" + (missing.size() > 1 ? "s " : " ")
-          + quoted(missing) + " not found in " + source.describe());
+      String plural = missing.size() > 1 ? "s " : " ";
+      throw new BadInputException(elf.name() + ": undefined symbol" + plural + quoted(missing)
+          + " not found in " + source.describe());
     }
     if (!missingTls.isEmpty()) {
       throw new BadInputException(elf.name() + ": thread-local " + quoted(missingTls)
@@ -88,8 +89,14 @@ final class SymbolBinder {
   }
 
   private Binding defined(Symbol s) {
+    if (s.type() == Symbol.STT_GNU_IFUNC) {
+      throw new BadInputException(elf.name() + ": '" + s.name() + "' is an IFUNC; a patch"
+          + " cannot define one (nothing would run its resolver), define a plain function");
+    }
     long offset = s.type() == Symbol.STT_SECTION ? 0 : s.value();
-    if (selection.isLoaded(s.sectionIndex())) return new Binding.InSection(s.sectionIndex(), offset);
+    if (selection.isLoaded(s.sectionIndex())) {
+      return new Binding.InSection(s.sectionIndex(), offset);
+    }
     if (!selection.dropped.contains(s.sectionIndex())) {
       throw new BadInputException(elf.name() + ": symbol '" + name(s) + "' is defined in "
           + elf.section(s.sectionIndex()).label() + ", which is not loaded");

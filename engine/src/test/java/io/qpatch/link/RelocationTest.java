@@ -329,6 +329,13 @@ class RelocationTest {
   }
 
   @Test
+  void objectWithNothingToLoadIsRefused() {
+    Path o = LinkFixtures.cObject("empty", "/* nothing */\n");
+    BadInputException e = assertThrows(BadInputException.class, () -> plan(o));
+    assertEquals(o + ": nothing to load (no code or data sections)", e.getMessage());
+  }
+
+  @Test
   void weakUndefinedSymbolNobodyDefinesIsZero() {
     String src = "extern int maybe(void) __attribute__((weak));\n"
         + "int (*get(void))(void) { return maybe; }\n";

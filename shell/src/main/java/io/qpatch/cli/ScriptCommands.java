@@ -56,20 +56,28 @@ final class ScriptCommands {
     }
   }
 
-  /** Runs a .jsh recipe to its end; its exit status is the command's. */
+  /**
+   * Runs a recipe to its end; its exit status is the command's. A .jsh recipe runs in
+   * JShell; any other goes to the {@link ScriptEngineProvider} that handles it (the JS build
+   * has one for .js).
+   */
   int run(Path script, List<String> args) {
     String name = script.getFileName().toString();
     if (!Files.isRegularFile(script)) throw new BadInputException(script + ": no such script");
-    if (name.endsWith(".js")) {
-      throw new BadInputException(script + ": JavaScript recipes need the JS build:"
-          + " rebuild with 'mvn -B -Pjs -DskipTests package' (GraalVM Polyglot)");
-    }
-    if (!name.endsWith(".jsh")) {
-      throw new BadInputException(script + ": not a recipe (expected a .jsh file)");
-    }
     try (var streams = SystemStreams.redirect(io)) {
-      return new ScriptRunner(io, classPath()).run(script, args);
+      if (name.endsWith(".jsh")) return new ScriptRunner(io, classPath()).run(script, args);
+      return ScriptEngineProvider.forScript(script)
+          .orElseThrow(() -> noRunner(script, name))
+          .run(script, args, io);
     }
+  }
+
+  private static BadInputException noRunner(Path script, String name) {
+    if (name.endsWith(".js")) {
+      return new BadInputException(script + ": JavaScript recipes need the JS build (GraalVM"
+          + " Polyglot): run it with 'QPATCH_JS=1 ./qpatch run " + script + "'");
+    }
+    return new BadInputException(script + ": not a recipe (expected a .jsh file, or .js in the JS build)");
   }
 
   static String classPath() {

@@ -98,6 +98,7 @@ class ScriptCommandsTest {
     CliRun run = CliRun.of(Commands::forThisBuild, "qpatch", "run", js.toString());
     assertEquals(1, run.exit());
     assertTrue(run.err().contains("JavaScript recipes need the JS build"), run.err());
+    assertTrue(run.err().contains("run it with 'QPATCH_JS=1 ./qpatch run " + js + "'"), run.err());
   }
 
   @Test
