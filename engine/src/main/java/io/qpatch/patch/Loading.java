@@ -42,42 +42,50 @@ final class Loading {
     Target target = memory.target();
     List<Planner.Planned> plan = new Planner(target, symbols, records, Decoder.shared()).plan(object);
     ProcessSymbolSource source = new ProcessSymbolSource(symbols);
-    String hash = java.util.HexFormat.of().formatHex(object.sha256());
-    String id = PatchNames.id(object.name(), hash);
+    String id = PatchNames.id(object.name(), java.util.HexFormat.of().formatHex(object.sha256()));
     ObjectLink.check(object, source, id, overrides(plan, plan.stream().map(Planner.Planned::address).toList()));
+    long recordSize = TargetMemory.pages(RecordCodec.encode(draft(object, plan)).length
+        + SPARE_REGIONS * RecordCodec.REGION_SIZE + 64);
+    StubAreas areas = new StubAreas(plan, target.maps());
     List<Region> created = new ArrayList<>();
     try {
-      long recordSize = TargetMemory.pages(RecordCodec.encode(draft(object, plan, 0, List.of())).length
-          + SPARE_REGIONS * RecordCodec.REGION_SIZE + 64);
-      StubAreas areas = new StubAreas(plan, target.maps());
-      long recordAt;
-      StubAreas.Allocation stubs;
-      try (Target.Stopped _ = Stops.stop(target, "map the record and stubs of " + object.name())) {
-        String name = PatchNames.recordMemfd(id);
-        int fd = memory.memfd(name, recordSize + areas.size());
-        try {
-          recordAt = memory.map(fd, 0, recordSize, TargetMemory.PROT_READ | TargetMemory.PROT_WRITE,
-              TargetMemory.MAP_SHARED, 0, name);
-          created.add(new Region(recordAt, recordSize, Region.Kind.RECORD));
-          stubs = areas.map(memory, fd, recordSize, name);
-          created.addAll(0, stubs.areas());
-        } finally {
-          memory.close(fd, name);
-        }
-      }
+      StubAreas.Allocation stubs = mapRecordAndStubs(object, id, recordSize, areas, created);
       ObjectLink.Linked linked;
       try (Target.Stopped _ = Stops.stop(target, "map " + object.name())) {
         linked = ObjectLink.load(target, object, source, id, overrides(plan, stubs.slots()), near(plan, symbols));
         created.addAll(0, linked.regions());
         Checkpoints.passed("object laid out", id);
       }
-      PatchRecord record = record(object, plan, recordAt, created, stubs.slots(), linked);
+      PatchRecord record = record(object, plan, created, stubs.slots(), linked);
       writeStubs(record, plan);
       store.writeNew(record);
       return new Laid(record, linked.constructors());
     } catch (RuntimeException e) {
       undo(created, e);
       throw e;
+    }
+  }
+
+  /**
+   * One memfd, in a stop of its own: the record (rw-, shared) in its first pages, the stub
+   * areas (r-x, private, near the functions) after it. Adds each mapping to {@code created},
+   * the record last.
+   */
+  private StubAreas.Allocation mapRecordAndStubs(PatchObject object, String id, long recordSize,
+      StubAreas areas, List<Region> created) {
+    String name = PatchNames.recordMemfd(id);
+    try (Target.Stopped _ = Stops.stop(memory.target(), "map the record and stubs of " + object.name())) {
+      int fd = memory.memfd(name, recordSize + areas.size());
+      try {
+        long recordAt = memory.map(fd, 0, recordSize, TargetMemory.PROT_READ | TargetMemory.PROT_WRITE,
+            TargetMemory.MAP_SHARED, 0, name);
+        created.add(new Region(recordAt, recordSize, Region.Kind.RECORD));
+        StubAreas.Allocation stubs = areas.map(memory, fd, recordSize, name);
+        created.addAll(0, stubs.areas());
+        return stubs;
+      } finally {
+        memory.close(fd, name);
+      }
     }
   }
 
@@ -91,9 +99,9 @@ final class Loading {
       for (long c : laid.constructors()) memory.call(c, "constructor of " + r.name());
       if (r.entryPoints().init() != 0) memory.call(r.entryPoints().init(), EntryPoints.INIT + " of " + r.name());
     } catch (QpatchException e) {
-      unloading.tryUnload(r);
+      boolean unloaded = unloading.tryUnload(r).isEmpty();
       throw new RefusedException("initialising " + r.label() + " failed: " + e.getMessage()
-          + "; the patch was unloaded again");
+          + (unloaded ? "; the patch was unloaded again" : "; the next qpatch command removes the patch"));
     }
     return store.writeState(r, PatchState.LOADED);
   }
@@ -114,8 +122,10 @@ final class Loading {
     return symbols.mainProgram().map(m -> m.base()).orElse(0x400000L);
   }
 
-  private PatchRecord record(PatchObject object, List<Planner.Planned> plan, long at,
-      List<Region> regions, List<Long> slots, ObjectLink.Linked linked) {
+  /** The record of the laid-out patch; its address is the RECORD region's. */
+  private PatchRecord record(PatchObject object, List<Planner.Planned> plan, List<Region> regions,
+      List<Long> slots, ObjectLink.Linked linked) {
+    long at = regions.stream().filter(g -> g.kind() == Region.Kind.RECORD).findFirst().orElseThrow().start();
     List<Redirect> redirects = new ArrayList<>();
     for (int i = 0; i < plan.size(); i++) {
       Planner.Planned p = plan.get(i);
@@ -136,13 +146,12 @@ final class Loading {
   }
 
   /** A record with the final strings and counts but placeholder addresses, to size the mapping. */
-  private static PatchRecord draft(PatchObject object, List<Planner.Planned> plan, long at,
-      List<Region> regions) {
+  private static PatchRecord draft(PatchObject object, List<Planner.Planned> plan) {
     List<Redirect> redirects = plan.stream().map(p -> new Redirect(p.name(), p.module(), p.kind(),
         p.address(), p.check().consumed(), p.original(), 0, 0, 0, new byte[0], 0)).toList();
-    List<Region> spare = new ArrayList<>(regions);
+    List<Region> spare = new ArrayList<>();
     for (int i = 0; i < plan.size() + 1; i++) spare.add(new Region(0, 1, Region.Kind.STUBS));
-    return new PatchRecord(at, PatchState.LOADING, 0, object.name(), object.path().toString(),
+    return new PatchRecord(0, PatchState.LOADING, 0, object.name(), object.path().toString(),
         object.sha256(), EntryPoints.NONE, redirects, spare, Finalizer.NONE);
   }
 
