@@ -81,6 +81,30 @@ class PatchLifecycleTest {
   }
 
   @Test
+  void one_patch_over_the_program_and_libc_gets_a_stub_area_near_each_and_switches_both() {
+    Path patch = Fixtures.object("twomodules", """
+        #include <unistd.h>
+        int value(void) { return 5; }
+        int _qpatch_hookfun_usleep(useconds_t us) { return usleep(us / 2); }
+        """);
+    try (RunningTarget p = ticker(); Target t = Target.attach(p.pid())) {
+      Patcher patcher = new Patcher(t, QUICK);
+      PatchStatus s = patcher.apply(patch);
+      assertEquals(List.of("value ticker", "usleep libc.so.6"), s.functions().stream()
+          .map(f -> f.name() + " " + f.module()).toList());
+      long stubsNearProgram = s.functions().get(0).stub();
+      long stubsNearLibc = s.functions().get(1).stub();
+      assertTrue(Math.abs(stubsNearProgram - s.functions().get(0).address()) < (1L << 31));
+      assertTrue(Math.abs(stubsNearLibc - s.functions().get(1).address()) < (1L << 31));
+      int mark = p.output().length();
+      p.awaitOutput(o -> o.indexOf("tick 5 7\n", mark) >= 0, WAIT);
+      patcher.rollback(patch);
+      int back = p.output().length();
+      p.awaitOutput(o -> o.indexOf("tick 1 7\n", back) >= 0, WAIT);
+    }
+  }
+
+  @Test
   void a_patch_loads_once_and_another_build_of_the_same_file_is_refused_until_rolled_back() throws Exception {
     Path patch = dir.resolve("value.o");
     Files.copy(Fixtures.object("value10", Programs.VALUE_10), patch);
