@@ -68,6 +68,7 @@ final class RemoteCall {
     MemorySegment.copy(xsave, 0, xstate, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, xsave.length);
     Ptrace.setRegSet(t.tid, NT_X86_XSTATE, xstate, xsave.length, iovec);
     memory.write(sp, stack);
+    threads.leaveSignalStop(t);
   }
 
   /**

@@ -60,6 +60,7 @@ final class RemoteSyscall {
       result = ThreadRegs.get(tid).rax();
     } finally {
       ThreadRegs.set(tid, saved);
+      if (!t.isGone() && t.inSignalStop) threads.leaveSignalStop(t);
     }
     return result;
   }

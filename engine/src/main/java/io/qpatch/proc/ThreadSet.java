@@ -331,6 +331,30 @@ final class ThreadSet implements Tracer.EventPump {
       }
     }
     this.forkHandler = handler;
+   * Moves {@code t} from a signal-delivery-stop for a signal qpatch caused itself (the
+   * SIGTRAP of a single step, the SIGSEGV that ends a remote call) to an event stop. Were
+   * qpatch killed while the thread sits in that signal-delivery-stop, the kernel would let
+   * it go and deliver the signal (kernel/signal.c ptrace_signal takes the signal from
+   * exit_code, which a dying tracer leaves as it was), killing the target. PTRACE_INTERRUPT
+   * then PTRACE_CONT with no signal: the trap is taken before the thread returns to user
+   * space, so it runs no code. Signals that arrive meanwhile are kept like any other.
+   */
+  void leaveSignalStop(TracedThread t) {
+    Ptrace.interrupt(t.tid);
+    Ptrace.cont(t.tid, 0);
+    while (true) {
+      WaitStatus st = waitFor(t);
+      if (st.terminated()) {
+        handle(t, st, true);
+        throw new ProcessExitedException(pid, st.raw());
+      }
+      handle(t, st, true);
+      if (st.event() == Ptrace.EVENT_STOP) {
+        t.interruptPending = false;
+        return;
+      }
+      Ptrace.cont(t.tid, 0); // a signal sent meanwhile: kept in pendingSignals, delivered on resume
+    }
   }
 
   /** Blocks until {@code t} reports a status and returns it (for single-step work). */

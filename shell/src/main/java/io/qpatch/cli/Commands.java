@@ -44,11 +44,8 @@ public interface Commands {
    */
   int trace(TraceOptions options);
 
-  /**
-   * The commands of this build. LEAD: wire the engine here (e.g. {@code new
-   * EngineCommands(io)}); until then every engine command says it is not available.
-   */
+  /** The commands of this build: {@link EngineCommands} routes each to its implementation. */
   static Commands forThisBuild(Io io) {
-    return new TraceCommands(io, new UnavailableCommands());
+    return new TraceCommands(io, new EngineCommands(io)); // gotrace here, the rest routed there
   }
 }

@@ -10,24 +10,31 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
- * {@code qpatch demo}: the seed's first use case, live. Builds examples/ with gcc,
- * starts cmain, shows its output, replaces its sleep() with cpatch.o, shows the output
- * change, rolls back, shows it return, then hooks sleep() with chook.o the same way.
- * Everything it starts is stopped and its temporary directory removed, also on Ctrl-C.
+ * {@code qpatch demo}: the seed's two use cases, live. Builds examples/ with gcc, starts
+ * the seed's cmain (unchanged: sleep(5), then "c test"), shows its output, replaces its
+ * sleep() with cpatch.o, shows the output change, rolls back, shows it return, then hooks
+ * sleep() with chook.o the same way. Each phase shows cmain's output until it has shown
+ * what the phase is about (a change takes effect when the sleep(5) in progress ends), at
+ * most {@code window}: about 35 seconds in all. Everything it starts is stopped and its
+ * temporary directory removed, also on Ctrl-C.
  */
 final class Demo {
-  /** cmain prints once per sleep(5); a window this long shows at least one line. */
-  static final Duration WINDOW = Duration.ofSeconds(6);
+  /**
+   * The longest a phase lasts: the hook's phase needs the sleep(5) in progress to end and
+   * then one hooked sleep(5).
+   */
+  static final Duration WINDOW = Duration.ofSeconds(12);
 
   private final Io io;
   private final Commands commands;
   private final Path examples;
   private final Duration window;
 
-  /** {@code window}: how long each phase of cmain's output is shown. */
+  /** {@code window}: the longest each phase of cmain's output is shown. */
   Demo(Io io, Commands commands, Path home, Duration window) {
     this.io = io;
     this.commands = commands;
@@ -66,10 +73,10 @@ final class Demo {
 
   private int runTarget(DemoTarget target, Path cpatch, Path chook) {
     step("started cmain, pid " + target.pid() + "; it prints 'c test' every 5 seconds:");
-    target.show(window);
+    target.showUntil(count("c test", 1), window);
     try {
-      patchAndRollBack(target, cpatch, "cpatch.o replaces sleep(): no more sleeping");
-      patchAndRollBack(target, chook, "chook.o hooks sleep(): a log line before and after it");
+      replace(target, cpatch);
+      hook(target, chook);
     } catch (NotYetAvailableException e) {
       io.err().println("qpatch: demo: the patch step is not yet available in this build; "
           + "stopping cmain (pid " + target.pid() + ")");
@@ -79,16 +86,49 @@ final class Demo {
     return Cli.EXIT_OK;
   }
 
-  private void patchAndRollBack(DemoTarget target, Path object, String what) {
+  private void replace(DemoTarget target, Path cpatch) {
     int pid = target.pid();
-    Optional<Path> patch = Optional.of(object);
-    step(what + ": qpatch -o " + object.getFileName() + " -p " + pid + " -l, then -a");
-    commands.patch(PatchAction.LOAD, patch, pid);
-    commands.patch(PatchAction.ACTIVATE, patch, pid);
-    target.show(window);
-    step("roll back, cmain behaves as before: qpatch -o " + object.getFileName() + " -p " + pid + " -r");
-    commands.patch(PatchAction.ROLLBACK, patch, pid);
-    target.show(window);
+    step("cpatch.o replaces sleep() with one that only prints 'sleep called!':"
+        + " qpatch -o cpatch.o -p " + pid + " -l, then -a");
+    loadAndActivate(cpatch, pid);
+    step("once the sleep(5) in progress returns, cmain runs the new sleep(): no more sleeping");
+    target.showUntil(count("sleep called!", 2), window);
+    step("roll back: qpatch -o cpatch.o -p " + pid + " -r; cmain sleeps again");
+    commands.patch(PatchAction.ROLLBACK, Optional.of(cpatch), pid);
+    target.showUntil(count("c test", 1), window);
+  }
+
+  private void hook(DemoTarget target, Path chook) {
+    int pid = target.pid();
+    step("chook.o hooks sleep(): a line before and after the original sleep():"
+        + " qpatch -o chook.o -p " + pid + " -l, then -a");
+    loadAndActivate(chook, pid);
+    step("once the sleep(5) in progress returns, every sleep() goes through the hook");
+    target.showUntil(inOrder("before sleep called!", "after sleep called!", "c test"), window);
+    step("roll back: qpatch -o chook.o -p " + pid + " -r (it waits for the hooked sleep() to return)");
+    commands.patch(PatchAction.ROLLBACK, Optional.of(chook), pid);
+    target.showUntil(count("c test", 1), window);
+  }
+
+  private void loadAndActivate(Path object, int pid) {
+    commands.patch(PatchAction.LOAD, Optional.of(object), pid);
+    commands.patch(PatchAction.ACTIVATE, Optional.of(object), pid);
+  }
+
+  /** At least {@code n} lines equal to {@code line}. */
+  private static Predicate<List<String>> count(String line, int n) {
+    return lines -> lines.stream().filter(line::equals).count() >= n;
+  }
+
+  /** {@code wanted} appear in this order (other lines may come between). */
+  private static Predicate<List<String>> inOrder(String... wanted) {
+    return lines -> {
+      int next = 0;
+      for (String l : lines) {
+        if (next < wanted.length && l.equals(wanted[next])) next++;
+      }
+      return next == wanted.length;
+    };
   }
 
   private void step(String message) {

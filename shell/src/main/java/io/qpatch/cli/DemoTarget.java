@@ -7,8 +7,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * The demo's running cmain, its output shown in windows of a few lines, until
@@ -21,6 +24,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class DemoTarget {
   private static final int LINES_PER_WINDOW = 6;
+  /** Lines kept for {@link #showUntil}'s condition; a patched cmain prints very fast. */
+  private static final int MAX_KEPT = 100;
   private static final String PREFIX = "    cmain| ";
   /**
    * stdbuf -oL: cmain's stdout is a pipe, which stdio buffers in 4 KiB blocks, so its
@@ -42,6 +47,7 @@ final class DemoTarget {
   /** Kept from the start: a handle checks the start time, so a reused pid is left alone. */
   private final Optional<ProcessHandle> cmain;
   private final PrintStream out;
+  private final List<String> seen = new ArrayList<>();
   private boolean windowOpen;
   private int shown;
   private int suppressed;
@@ -89,13 +95,23 @@ final class DemoTarget {
 
   /** Prints what cmain says during {@code window}, the first few lines of it. */
   void show(Duration window) {
+    showUntil(lines -> false, window);
+  }
+
+  /**
+   * Prints what cmain says (the first few lines, then how many more) until the lines seen
+   * since this call satisfy {@code done}, or {@code atMost} has passed.
+   */
+  void showUntil(Predicate<List<String>> done, Duration atMost) {
+    long deadline = System.nanoTime() + atMost.toNanos();
     synchronized (this) {
       windowOpen = true;
       shown = 0;
       suppressed = 0;
-    }
-    sleep(window);
-    synchronized (this) {
+      seen.clear();
+      while (!done.test(seen) && System.nanoTime() < deadline && shell.isAlive()) {
+        waitQuietly(deadline);
+      }
       windowOpen = false;
       if (suppressed > 0) {
         out.println(PREFIX + "... and " + suppressed + " more lines");
@@ -103,6 +119,15 @@ final class DemoTarget {
     }
     if (!shell.isAlive()) {
       throw new ProcessExitedException(pid, -1, "cmain (pid " + pid + ") has exited");
+    }
+  }
+
+  private void waitQuietly(long deadline) {
+    long millis = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+    try {
+      wait(Math.min(millis, 100));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -119,6 +144,10 @@ final class DemoTarget {
   private synchronized void offer(String line) {
     if (!windowOpen) {
       return;
+    }
+    if (seen.size() < MAX_KEPT) {
+      seen.add(line);
+      notifyAll();
     }
     if (shown < LINES_PER_WINDOW) {
       out.println(PREFIX + line);
@@ -145,14 +174,6 @@ final class DemoTarget {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
-    }
-  }
-
-  private static void sleep(Duration duration) {
-    try {
-      Thread.sleep(duration);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

@@ -59,6 +59,28 @@ class DemoTest {
     assertGone(pid);
   }
 
+  @Test
+  void with_the_engine_the_demo_patches_and_hooks_cmain_and_rolls_back_leaving_nothing_behind()
+      throws IOException {
+    Set<Path> tempBefore = demoDirectories();
+    CliRun run = CliRun.of(EngineCommands::new, "qpatch", "demo");
+    assertEquals(0, run.exit(), run.err());
+    String out = run.out();
+    int replaced = out.indexOf("==> once the sleep(5) in progress returns, cmain runs the new sleep()");
+    int rolledBack = out.indexOf("==> roll back: qpatch -o cpatch.o");
+    int hooked = out.indexOf("==> once the sleep(5) in progress returns, every sleep() goes through the hook");
+    int unhooked = out.indexOf("==> roll back: qpatch -o chook.o");
+    assertTrue(0 < replaced && replaced < rolledBack && rolledBack < hooked && hooked < unhooked, out);
+    assertTrue(out.substring(replaced, rolledBack).contains("    cmain| sleep called!\n"), out);
+    assertTrue(out.substring(rolledBack, hooked).contains("    cmain| c test\n"), out);
+    String hook = out.substring(hooked, unhooked);
+    assertTrue(hook.indexOf("cmain| before sleep called!\n") < hook.indexOf("cmain| after sleep called!\n"), out);
+    assertTrue(out.substring(unhooked).contains("    cmain| c test\n"), out);
+    assertTrue(out.endsWith("==> stopping cmain (pid " + pid(out) + ")\n"), out);
+    assertGone(pid(out));
+    assertEquals(tempBefore, demoDirectories());
+  }
+
   private static long pid(String out) {
     Matcher matcher = STARTED.matcher(out);
     assertTrue(matcher.find(), out);

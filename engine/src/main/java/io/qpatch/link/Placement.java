@@ -1,0 +1,70 @@
+package io.qpatch.link;
+
+import io.qpatch.proc.Mapping;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Chooses where to map an object: in a free gap of the address space, as close as possible
+ * to the code it will be reached from ({@code near}), so that every byte of it lies within
+ * a rel32 (+-2 GiB) of {@code near}.
+ *
+ * <p>Keeps clear of: the first 64 KiB (vm.mmap_min_addr), the top of the 47-bit user space
+ * (TASK_SIZE 0x7ffffffff000), one guard page next to every mapping, 1 GiB above the
+ * program break so the heap can still grow with brk(2), and 16 MiB below the main stack
+ * (RLIMIT_STACK 8 MiB by default plus the kernel's stack guard gap).
+ */
+final class Placement {
+  static final long REACH = 0x7fffffffL;
+  private static final long MIN_ADDR = 0x10000;
+  private static final long MAX_ADDR = 0x7ffffffff000L;
+  private static final long GUARD = Layout.PAGE;
+  private static final long HEAP_ROOM = 1L << 30;
+  private static final long STACK_ROOM = 16L << 20;
+
+  private Placement() {}
+
+  /** Candidate load addresses, closest to {@code near} first; empty when nothing is in reach. */
+  static List<Long> candidates(List<Mapping> maps, long near, long size) {
+    List<long[]> busy = busyRanges(maps);
+    List<Long> out = new ArrayList<>();
+    long gapStart = MIN_ADDR;
+    for (long[] b : busy) {
+      addCandidate(out, gapStart, b[0], near, size);
+      gapStart = Math.max(gapStart, b[1]);
+    }
+    addCandidate(out, gapStart, MAX_ADDR, near, size);
+    out.sort(Comparator.comparingLong(a -> distance(a, size, near)));
+    return out;
+  }
+
+  /** Occupied ranges with guards, sorted, in user space only ([vsyscall] is above it). */
+  private static List<long[]> busyRanges(List<Mapping> maps) {
+    List<long[]> busy = new ArrayList<>();
+    for (Mapping m : maps) {
+      if (Long.compareUnsigned(m.start(), MAX_ADDR) >= 0) continue;
+      long start = m.start() - GUARD;
+      long end = m.end() + GUARD;
+      if (m.path().equals("[heap]")) end = m.end() + HEAP_ROOM;
+      if (m.path().equals("[stack]")) start = m.start() - STACK_ROOM;
+      busy.add(new long[] {start, end});
+    }
+    busy.sort(Comparator.comparingLong(r -> r[0]));
+    return busy;
+  }
+
+  /** The address in gap [start, end) closest to {@code near}, if the object fits and reaches. */
+  private static void addCandidate(List<Long> out, long start, long end, long near, long size) {
+    long lo = Layout.align(start, Layout.PAGE);
+    long hi = (end - size) & -Layout.PAGE;
+    if (end - start < size || hi < lo) return;
+    long want = Math.min(Math.max(near & -Layout.PAGE, lo), hi);
+    if (distance(want, size, near) <= REACH) out.add(want);
+  }
+
+  /** The farther of the object's two ends from {@code near}. */
+  static long distance(long base, long size, long near) {
+    return Math.max(Math.abs(base - near), Math.abs(base + size - near));
+  }
+}

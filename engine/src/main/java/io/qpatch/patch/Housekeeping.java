@@ -1,0 +1,110 @@
+package io.qpatch.patch;
+
+import io.qpatch.error.SyscallException;
+import io.qpatch.proc.Mapping;
+import io.qpatch.proc.Target;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * What a qpatch command tidies before it starts: whatever an earlier command could not
+ * finish or was killed in the middle of. Rolled-back patches whose memory was still in
+ * use are freed once it is not; a load cut short (a record without its magic, a state of
+ * LOADING, mappings no record lists) is undone; memfd descriptors left open in the target
+ * by a command killed between memfd_create and close are closed. Only qpatch's own
+ * mappings and descriptors (names {@code qpatch:ID...}, see {@link PatchNames}) are touched,
+ * and nothing a thread still uses. {@code qpatch -q} does not tidy; it reports.
+ */
+final class Housekeeping {
+  private final TargetMemory memory;
+  private final RecordStore store;
+  private final Unloading unloading;
+
+  Housekeeping(TargetMemory memory, RecordStore store, Unloading unloading) {
+    this.memory = memory;
+    this.store = store;
+    this.unloading = unloading;
+  }
+
+  /** Tidies; returns what was done, one line each, for the user. */
+  List<String> run() {
+    List<Mapping> maps = memory.target().maps();
+    List<RecordStore.Found> found = store.scan(maps);
+    List<PatchRecord> leftovers = RecordStore.valid(found).stream()
+        .filter(r -> r.state() != PatchState.LOADED && r.state() != PatchState.ACTIVE).toList();
+    List<Region> debris = found.stream().noneMatch(RecordStore.Found::isCorrupt)
+        ? debris(maps, RecordStore.valid(found)) : List.of();
+    List<Integer> fds = leakedDescriptors();
+    List<String> done = new ArrayList<>();
+    if (leftovers.isEmpty() && debris.isEmpty() && fds.isEmpty()) return done;
+    try (Target.Stopped _ = Stops.stop(memory.target(), "tidy")) {
+      for (PatchRecord r : leftovers) {
+        if (unloading.tryUnload(r).isEmpty()) done.add("freed the memory of " + r.label() + " (" + r.state().description() + ")");
+      }
+      List<Mapping> now = memory.target().maps();
+      if (!debris.isEmpty() && new Quiescence(memory.target()).referencing(ranges(debris), now).isEmpty()) {
+        unloading.unmap(debris, now);
+        done.add("removed " + debris.size() + " mapping(s) left by an interrupted load");
+      }
+      for (int fd : fds) closeQuietly(fd);
+    }
+    return done;
+  }
+
+  /** qpatch patch mappings that no valid record lists (incomplete records included). */
+  static List<Region> debris(List<Mapping> maps, List<PatchRecord> records) {
+    List<Region> out = new ArrayList<>();
+    for (Mapping m : maps) {
+      if (!PatchNames.isPatchMapping(m)) continue;
+      boolean listed = records.stream().anyMatch(r -> r.covers(m.start()));
+      if (!listed) out.add(new Region(m.start(), m.size(), Region.Kind.OBJECT));
+    }
+    return out;
+  }
+
+  private static List<Quiescence.Range> ranges(List<Region> regions) {
+    return regions.stream().map(g -> new Quiescence.Range(g.start(), g.end(), "leftover " + g)).toList();
+  }
+
+  /** Descriptors of the target open on qpatch patch memfds: none is kept open on purpose. */
+  private List<Integer> leakedDescriptors() {
+    List<Integer> out = new ArrayList<>();
+    Path dir = Path.of("/proc", "" + memory.target().pid(), "fd");
+    try (Stream<Path> fds = Files.list(dir)) {
+      for (Path fd : fds.toList()) {
+        String link = readLink(fd);
+        if (link.startsWith("/memfd:") && PatchNames.isPatchName(memfdName(link))) {
+          out.add(Integer.parseInt(fd.getFileName().toString()));
+        }
+      }
+    } catch (IOException e) {
+      return List.of();
+    }
+    return out;
+  }
+
+  private static String memfdName(String link) {
+    String name = link.substring("/memfd:".length());
+    return name.endsWith(" (deleted)") ? name.substring(0, name.length() - 10) : name;
+  }
+
+  private static String readLink(Path p) {
+    try {
+      return Files.readSymbolicLink(p).toString();
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private void closeQuietly(int fd) {
+    try {
+      memory.target().close(fd);
+    } catch (SyscallException e) {
+      // already closed by the target itself
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package io.qpatch.patch;
+
+import io.qpatch.error.SyscallException;
+import io.qpatch.proc.Target;
+
+/**
+ * The target-side memory operations of the patch engine, each one counted as a {@link
+ * Checkpoints checkpoint}. Mappings are made from a named memfd so that {@code
+ * /proc/PID/maps} shows what qpatch added ({@code /memfd:qpatch:NAME:KIND}).
+ *
+ * <p>Stub areas are mapped r-x MAP_PRIVATE and written through {@code /proc/PID/mem}: the
+ * kernel allows that forced write on a private mapping (it copies the page, mm/gup.c
+ * check_vma_flags), so no page is ever writable and executable at once. The record is
+ * mapped rw- MAP_SHARED.
+ */
+final class TargetMemory {
+  static final int PROT_READ = 1;
+  static final int PROT_WRITE = 2;
+  static final int PROT_EXEC = 4;
+  static final int MAP_SHARED = 0x01;
+  static final int MAP_PRIVATE = 0x02;
+  /** Never replaces an existing mapping: EEXIST instead (Linux 4.17, mmap(2)). */
+  static final int MAP_FIXED_NOREPLACE = 0x100000;
+  static final int MFD_CLOEXEC = 1;
+  static final long PAGE = 4096;
+  /** asm-generic/errno-base.h */
+  static final int EEXIST = 17;
+
+  /** The memfd prefix of everything qpatch maps for patches: "qpatch:". */
+  static final String PREFIX = "qpatch:";
+
+  private final Target target;
+
+  TargetMemory(Target target) {
+    this.target = target;
+  }
+
+  Target target() {
+    return target;
+  }
+
+  /** Writes {@code bytes} at {@code address} (one pwrite), then counts it. */
+  void write(long address, byte[] bytes, String what) {
+    target.write(address, bytes);
+    Checkpoints.passed("write", what);
+  }
+
+  /** A new memfd of {@code length} bytes named {@code name} in the stopped target; returns its fd. */
+  int memfd(String name, long length) {
+    int fd = target.memfdCreate(name, MFD_CLOEXEC);
+    Checkpoints.passed("memfd_create", name);
+    target.ftruncate(fd, length);
+    return fd;
+  }
+
+  /**
+   * Maps {@code length} bytes of {@code fd} from {@code offset} at {@code address} (0:
+   * anywhere; else exactly there, never over a mapping). Returns the address, or 0 when the
+   * address was taken.
+   */
+  long map(int fd, long offset, long length, int prot, int flags, long address, String what) {
+    try {
+      int fixed = address == 0 ? 0 : MAP_FIXED_NOREPLACE;
+      long at = target.mmap(address, length, prot, flags | fixed, fd, offset);
+      Checkpoints.passed("mmap", what);
+      if (address != 0 && at != address) {
+        unmap(at, length, what);
+        return 0;
+      }
+      return at;
+    } catch (SyscallException e) {
+      if (e.errno() == EEXIST) return 0;
+      throw e;
+    }
+  }
+
+  /** Closes the target's {@code fd}: its mappings keep the memfd alive. */
+  void close(int fd, String what) {
+    target.close(fd);
+    Checkpoints.passed("close memfd", what);
+  }
+
+  void unmap(long address, long length, String what) {
+    target.munmap(address, length);
+    Checkpoints.passed("munmap", what);
+  }
+
+  /** Calls {@code function} in the target (stopped) with {@code args}; returns rax. */
+  long call(long function, String what, long... args) {
+    long result = target.callFunction(function, args);
+    Checkpoints.passed("call", what);
+    return result;
+  }
+
+  static long pages(long bytes) {
+    return (bytes + PAGE - 1) & -PAGE;
+  }
+}

@@ -1,0 +1,141 @@
+package io.qpatch.patch;
+
+import io.qpatch.error.QpatchException;
+import io.qpatch.proc.Mapping;
+import io.qpatch.proc.Target;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * Frees a patch's memory once nothing can still run in it: no thread's pc, register or
+ * stack word points into any of its mappings (a hook blocked in the original function
+ * has its return address on the stack). The destructors run first, then the object and
+ * stub mappings go, the record last, each checked against {@code /proc/PID/maps} first so
+ * that an address the target has reused since is never unmapped.
+ */
+final class Unloading {
+  private static final long RETRY_MILLIS = 50;
+
+  private final TargetMemory memory;
+  private final RecordStore store;
+  private final Consumer<String> progress;
+
+  Unloading(TargetMemory memory, RecordStore store, Consumer<String> progress) {
+    this.memory = memory;
+    this.store = store;
+    this.progress = progress;
+  }
+
+  /**
+   * Waits up to {@code wait} (the target running meanwhile) for {@code r} to be unused, then
+   * frees it. Returns the thread still using it when the wait ran out (the patch then stays
+   * mapped, for a later command to free).
+   */
+  Optional<Quiescence.Busy> unloadWhenUnused(PatchRecord r, Duration wait) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    boolean told = false;
+    PatchRecord current = store.reread(r);
+    while (true) {
+      Optional<Quiescence.Busy> busy;
+      try (Target.Stopped _ = Stops.stop(memory.target(), "unload " + r.name())) {
+        busy = tryUnload(current);
+      }
+      if (busy.isEmpty() || System.nanoTime() > deadline) return busy;
+      if (!told) {
+        Quiescence.Busy b = busy.get();
+        progress.accept("waiting for thread " + b.tid() + " (" + b.threadName() + ") to leave "
+            + r.name() + " (it " + b.where() + ")");
+        told = true;
+      }
+      sleep(RETRY_MILLIS);
+    }
+  }
+
+  /**
+   * With the target stopped: frees {@code r} (as read from the target since the last change
+   * to it) now if nothing uses it, else says who does.
+   */
+  Optional<Quiescence.Busy> tryUnload(PatchRecord r) {
+    PatchRecord current = r;
+    if (current.state() == PatchState.ACTIVE) {
+      throw new IllegalStateException(current.label() + " is active: deactivate it before unloading");
+    }
+    List<Mapping> maps = memory.target().maps();
+    Optional<Quiescence.Busy> busy = new Quiescence(memory.target()).referencing(ranges(current), maps);
+    if (busy.isPresent()) return busy;
+    if (current.state() == PatchState.RETIRED || current.state() == PatchState.LOADED) {
+      if (current.state() == PatchState.LOADED) current = store.writeState(current, PatchState.RETIRED);
+      finalize(current);
+      current = store.writeState(current, PatchState.UNLOADING);
+    }
+    unmap(current.regions(), maps);
+    return Optional.empty();
+  }
+
+  /** Destructors; one that fails is reported, and the unload goes on. */
+  private void finalize(PatchRecord r) {
+    Finalizer f = r.finalizer();
+    try {
+      for (long fini : f.fini()) memory.call(fini, ".fini_array entry of " + r.name());
+      if (f.dsoHandle() != 0 && f.cxaFinalize() != 0) {
+        memory.call(f.cxaFinalize(), "__cxa_finalize for " + r.name(), f.dsoHandle());
+      }
+    } catch (QpatchException e) {
+      progress.accept("a destructor of " + r.name() + " failed (" + e.getMessage() + "); unloading anyway");
+    }
+  }
+
+  /**
+   * Unmaps {@code regions} that still are qpatch mappings in {@code maps}, the record last,
+   * adjacent regions in one call (the linker's segments lie end to end).
+   */
+  void unmap(List<Region> regions, List<Mapping> maps) {
+    List<Region> ordered = new ArrayList<>(regions);
+    ordered.sort(Comparator.comparing((Region g) -> g.kind() == Region.Kind.RECORD)
+        .thenComparing(Region::start, Long::compareUnsigned));
+    for (Region g : coalesce(ordered)) {
+      if (stillOurs(g, maps)) memory.unmap(g.start(), g.length(), g.toString());
+    }
+  }
+
+  private static List<Region> coalesce(List<Region> ordered) {
+    List<Region> out = new ArrayList<>();
+    for (Region g : ordered) {
+      Region last = out.isEmpty() ? null : out.getLast();
+      if (last != null && last.end() == g.start() && last.kind() == g.kind()) {
+        out.set(out.size() - 1, new Region(last.start(), last.length() + g.length(), g.kind()));
+      } else {
+        out.add(g);
+      }
+    }
+    return out;
+  }
+
+  /** Every mapping overlapping {@code g} is a qpatch patch mapping, and there is one. */
+  private static boolean stillOurs(Region g, List<Mapping> maps) {
+    List<Mapping> overlapping = maps.stream().filter(m ->
+        Long.compareUnsigned(m.start(), g.end()) < 0 && Long.compareUnsigned(g.start(), m.end()) < 0)
+        .toList();
+    return !overlapping.isEmpty() && overlapping.stream().allMatch(PatchNames::isPatchMapping);
+  }
+
+  static List<Quiescence.Range> ranges(PatchRecord r) {
+    return r.regions().stream().map(g -> new Quiescence.Range(g.start(), g.end(), switch (g.kind()) {
+      case OBJECT -> r.name();
+      case STUBS -> r.name() + "'s stubs";
+      case RECORD -> r.name() + "'s record";
+    })).toList();
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

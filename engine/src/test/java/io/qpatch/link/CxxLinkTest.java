@@ -1,0 +1,124 @@
+package io.qpatch.link;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qpatch.elf.ElfFile;
+import io.qpatch.proc.Target;
+import io.qpatch.symbols.ProcessSymbols;
+import io.qpatch.testing.Fixtures;
+import io.qpatch.testing.LiveProcess;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * C++ objects: libstdc++ calls, vtables and typeinfo, inline functions and templates the
+ * target has (their COMDAT groups dropped) or lacks (kept), static constructors and
+ * destructors.
+ */
+class CxxLinkTest {
+  static final String SHAPES = """
+      struct Shape { virtual ~Shape() {} virtual int area() const { return 1; } };
+      struct Square : Shape {
+        int s;
+        explicit Square(int s) : s(s) {}
+        int area() const override { return s * s; }
+      };
+      template <typename T> T twice(T v) { return v + v; }
+      inline int inline_helper(int x) { return x + 100; }
+      """;
+
+  static final String PROGRAM = """
+      #include <iostream>
+      #include <string>
+      #include <unistd.h>
+      """ + SHAPES + """
+      std::string greet(const std::string &who) { return "hello " + who; }
+      int main() {
+        Square sq(3);
+        Shape *volatile p = &sq;
+        std::cout << greet("world") << " " << p->area() << " " << twice(21) << " "
+                  << inline_helper(1) << std::endl;
+        for (long tick = 0;; tick++) {
+          try {
+            if (tick % 20 == 0) throw std::string("tick");
+          } catch (const std::string &) {
+          }
+          usleep(10000);
+        }
+      }
+      """;
+
+  static final String PATCH = """
+      #include <iostream>
+      #include <stdexcept>
+      #include <string>
+      """ + SHAPES + """
+      extern "C" int cxx_throw(int x) {
+        try {
+          if (x > 0) throw std::runtime_error("boom " + std::to_string(x));
+          return 0;
+        } catch (const std::exception &e) {
+          std::cout << "caught " << e.what() << std::endl;
+          return 7;
+        }
+      }
+      template <typename T> T thrice(T v) { return v + v + v; }
+      struct Counter { int n; Counter() : n(41) { n++; } ~Counter() { std::cout << "bye " << n << std::endl; } };
+      static Counter counter;
+      static std::string label = "patched";
+      extern std::string greet(const std::string &who);
+      struct Circle : Shape { int r; explicit Circle(int r) : r(r) {} int area() const override { return 3 * r * r; } };
+      extern "C" int cxx_entry(int x) {
+        Square sq(x);
+        Circle c(x);
+        Shape *shapes[] = {&sq, &c};
+        std::cout << label << " " << shapes[0]->area() << " " << shapes[1]->area() << " "
+                  << twice(x) << " " << thrice(x) << " " << inline_helper(x) << " "
+                  << counter.n << " " << greet(label) << std::endl;
+        return shapes[0]->area();
+      }
+      """;
+
+  @TempDir Path tmp;
+
+  @Test
+  void cxxObjectRunsInTheTargetWithConstructorsDestructorsAndTheTargetsComdats() {
+    Path exe = Fixtures.cxx("cxx-target", PROGRAM, "-O0");
+    Path o = LinkFixtures.cxxObject("cxx-patch", PATCH, "-O0");
+    try (LiveProcess p = LiveProcess.start(tmp.resolve("out.txt"), exe.toString());
+        Target t = Target.attach(p.pid()); ElfFile elf = ElfFile.open(o)) {
+      p.awaitOutput(s -> s.contains("hello world 9 42 101\n"), Duration.ofSeconds(10));
+      LoadedObject lo;
+      try (Target.Stopped stopped = t.stop(); ProcessSymbols symbols = ProcessSymbols.of(p.pid())) {
+        long near = symbols.lookup("main").address();
+        lo = ObjectLoader.load(t, elf, LinkOptions.named("cxx"), near);
+        LinkPlan plan = lo.plan();
+        assertTrue(plan.droppedGroups().contains("_Z5twiceIiET_S0_"), plan.droppedGroups().toString());
+        assertTrue(plan.droppedGroups().contains("_Z13inline_helperi"));
+        assertTrue(plan.droppedGroups().contains("_ZTV6Square"), "vtable the target has");
+        assertEquals(symbols.lookup("_ZTV6Square").address(), plan.externals().get("_ZTV6Square").address());
+        assertTrue(plan.symbols().containsKey("_Z6thriceIiET_S0_"), "template the target lacks");
+        assertTrue(plan.symbols().containsKey("_ZTV6Circle"), "vtable the target lacks");
+        assertNotEquals(0, lo.dsoHandle());
+        assertEquals(1, lo.initArray().size());
+        lo.runConstructors(t);
+        assertEquals(16, t.callFunction(lo.address("cxx_entry"), 4));
+        assertEquals(7, t.callFunction(lo.address("cxx_throw"), 3), "thrown and caught in the patch");
+      }
+      p.awaitOutput(s -> s.contains("patched 16 48 8 12 104 42 hello patched\ncaught boom 3\n"),
+          Duration.ofSeconds(10));
+      LiveProcess.sleep(300);  // the target throws and catches its own exceptions meanwhile
+      try (Target.Stopped stopped = t.stop()) {
+        lo.runDestructors(t);
+        lo.unload(t);
+      }
+      p.awaitOutput(s -> s.contains("bye 42\n"), Duration.ofSeconds(10));
+      LiveProcess.sleep(500);
+      assertTrue(p.isAlive(), "the target keeps running, and unwinding, after unload");
+    }
+  }
+}

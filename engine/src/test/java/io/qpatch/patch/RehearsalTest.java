@@ -1,0 +1,21 @@
+package io.qpatch.patch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RehearsalTest {
+  @Test
+  void the_rehearsal_runs_every_step_on_its_scratch_process_and_leaves_no_process_behind() {
+    List<Long> before = children();
+    long ms = Rehearsal.run();
+    assertTrue(ms >= 0, "the rehearsal failed");
+    assertEquals(before, children());
+  }
+
+  private static List<Long> children() {
+    return ProcessHandle.current().children().map(ProcessHandle::pid).sorted().toList();
+  }
+}

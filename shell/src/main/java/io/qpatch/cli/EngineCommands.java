@@ -1,0 +1,58 @@
+package io.qpatch.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * The commands of this build: each group of commands is implemented by its own class,
+ * and this one routes to them. What is not built yet says so.
+ */
+final class EngineCommands implements Commands {
+  private final InspectCommands inspect;
+  private final ScriptCommands scripts;
+  private final PatchCommands patches;
+  private final Commands unavailable = new UnavailableCommands();
+
+  EngineCommands(Io io) {
+    this.inspect = new InspectCommands(io);
+    this.scripts = new ScriptCommands(io);
+    this.patches = new PatchCommands(io);
+  }
+
+  @Override
+  public void patch(PatchAction action, Optional<Path> object, int pid) {
+    patches.patch(action, object, pid);
+  }
+
+  @Override
+  public void apply(Path object, int pid) {
+    patches.apply(object, pid);
+  }
+
+  @Override
+  public void info(int pid) {
+    inspect.info(pid);
+  }
+
+  @Override
+  public void sym(int pid, List<String> names) {
+    inspect.sym(pid, names);
+  }
+
+  @Override
+  public int shell(OptionalInt pid) {
+    return scripts.shell(pid);
+  }
+
+  @Override
+  public int run(Path script, List<String> args) {
+    return scripts.run(script, args);
+  }
+
+  @Override
+  public int trace(TraceOptions options) {
+    return unavailable.trace(options);
+  }
+}

@@ -1,0 +1,70 @@
+package io.qpatch.cli;
+
+import io.qpatch.error.BadInputException;
+import io.qpatch.proc.Target;
+import io.qpatch.proc.ThreadInfo;
+import io.qpatch.symbols.Module;
+import io.qpatch.symbols.ProcessSymbols;
+import io.qpatch.symbols.ResolvedSymbol;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code qpatch info} and {@code qpatch sym}: looking at a process without changing it. */
+final class InspectCommands {
+  private final Io io;
+
+  InspectCommands(Io io) {
+    this.io = io;
+  }
+
+  /**
+   * Threads with their pc as symbol+offset (the process is stopped for a moment to read
+   * them: well under a millisecond), then every module with base and build-id.
+   */
+  void info(int pid) {
+    List<ThreadInfo> threads = new ArrayList<>();
+    try (Target target = Target.attach(pid)) {
+      java.util.Map<Integer, Character> states = new java.util.HashMap<>();
+      for (ThreadInfo t : target.threads()) states.put(t.tid(), t.state()); // as it runs
+      try (Target.Stopped stopped = target.stop()) {
+        for (ThreadInfo t : target.threads()) {
+          threads.add(new ThreadInfo(t.tid(), t.name(), states.getOrDefault(t.tid(), '?'), t.pc()));
+        }
+      }
+    }
+    try (ProcessSymbols symbols = ProcessSymbols.of(pid)) {
+      String exe = symbols.mainProgram().map(Module::path).orElse("?");
+      io.out().printf("process %d %s%n", pid, exe);
+      io.out().printf("threads (%d):%n", threads.size());
+      for (ThreadInfo t : threads) {
+        String where = t.pc() < 0 ? "?" : "0x" + Long.toHexString(t.pc()) + " " + symbols.describe(t.pc());
+        io.out().printf("  %-8d %-16s %c  %s%n", t.tid(), t.name(), t.state(), where);
+      }
+      io.out().printf("modules (%d):%n", symbols.modules().size());
+      for (Module m : symbols.modules()) {
+        io.out().printf("  0x%012x  %-60s %s%n", m.base(), m.path(),
+            m.buildId().map(id -> "build-id " + id).orElse("(no build-id)"));
+      }
+    }
+  }
+
+  /** One line per name found; then an error naming every name that was not. */
+  void sym(int pid, List<String> names) {
+    List<String> problems = new ArrayList<>();
+    try (ProcessSymbols symbols = ProcessSymbols.of(pid)) {
+      for (String name : names) {
+        try {
+          ResolvedSymbol s = symbols.lookup(name);
+          io.out().printf("%s 0x%x %s%n", name, s.address(), s.module().path());
+        } catch (BadInputException e) {
+          problems.add(e.getMessage());
+        }
+      }
+    }
+    if (problems.size() == 1) throw new BadInputException(problems.getFirst());
+    if (!problems.isEmpty()) {
+      throw new BadInputException(problems.size() + " names not resolved: "
+          + String.join("; ", problems));
+    }
+  }
+}

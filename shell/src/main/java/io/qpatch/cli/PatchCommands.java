@@ -1,0 +1,111 @@
+package io.qpatch.cli;
+
+import io.qpatch.patch.PatchOptions;
+import io.qpatch.patch.PatchStatus;
+import io.qpatch.patch.Patcher;
+import io.qpatch.patch.Rehearsal;
+import io.qpatch.proc.Target;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * The patch commands ({@code -l -a -r -q}, {@code apply}) on the engine's {@link Patcher}.
+ * Results go to stdout, progress (what a rollback waits for, leftovers tidied) to stderr.
+ */
+final class PatchCommands {
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+
+  private final Io io;
+
+  PatchCommands(Io io) {
+    this.io = io;
+  }
+
+  /** {@code qpatch -o PATCH.o -p PID -l|-a|-r|-q}. */
+  void patch(PatchAction action, Optional<Path> object, int pid) {
+    if (action != PatchAction.QUERY) rehearse();
+    try (Target target = Target.attach(pid)) {
+      Patcher patcher = new Patcher(target, options());
+      switch (action) {
+        case LOAD -> loaded(patcher.load(object.orElseThrow()), pid);
+        case ACTIVATE -> activated(patcher.activate(object.orElseThrow()), pid);
+        case ROLLBACK -> rolledBack(patcher.rollback(object.orElseThrow()), pid);
+        case QUERY -> query(patcher, object, pid);
+      }
+    }
+  }
+
+  /** {@code qpatch apply -o PATCH.o -p PID}. */
+  void apply(Path object, int pid) {
+    rehearse();
+    try (Target target = Target.attach(pid)) {
+      activated(new Patcher(target, options()).apply(object), pid);
+    }
+  }
+
+  /**
+   * A rehearsal on a scratch process first, so that the target's stops do not pay for
+   * this JVM's first run of the code ({@link Rehearsal}); QPATCH_NO_REHEARSAL=1 skips it.
+   */
+  private static void rehearse() {
+    if ("1".equals(System.getenv("QPATCH_NO_REHEARSAL"))) return;
+    long ms = Rehearsal.run();
+    if ("1".equals(System.getenv("QPATCH_TRACE_STOPS"))) System.err.println("qpatch-rehearsal " + ms + " ms");
+  }
+
+  private PatchOptions options() {
+    PrintStream err = io.err();
+    return PatchOptions.DEFAULT.withProgress(message -> {
+      err.println("qpatch: " + message);
+      err.flush();
+    });
+  }
+
+  private void loaded(PatchStatus s, int pid) {
+    io.out().println("loaded " + s.name() + " into pid " + pid + ", not active yet" + functions(s));
+  }
+
+  private void activated(PatchStatus s, int pid) {
+    io.out().println("activated " + s.name() + " in pid " + pid + functions(s));
+  }
+
+  private void rolledBack(Patcher.RollbackResult r, int pid) {
+    String rest = r.stillInUse().map(busy -> "; its memory stays mapped while " + busy
+        + " (the next qpatch command on pid " + pid + " frees it)").orElse("");
+    io.out().println("rolled back " + r.patch() + " in pid " + pid + rest);
+  }
+
+  private static String functions(PatchStatus s) {
+    if (s.functions().isEmpty()) return " (it redirects no function)";
+    return ": " + s.functions().stream()
+        .map(f -> f.kind().word() + " " + f.name() + " (" + f.module() + ")")
+        .collect(Collectors.joining(", "));
+  }
+
+  private void query(Patcher patcher, Optional<Path> object, int pid) {
+    if (object.isPresent()) {
+      print(patcher.query(object.get()));
+      return;
+    }
+    Patcher.Query q = patcher.query();
+    if (q.patches().isEmpty() && q.problems().isEmpty()) io.out().println("no patch in pid " + pid);
+    q.patches().forEach(this::print);
+    q.problems().forEach(p -> io.out().println("problem: " + p));
+  }
+
+  /** One line per patch, then one per function it takes over. */
+  private void print(PatchStatus s) {
+    io.out().printf("%s  %s  sha256 %s  loaded %s  %s%n", s.name(), s.state().description(),
+        s.shortHash(), TIME.format(s.loadedAt()), s.path());
+    for (PatchStatus.FunctionStatus f : s.functions()) {
+      io.out().printf("  %-7s %s (%s) at 0x%x -> 0x%x: %s%n", f.kind().word(), f.name(), f.module(),
+          f.address(), f.replacement(), f.entry());
+    }
+    if (!s.note().isEmpty()) io.out().println("  note: " + s.note());
+  }
+}
