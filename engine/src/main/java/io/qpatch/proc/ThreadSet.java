@@ -331,6 +331,9 @@ final class ThreadSet implements Tracer.EventPump {
       }
     }
     this.forkHandler = handler;
+  }
+
+  /**
    * Moves {@code t} from a signal-delivery-stop for a signal qpatch caused itself (the
    * SIGTRAP of a single step, the SIGSEGV that ends a remote call) to an event stop. Were
    * qpatch killed while the thread sits in that signal-delivery-stop, the kernel would let
