@@ -70,6 +70,15 @@ class GotraceTraceTest {
   }
 
   @Test
+  void a_launched_program_runs_on_untraced_after_the_duration_and_its_status_is_kept() throws Exception {
+    Path prog = TraceTargets.compile(tmp, "countdown", TraceTargets.COUNTDOWN);
+    CliRun run = gotrace("--duration", "0.4", "--backend", "ptrace", "-f", "^tick$", prog.toString());
+    assertEquals(5, run.exit(), run.err());
+    long traced = run.out().lines().filter(l -> l.contains("] tick <-( ")).count();
+    assertTrue(traced >= 2 && traced < 20, "calls traced during 0.4 s of 1.5: " + traced);
+  }
+
+  @Test
   void an_unknown_program_is_one_line() {
     CliRun run = gotrace(tmp.resolve("nope").toString());
     assertEquals(1, run.exit());

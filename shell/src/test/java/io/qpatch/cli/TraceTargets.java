@@ -39,6 +39,17 @@ final class TraceTargets {
       }
       """;
 
+  /** Calls tick(n) 30 times, 50 ms apart, then exits 5. */
+  static final String COUNTDOWN = """
+      #include <unistd.h>
+      __attribute__((noinline)) int tick(int n) { return n + 1; }
+      int main(void) {
+        int n = 0;
+        while (n < 30) { n = tick(n); usleep(50000); }
+        return 5;
+      }
+      """;
+
   static Path compile(Path dir, String name, String source) throws IOException, InterruptedException {
     Prerequisites.require("gcc", "apt-get install gcc");
     Path src = dir.resolve(name + ".c");
