@@ -6,7 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Chooses where to map an object: in a free gap of the address space, as close as possible
+ * Chooses where to map an object (or the patch layer's stub areas): in a free gap of the address space, as close as possible
  * to the code it will be reached from ({@code near}), so that every byte of it lies within
  * a rel32 (+-2 GiB) of {@code near}.
  *
@@ -15,8 +15,12 @@ import java.util.List;
  * program break so the heap can still grow with brk(2), and 16 MiB below the main stack
  * (RLIMIT_STACK 8 MiB by default plus the kernel's stack guard gap).
  */
-final class Placement {
-  static final long REACH = 0x7fffffffL;
+public final class Placement {
+  /**
+   * How far a rel32 reaches, less 64 KiB of margin: the displacement counts from the end of
+   * the instruction, which may lie a few bytes past the address being measured.
+   */
+  public static final long REACH = 0x7fff0000L;
   private static final long MIN_ADDR = 0x10000;
   private static final long MAX_ADDR = 0x7ffffffff000L;
   private static final long GUARD = Layout.PAGE;
@@ -26,7 +30,7 @@ final class Placement {
   private Placement() {}
 
   /** Candidate load addresses, closest to {@code near} first; empty when nothing is in reach. */
-  static List<Long> candidates(List<Mapping> maps, long near, long size) {
+  public static List<Long> candidates(List<Mapping> maps, long near, long size) {
     List<long[]> busy = busyRanges(maps);
     List<Long> out = new ArrayList<>();
     long gapStart = MIN_ADDR;
@@ -60,11 +64,16 @@ final class Placement {
     long hi = (end - size) & -Layout.PAGE;
     if (end - start < size || hi < lo) return;
     long want = Math.min(Math.max(near & -Layout.PAGE, lo), hi);
-    if (distance(want, size, near) <= REACH) out.add(want);
+    if (reaches(want, size, near)) out.add(want);
+  }
+
+  /** Whether every byte of [base, base+size) is within rel32 reach of {@code near}. */
+  public static boolean reaches(long base, long size, long near) {
+    return distance(base, size, near) <= REACH;
   }
 
   /** The farther of the object's two ends from {@code near}. */
-  static long distance(long base, long size, long near) {
+  public static long distance(long base, long size, long near) {
     return Math.max(Math.abs(base - near), Math.abs(base + size - near));
   }
 }

@@ -1,6 +1,7 @@
 package io.qpatch.patch;
 
 import io.qpatch.error.RefusedException;
+import io.qpatch.link.Placement;
 import io.qpatch.proc.Mapping;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,8 +39,8 @@ final class StubAreas {
     long size = size(group);
     long lo = group.stream().mapToLong(i -> plan.get(i).address()).min().orElseThrow();
     long hi = group.stream().mapToLong(i -> plan.get(i).address()).max().orElseThrow();
-    return NearSpace.candidates(maps, lo, size).stream()
-        .filter(base -> NearSpace.reaches(base, size, hi)).limit(MAX_TRIES).toList();
+    return Placement.candidates(maps, lo, size).stream()
+        .filter(base -> Placement.reaches(base, size, hi)).limit(MAX_TRIES).toList();
   }
 
   /** The bytes all areas take in the memfd, whole pages each. */

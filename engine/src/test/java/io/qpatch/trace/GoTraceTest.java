@@ -1,5 +1,7 @@
 package io.qpatch.trace;
 
+import io.qpatch.testing.GoToolchains;
+import io.qpatch.testing.GoToolchains.GoToolchain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,8 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class GoTraceTest {
   @TempDir Path tmp;
 
-  static Stream<Path> toolchains() {
-    return GoToolchains.requireSome().stream();
+  static Stream<GoToolchain> toolchains() {
+    return GoToolchains.all().stream();
   }
 
   /** Every toolchain with each backend. */
@@ -47,8 +49,8 @@ class GoTraceTest {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("toolchainsAndBackends")
-  void every_worker_call_shows_its_id_in_rax_and_its_own_goid(Path go, String backend) throws Exception {
-    Path prog = GoToolchains.build(go, "workers", GoPrograms.WORKERS);
+  void every_worker_call_shows_its_id_in_rax_and_its_own_goid(GoToolchain go, String backend) throws Exception {
+    Path prog = go.build("workers", GoPrograms.WORKERS);
     CollectingSink sink = traceWorkers(prog, backend, tmp.resolve("out.txt"), "^main\\.");
     assertEquals(backend, sink.report.backend());
     checkWorkers(sink, tmp.resolve("out.txt"));
@@ -60,8 +62,8 @@ class GoTraceTest {
    */
   @ParameterizedTest(name = "{0}")
   @MethodSource("toolchains")
-  void tracing_every_runtime_function_leaves_the_program_working(Path go) throws Exception {
-    Path prog = GoToolchains.build(go, "workers", GoPrograms.WORKERS);
+  void tracing_every_runtime_function_leaves_the_program_working(GoToolchain go) throws Exception {
+    Path prog = go.build("workers", GoPrograms.WORKERS);
     CollectingSink sink = traceWorkers(prog, "ptrace", tmp.resolve("out.txt"), null);
     checkWorkers(sink, tmp.resolve("out.txt"));
     assertTrue(sink.text().contains("] runtime.main <-( "), "runtime functions are traced");
@@ -86,16 +88,16 @@ class GoTraceTest {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("toolchainsAndBackends")
-  void a_stripped_build_still_shows_function_names(Path go, String backend) throws Exception {
-    Path prog = GoToolchains.build(go, "workers-stripped", GoPrograms.WORKERS, "-s", "-w");
+  void a_stripped_build_still_shows_function_names(GoToolchain go, String backend) throws Exception {
+    Path prog = go.build("workers-stripped", GoPrograms.WORKERS, "-ldflags=-s -w");
     CollectingSink sink = traceWorkers(prog, backend, tmp.resolve("out.txt"), "^main\\.work$");
     checkWorkers(sink, tmp.resolve("out.txt"));
   }
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("toolchainsAndBackends")
-  void attach_then_stop_leaves_the_program_running(Path go, String backend) throws Exception {
-    Path prog = GoToolchains.build(go, "ticker", GoPrograms.TICKER);
+  void attach_then_stop_leaves_the_program_running(GoToolchain go, String backend) throws Exception {
+    Path prog = go.build("ticker", GoPrograms.TICKER);
     try (LiveProcess p = LiveProcess.start(tmp.resolve("ticker.txt"), prog.toString())) {
       p.awaitOutput(o -> o.contains("tick 2"), Duration.ofSeconds(10));
       CollectingSink sink = new CollectingSink();
@@ -121,8 +123,8 @@ class GoTraceTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("toolchains")
-  void decoded_arguments_show_names_and_values_from_dwarf(Path go) {
-    Path prog = GoToolchains.build(go, "args", GoPrograms.ARGS);
+  void decoded_arguments_show_names_and_values_from_dwarf(GoToolchain go) {
+    Path prog = go.build("args", GoPrograms.ARGS);
     CollectingSink sink = new CollectingSink();
     Selection sel = new Selection(Optional.of(Pattern.compile("^main\\.describe$")), Optional.empty(), false, true);
     TraceSession s = TraceSession.launch(List.of(prog.toString()), new TraceConfig(sel,
@@ -134,8 +136,8 @@ class GoTraceTest {
   /** os/exec's vfork child shares the probed memory: its hits are answered until it execs. */
   @Test
   void a_program_using_os_exec_runs_its_child_under_full_tracing() throws Exception {
-    Path go = toolchains().reduce((a, b) -> b).orElseThrow();
-    Path prog = GoToolchains.build(go, "exec", GoPrograms.EXEC);
+    GoToolchain go = GoToolchains.newest();
+    Path prog = go.build("exec", GoPrograms.EXEC);
     CollectingSink sink = new CollectingSink();
     Selection all = new Selection(Optional.empty(), Optional.empty(), false, true);
     Path out = tmp.resolve("out.txt");
