@@ -1,5 +1,6 @@
 package io.qpatch.elf;
 
+import io.qpatch.testing.Toolchain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

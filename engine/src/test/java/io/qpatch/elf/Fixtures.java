@@ -1,5 +1,6 @@
 package io.qpatch.elf;
 
+import io.qpatch.testing.Toolchain;
 import java.nio.file.Path;
 
 /** Small C and C++ sources the ELF tests compile with the real toolchain. */

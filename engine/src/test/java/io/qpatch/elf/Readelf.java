@@ -1,5 +1,6 @@
 package io.qpatch.elf;
 
+import io.qpatch.testing.Toolchain;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;

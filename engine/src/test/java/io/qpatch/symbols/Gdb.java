@@ -2,7 +2,7 @@ package io.qpatch.symbols;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.qpatch.elf.Toolchain;
+import io.qpatch.testing.Toolchain;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qpatch.elf.ElfFile;
-import io.qpatch.elf.Toolchain;
+import io.qpatch.testing.Toolchain;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -2,7 +2,7 @@ package io.qpatch.symbols;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.qpatch.elf.Toolchain;
+import io.qpatch.testing.Toolchain;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -1,8 +1,5 @@
 package io.qpatch.testing;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,31 +57,14 @@ public final class Fixtures {
     }
   }
 
-  /** Runs a command to completion; fails the test with its output if it fails. */
+  /** Runs a command to completion; returns its stdout, fails the test if it fails. */
   public static String run(List<String> cmd) {
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertEquals(0, p.waitFor(), () -> String.join(" ", cmd) + " failed:\n" + out);
-      return out;
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return Toolchain.run(cmd.toArray(String[]::new));
   }
 
   /** Fails under CI=true, skips elsewhere, when {@code tool} is not on PATH. */
   public static void requireTool(String tool) {
-    boolean found = false;
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-      if (Files.isExecutable(Path.of(dir, tool))) found = true;
-    }
-    if (!found && "true".equals(System.getenv("CI"))) {
-      throw new AssertionError(tool + " is required for this test but is not installed");
-    }
-    assumeTrue(found, tool + " not installed: test skipped");
+    Toolchain.require(tool);
   }
 
   private static String hash(String s) {

@@ -1,4 +1,4 @@
-package io.qpatch.elf;
+package io.qpatch.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
