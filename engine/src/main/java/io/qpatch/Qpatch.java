@@ -42,6 +42,8 @@ public final class Qpatch {
           p.read(addr, n)  p.write(addr, b)   memory (writes work on read-only code)
           p.listing("sleep", 8)               disassembly of a function
           p.call("getpid")                    call a function inside the process
+          p.apply("cpatch.o")                 load and activate a patch (p.load / p.activate)
+          p.rollback("cpatch.o")  p.patches() undo a patch; list patches and their state
           try (var s = p.stop()) { ... }      stop every thread, resume on close
           p.detach()                          let the process go, exactly as it was
           help()                              this text

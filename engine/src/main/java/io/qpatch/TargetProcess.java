@@ -2,12 +2,15 @@ package io.qpatch;
 
 import io.qpatch.arch.x86_64.Decoder;
 import io.qpatch.arch.x86_64.Instruction;
+import io.qpatch.patch.PatchStatus;
+import io.qpatch.patch.Patcher;
 import io.qpatch.proc.Mapping;
 import io.qpatch.proc.Target;
 import io.qpatch.proc.ThreadInfo;
 import io.qpatch.symbols.Module;
 import io.qpatch.symbols.ProcessSymbols;
 import io.qpatch.symbols.ResolvedSymbol;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,6 +26,7 @@ import java.util.List;
 public final class TargetProcess implements AutoCloseable {
   private final Target target;
   private ProcessSymbols symbols;
+  private Patcher patcher;
 
   TargetProcess(Target target) {
     this.target = target;
@@ -112,6 +116,42 @@ public final class TargetProcess implements AutoCloseable {
     List<String> lines = new ArrayList<>();
     for (Instruction i : disasm(symbol, count)) lines.add(where(i.address()) + "  " + i);
     return String.join("\n", lines);
+  }
+
+  // ---- patches ----------------------------------------------------------------------
+
+  /**
+   * Loads a patch object ({@code gcc -c}) into the process without redirecting anything
+   * yet; the same as {@code qpatch -o PATCH.o -p PID -l}.
+   */
+  public PatchStatus load(String objectFile) {
+    return patcher().load(Path.of(objectFile));
+  }
+
+  /** Activates a loaded patch: its functions take over ({@code -a}). */
+  public PatchStatus activate(String objectFile) {
+    return patcher().activate(Path.of(objectFile));
+  }
+
+  /** Loads and activates in one stop ({@code qpatch apply}). */
+  public PatchStatus apply(String objectFile) {
+    return patcher().apply(Path.of(objectFile));
+  }
+
+  /** Deactivates and unloads a patch, restoring every byte ({@code -r}). */
+  public Patcher.RollbackResult rollback(String objectFile) {
+    return patcher().rollback(Path.of(objectFile));
+  }
+
+  /** Every patch in the process with its state and functions ({@code -q}). */
+  public Patcher.Query patches() {
+    return patcher().query();
+  }
+
+  /** The patch engine on this process, for what the shortcuts above do not cover. */
+  public Patcher patcher() {
+    if (patcher == null) patcher = new Patcher(target);
+    return patcher;
   }
 
   // ---- control ----------------------------------------------------------------------
