@@ -13,20 +13,13 @@ import java.io.PrintStream;
  * {@code goid} is absent for C/C++ and where it cannot be read; {@code decoded} is
  * present with decoded arguments; {@code duration_ns} only for a paired return.
  */
-public final class JsonFormat implements EventSink {
-  private final PrintStream out;
-  private final boolean returns;
-  private final StringBuilder line = new StringBuilder(256);
-
+public final class JsonFormat extends LineFormat {
   public JsonFormat(PrintStream out, boolean returns) {
-    this.out = out;
-    this.returns = returns;
+    super(out, returns);
   }
 
   @Override
-  public synchronized void accept(TraceEvent e) {
-    if (!e.isCall() && !returns) return;
-    line.setLength(0);
+  void append(TraceEvent e, StringBuilder line) {
     line.append("{\"event\":\"").append(e.isCall() ? "call" : "return").append("\",\"tid\":").append(e.tid());
     if (e.hasGoid()) line.append(",\"goid\":").append(e.goid());
     line.append(",\"time_ns\":").append(e.timeNanos());
@@ -36,17 +29,6 @@ public final class JsonFormat implements EventSink {
     Json.hexArray(line, e.values());
     if (e.decoded() != null) Json.quote(line.append(",\"decoded\":"), e.decoded());
     if (e.durationNanos() >= 0) line.append(",\"duration_ns\":").append(e.durationNanos());
-    line.append("}\n");
-    out.append(line);
-  }
-
-  @Override
-  public synchronized void flush() {
-    out.flush();
-  }
-
-  @Override
-  public synchronized void finish(TraceReport report) {
-    out.flush();
+    line.append('}');
   }
 }

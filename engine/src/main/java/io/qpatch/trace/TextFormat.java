@@ -17,24 +17,15 @@ import java.io.PrintStream;
  * cannot be read (assembly functions without a goroutine in R14) prints as
  * {@code ------}. With decoded arguments a call reads {@code main.f(x=41, s="hi")}.
  */
-public final class TextFormat implements EventSink {
-  private final PrintStream out;
-  private final boolean returns;
-  private final StringBuilder line = new StringBuilder(256);
-
+public final class TextFormat extends LineFormat {
   /** @param returns print return lines (calls are always printed) */
   public TextFormat(PrintStream out, boolean returns) {
-    this.out = out;
-    this.returns = returns;
+    super(out, returns);
   }
 
   @Override
-  public synchronized void accept(TraceEvent e) {
-    if (!e.isCall() && !returns) return;
-    line.setLength(0);
+  void append(TraceEvent e, StringBuilder line) {
     format(e, line);
-    line.append('\n');
-    out.append(line);
   }
 
   /** Appends the line for {@code e} (without newline) to {@code sb}. */
@@ -77,15 +68,5 @@ public final class TextFormat implements EventSink {
   private static void pad(StringBuilder sb, String s, int width, char c) {
     for (int i = s.length(); i < width; i++) sb.append(c);
     sb.append(s);
-  }
-
-  @Override
-  public synchronized void flush() {
-    out.flush();
-  }
-
-  @Override
-  public synchronized void finish(TraceReport report) {
-    out.flush();
   }
 }
