@@ -50,7 +50,7 @@ final class RemoteSyscall {
   long call(int tid, int nr, long... args) {
     if (args.length > ARG_REGS.length) throw new IllegalArgumentException("at most 6 arguments");
     TracedThread t = threads.requireStopped(tid);
-    Registers saved = registersOf(tid);
+    Registers saved = ThreadRegs.get(tid);
     Registers work = saved.copy().rip(gadget()).rax(nr).set(Reg.ORIG_RAX, -1);
     for (int i = 0; i < args.length; i++) work.set(ARG_REGS[i], args[i]);
     ThreadRegs.set(tid, work);
@@ -75,10 +75,6 @@ final class RemoteSyscall {
           "remote " + what + " in pid " + threads.pid + " failed: " + Errno.format(errno));
     }
     return r;
-  }
-
-  private Registers registersOf(int tid) {
-    return ThreadRegs.get(tid);
   }
 
   /**

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -384,15 +383,5 @@ public final class Target implements AutoCloseable {
   @Override
   public String toString() {
     return "Target[pid " + pid() + "]";
-  }
-
-  static boolean exists(int pid) {
-    try {
-      return Files.readString(Path.of("/proc", Integer.toString(pid), "stat")) != null;
-    } catch (NoSuchFileException e) {
-      return false;
-    } catch (IOException e) {
-      return false;
-    }
   }
 }

@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -457,20 +456,9 @@ final class ThreadSet implements Tracer.EventPump {
     return t;
   }
 
-  Set<Integer> tids() {
-    return Set.copyOf(live().stream().map(t -> t.tid).toList());
-  }
-
-  boolean holding() {
-    return holding;
-  }
-
   /** The leader's raw wait status once the process is gone, else -1. */
   int exitStatus() {
     return exitStatus;
   }
 
-  void forgetGone() {
-    threads.values().removeIf(TracedThread::isGone);
-  }
 }
