@@ -58,6 +58,26 @@ class PatchBadInputTest {
     }
   }
 
+  /** A real i386 process (gcc -m32, from gcc-multilib) is refused before anything is written. */
+  @Test
+  void a_32_bit_target_is_refused_and_left_untouched() {
+    Path good = Fixtures.object("both", Programs.BOTH);
+    // Line-buffered by itself: the runner's stdbuf preload is 64-bit and cannot apply.
+    String source = Programs.TICKER.replace("for (;;) {", "setvbuf(stdout, 0, _IOLBF, 0);\n  for (;;) {");
+    Path ticker32 = Fixtures.c("ticker32", source, "-O2", "-m32");
+    try (RunningTarget target = RunningTarget.start(dir.resolve("out32"), ticker32)) {
+      target.awaitOutput(o -> o.contains("tick 1 7\n"), Duration.ofSeconds(5));
+      String pid = Integer.toString(target.pid());
+      String maps = target.maps();
+      String refusal = "pid " + pid + " runs a program for i386 (3), 32-bit; qpatch patches x86-64 processes only";
+      expect(refusal, "-o", good.toString(), "-p", pid, "-l");
+      expect(refusal, "apply", "-o", good.toString(), "-p", pid);
+      assertEquals(maps, target.maps());
+      long mark = target.size();
+      assertEquals("tick 1 7\n", target.awaitSince(mark, o -> o.contains("\n"), Duration.ofSeconds(2)));
+    }
+  }
+
   private Path write(String name, byte[] bytes) throws IOException {
     return Files.write(dir.resolve(name), bytes);
   }
