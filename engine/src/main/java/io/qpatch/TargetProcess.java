@@ -2,6 +2,7 @@ package io.qpatch;
 
 import io.qpatch.arch.x86_64.Decoder;
 import io.qpatch.arch.x86_64.Instruction;
+import io.qpatch.error.RefusedException;
 import io.qpatch.patch.PatchStatus;
 import io.qpatch.patch.Patcher;
 import io.qpatch.proc.Mapping;
@@ -10,9 +11,11 @@ import io.qpatch.proc.ThreadInfo;
 import io.qpatch.symbols.Module;
 import io.qpatch.symbols.ProcessSymbols;
 import io.qpatch.symbols.ResolvedSymbol;
+import io.qpatch.trace.Breakpoints;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * A live process, as scripts and the shell see it: threads, modules, symbols, memory,
@@ -27,9 +30,11 @@ public final class TargetProcess implements AutoCloseable {
   private final Target target;
   private ProcessSymbols symbols;
   private Patcher patcher;
+  private final CallBreakpoints calls;
 
   TargetProcess(Target target) {
     this.target = target;
+    this.calls = new CallBreakpoints(target);
   }
 
   /** The low-level process control this is built on. */
@@ -37,6 +42,7 @@ public final class TargetProcess implements AutoCloseable {
     return target;
   }
 
+  /** The process id. */
   public int pid() {
     return target.pid();
   }
@@ -80,14 +86,17 @@ public final class TargetProcess implements AutoCloseable {
 
   // ---- memory -----------------------------------------------------------------------
 
+  /** {@code length} bytes at {@code address}; fails naming the address if any is unmapped. */
   public byte[] read(long address, int length) {
     return target.read(address, length);
   }
 
+  /** {@code length} bytes at the address of {@code symbol}. */
   public byte[] read(String symbol, int length) {
     return read(sym(symbol), length);
   }
 
+  /** The little-endian 64-bit value at {@code address}. */
   public long readLong(long address) {
     return target.readLong(address);
   }
@@ -154,6 +163,61 @@ public final class TargetProcess implements AutoCloseable {
     return patcher;
   }
 
+  // ---- breakpoints and tracing ----------------------------------------------------
+
+  /**
+   * A scripted breakpoint: {@code callback} runs at every call of function {@code symbol}
+   * ({@code "malloc"}, {@code "libc.so.6!malloc"}), on the tracer thread while the calling
+   * thread waits. It can read the arguments and memory, change arguments, make the function
+   * return a value without running ({@link Call#returnValue}), or see and change its result
+   * ({@link Call#onReturn}). For C and C++ functions (System V calling convention).
+   *
+   * <p>Hits are answered in the background while the script goes on (the tracer polls, so
+   * a hit can wait up to 2 ms); {@link #run} answers them at full speed. A callback that
+   * throws is reported once (one line, with the symbol) and counted; the breakpoint stays.
+   * Inside a callback use the {@link Call}, not this object's stop, call or patch methods.
+   * A child the process forks while a breakpoint is planted inherits the int3 and dies at
+   * its first hit unless it execs first: prefer processes that do not fork.
+   */
+  public OnCall onCall(String symbol, Consumer<Call> callback) {
+    ResolvedSymbol s = resolve(symbol);
+    String main = symbols().mainProgram().map(Module::path).orElse(s.module().path());
+    return calls.add(symbol, s.address(), List.of(s.module().path(), main), callback);
+  }
+
+  /**
+   * Answers breakpoint hits at full speed (a blocking event loop on the tracer thread) for
+   * {@code seconds}, or until the process exits. Returns true while the process lives.
+   */
+  public boolean run(double seconds) {
+    Breakpoints.serve(target, (long) (seconds * 1e9), () -> false);
+    return isAlive();
+  }
+
+  /**
+   * A trace of the functions of the main program whose name {@code filterRegex} finds
+   * ({@code "main\\..*"}, {@code "^work"}); nothing runs until {@link Trace#forSeconds} or
+   * {@link Trace#until}. Not while {@link #onCall} breakpoints are planted.
+   */
+  public Trace trace(String filterRegex) {
+    return new Trace(this, filterRegex);
+  }
+
+  /** The target for a trace about to run: refused while scripted breakpoints are planted. */
+  Target beforeTrace() {
+    if (calls.any()) {
+      throw new RefusedException("pid " + pid() + " has onCall breakpoints planted: remove() them"
+          + " before tracing (a trace and scripted breakpoints cannot share the process)");
+    }
+    calls.removeAll();
+    return target;
+  }
+
+  /** True while the process still has a live thread. */
+  public boolean isAlive() {
+    return target.isAlive();
+  }
+
   // ---- control ----------------------------------------------------------------------
 
   /** Stops every thread; close the result (or call {@link #resume()}) to let them go. */
@@ -161,6 +225,7 @@ public final class TargetProcess implements AutoCloseable {
     return target.stop();
   }
 
+  /** Undoes one {@link #stop()}; also lets a launched program start. */
   public void resume() {
     target.resume();
   }
@@ -176,13 +241,15 @@ public final class TargetProcess implements AutoCloseable {
     }
   }
 
-  /** Lets the process go, exactly as it was. */
+  /** Takes every breakpoint out and lets the process go, exactly as it was. */
   public void detach() {
+    calls.removeAll();
     target.detach();
     Qpatch.forget(this);
     refresh();
   }
 
+  /** {@link #detach()}, for try-with-resources. */
   @Override
   public void close() {
     detach();

@@ -1,0 +1,82 @@
+package io.qpatch;
+
+import java.util.function.Consumer;
+
+/**
+ * A scripted breakpoint made by {@link TargetProcess#onCall}: how often it was hit, how
+ * often its callback failed, and {@link #remove()} to take it out (the function's byte is
+ * restored). Detaching the process removes every one.
+ */
+public final class OnCall {
+  private final String function;
+  private final long address;
+  private final Consumer<Call> callback;
+  private final CallBreakpoints owner;
+  private final Failures failures;
+  private volatile long count;
+  private volatile boolean active = true;
+
+  OnCall(String function, long address, Consumer<Call> callback, CallBreakpoints owner) {
+    this.function = function;
+    this.address = address;
+    this.callback = callback;
+    this.owner = owner;
+    this.failures = new Failures("onCall(" + function + ")");
+  }
+
+  /** The function, as it was named to {@code onCall}. */
+  public String function() {
+    return function;
+  }
+
+  /** Address of the breakpoint: the function's first instruction. */
+  public long address() {
+    return address;
+  }
+
+  /** Calls seen so far. */
+  public long count() {
+    return count;
+  }
+
+  /** Calls whose callback (or return callback) threw. */
+  public long failures() {
+    return failures.count();
+  }
+
+  /** False once removed (or the process detached). */
+  public boolean isActive() {
+    return active;
+  }
+
+  /** Takes the breakpoint out, and any return it was still waiting for. Idempotent. */
+  public void remove() {
+    owner.remove(this);
+  }
+
+  @Override
+  public String toString() {
+    return "onCall(" + function + " at 0x" + Long.toHexString(address) + "): " + count + " calls"
+        + (failures() == 0 ? "" : ", " + failures() + " failed") + (active ? "" : ", removed");
+  }
+
+  // ---- on the tracer thread ------------------------------------------------------
+
+  void call(Call c) {
+    count++;
+    run(callback, c);
+  }
+
+  <T> void run(Consumer<T> f, T value) {
+    failures.guard(f, value);
+  }
+
+  void failed(RuntimeException e) {
+    failures.add(e);
+  }
+
+  void removed() {
+    active = false;
+    failures.reportRest();
+  }
+}
