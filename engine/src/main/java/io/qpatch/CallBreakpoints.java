@@ -32,13 +32,15 @@ final class CallBreakpoints {
   private record Waiting(int tid, long stack, Call call, OnCall handle) {}
 
   private final Target target;
+  private final Callbacks callbacks;
   private final Tracer tracer = Tracer.get();
   private final List<OnCall> handles = new ArrayList<>();
   private final Map<Long, List<Waiting>> waiting = new HashMap<>();
   private Breakpoints breakpoints;
 
-  CallBreakpoints(Target target) {
+  CallBreakpoints(Target target, Callbacks callbacks) {
     this.target = target;
+    this.callbacks = callbacks;
   }
 
   /**
@@ -74,7 +76,10 @@ final class CallBreakpoints {
 
   private boolean onEntry(OnCall h, int tid, Registers regs) {
     Call c = new Call(target, h.function(), tid, regs);
-    h.call(c);
+    if (!callbacks.run(() -> h.call(c))) {
+      h.countMissed();
+      return true;
+    }
     if (c.isStubbed()) {
       long back = c.returnAddress();
       c.keepRegisters();
@@ -121,7 +126,9 @@ final class CallBreakpoints {
 
   private void returned(OnCall h, Call c, Registers regs) {
     Return r = new Return(target, c, regs);
-    for (Consumer<Return> f : c.returnCallbacks()) h.run(f, r);
+    callbacks.run(() -> {
+      for (Consumer<Return> f : c.returnCallbacks()) h.run(f, r);
+    });
   }
 
   // ---- removal -------------------------------------------------------------------

@@ -14,6 +14,7 @@ public final class OnCall {
   private final CallBreakpoints owner;
   private final Failures failures;
   private volatile long count;
+  private volatile long missed;
   private volatile boolean active = true;
 
   OnCall(String function, long address, Consumer<Call> callback, CallBreakpoints owner) {
@@ -34,9 +35,14 @@ public final class OnCall {
     return address;
   }
 
-  /** Calls seen so far. */
+  /** Calls whose callback ran (while the script waited in {@code run} or a trace). */
   public long count() {
     return count;
+  }
+
+  /** Calls let through untouched because the script was busy elsewhere. */
+  public long missed() {
+    return missed;
   }
 
   /** Calls whose callback (or return callback) threw. */
@@ -57,7 +63,8 @@ public final class OnCall {
   @Override
   public String toString() {
     return "onCall(" + function + " at 0x" + Long.toHexString(address) + "): " + count + " calls"
-        + (failures() == 0 ? "" : ", " + failures() + " failed") + (active ? "" : ", removed");
+        + (missed == 0 ? "" : ", " + missed + " missed") + (failures() == 0 ? "" : ", "
+        + failures() + " failed") + (active ? "" : ", removed");
   }
 
   // ---- on the tracer thread ------------------------------------------------------
@@ -69,6 +76,10 @@ public final class OnCall {
 
   <T> void run(Consumer<T> f, T value) {
     failures.guard(f, value);
+  }
+
+  void countMissed() {
+    missed++;
   }
 
   void failed(RuntimeException e) {

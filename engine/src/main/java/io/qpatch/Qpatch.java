@@ -49,7 +49,7 @@ public final class Qpatch {
           p.apply("cpatch.o")  p.rollback(..)  load+activate a patch, undo it (p.load, p.activate, p.patches())
           var h = p.onCall("malloc", c -> ...) breakpoint: c.arg(0), c.readString(a), c.returnValue(v),
                                                c.onReturn(r -> r.value()); h.count(), h.remove()
-          p.run(10)                            answer breakpoints at full speed for 10 s
+          p.run(10)                            run the breakpoints' callbacks for 10 s
           p.trace("main\\\\..*").returns().forSeconds(5).summary()   trace calls, then the table
           p.detach()                           take breakpoints out, let the process go as it was
         Also: launch("./prog", "arg") (held at its first instruction: p.resume()), p.stop(),

@@ -30,11 +30,12 @@ public final class TargetProcess implements AutoCloseable {
   private final Target target;
   private ProcessSymbols symbols;
   private Patcher patcher;
+  private final Callbacks callbacks = new Callbacks();
   private final CallBreakpoints calls;
 
   TargetProcess(Target target) {
     this.target = target;
-    this.calls = new CallBreakpoints(target);
+    this.calls = new CallBreakpoints(target, callbacks);
   }
 
   /** The low-level process control this is built on. */
@@ -49,6 +50,7 @@ public final class TargetProcess implements AutoCloseable {
 
   /** Every thread: tid, name, state, and pc when the process is stopped. */
   public List<ThreadInfo> threads() {
+    callbacks.refuseInCallback("threads()");
     return target.threads();
   }
 
@@ -159,6 +161,7 @@ public final class TargetProcess implements AutoCloseable {
 
   /** The patch engine on this process, for what the shortcuts above do not cover. */
   public Patcher patcher() {
+    callbacks.refuseInCallback("the patch methods");
     if (patcher == null) patcher = new Patcher(target);
     return patcher;
   }
@@ -166,31 +169,36 @@ public final class TargetProcess implements AutoCloseable {
   // ---- breakpoints and tracing ----------------------------------------------------
 
   /**
-   * A scripted breakpoint: {@code callback} runs at every call of function {@code symbol}
-   * ({@code "malloc"}, {@code "libc.so.6!malloc"}), on the tracer thread while the calling
-   * thread waits. It can read the arguments and memory, change arguments, make the function
-   * return a value without running ({@link Call#returnValue}), or see and change its result
-   * ({@link Call#onReturn}). For C and C++ functions (System V calling convention).
+   * A scripted breakpoint on function {@code symbol} ({@code "malloc"}, {@code
+   * "libc.so.6!malloc"}): while the script waits in {@link #run}, {@code callback} runs at
+   * every call, on the script's thread, the calling thread held meanwhile. It can read the
+   * arguments and memory, change arguments, make the function return a value without
+   * running it ({@link Call#returnValue}), or see and change its result ({@link
+   * Call#onReturn}). For C and C++ functions (System V calling convention).
    *
-   * <p>Hits are answered in the background while the script goes on (the tracer polls, so
-   * a hit can wait up to 2 ms); {@link #run} answers them at full speed. A callback that
-   * throws is reported once (one line, with the symbol) and counted; the breakpoint stays.
-   * Inside a callback use the {@link Call}, not this object's stop, call or patch methods.
-   * A child the process forks while a breakpoint is planted inherits the int3 and dies at
-   * its first hit unless it execs first: prefer processes that do not fork.
+   * <p>Calls made while the script does something else go through untouched (counted in
+   * {@link OnCall#missed()}): callbacks never run concurrently with the script. A callback
+   * that throws is reported once (one line, with the symbol) and counted; the breakpoint
+   * stays. Inside a callback use the {@link Call}: this object's stop, call, threads or
+   * patch methods would wait for the tracer thread, which waits for the callback, and are
+   * refused. A child the process forks while a breakpoint is planted inherits the int3 and
+   * dies at its first hit unless it execs first: prefer processes that do not fork.
    */
   public OnCall onCall(String symbol, Consumer<Call> callback) {
+    callbacks.refuseInCallback("onCall");
     ResolvedSymbol s = resolve(symbol);
     String main = symbols().mainProgram().map(Module::path).orElse(s.module().path());
     return calls.add(symbol, s.address(), List.of(s.module().path(), main), callback);
   }
 
   /**
-   * Answers breakpoint hits at full speed (a blocking event loop on the tracer thread) for
-   * {@code seconds}, or until the process exits. Returns true while the process lives.
+   * Runs the {@link #onCall} callbacks for {@code seconds}, or until the process exits,
+   * answering hits at full speed (a blocking event loop on the tracer thread). Returns true
+   * while the process lives.
    */
   public boolean run(double seconds) {
-    Breakpoints.serve(target, (long) (seconds * 1e9), () -> false);
+    callbacks.refuseInCallback("run");
+    callbacks.serve(() -> Breakpoints.serve(target, (long) (seconds * 1e9), () -> false));
     return isAlive();
   }
 
@@ -203,8 +211,14 @@ public final class TargetProcess implements AutoCloseable {
     return new Trace(this, filterRegex);
   }
 
+  /** Where this process's script callbacks run (see {@link Callbacks}). */
+  Callbacks callbacks() {
+    return callbacks;
+  }
+
   /** The target for a trace about to run: refused while scripted breakpoints are planted. */
   Target beforeTrace() {
+    callbacks.refuseInCallback("trace");
     if (calls.any()) {
       throw new RefusedException("pid " + pid() + " has onCall breakpoints planted: remove() them"
           + " before tracing (a trace and scripted breakpoints cannot share the process)");
@@ -222,6 +236,7 @@ public final class TargetProcess implements AutoCloseable {
 
   /** Stops every thread; close the result (or call {@link #resume()}) to let them go. */
   public Target.Stopped stop() {
+    callbacks.refuseInCallback("stop()");
     return target.stop();
   }
 
@@ -232,9 +247,15 @@ public final class TargetProcess implements AutoCloseable {
 
   /**
    * Calls {@code function} in the process with integer arguments and returns its result.
-   * Every thread is held for the call; the caller's registers are restored after it.
+   * Every thread is held for the call; the caller's registers are restored after it. Not
+   * while {@link #onCall} breakpoints are planted.
    */
   public long call(String function, long... args) {
+    callbacks.refuseInCallback("call()");
+    if (calls.any()) {
+      throw new RefusedException("pid " + pid() + " has onCall breakpoints planted: remove() them"
+          + " before p.call (a remote call cannot stop at a breakpoint)");
+    }
     long address = sym(function);
     try (Target.Stopped s = target.stop()) {
       return target.callFunction(address, args);
@@ -243,6 +264,7 @@ public final class TargetProcess implements AutoCloseable {
 
   /** Takes every breakpoint out and lets the process go, exactly as it was. */
   public void detach() {
+    callbacks.refuseInCallback("detach()");
     calls.removeAll();
     target.detach();
     Qpatch.forget(this);

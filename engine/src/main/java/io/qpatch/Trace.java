@@ -1,5 +1,6 @@
 package io.qpatch;
 
+import io.qpatch.proc.Target;
 import io.qpatch.trace.EventSink;
 import io.qpatch.trace.Selection;
 import io.qpatch.trace.Summary;
@@ -28,8 +29,8 @@ import java.util.regex.Pattern;
  * which the script holds): probes are int3 breakpoints answered by the tracer thread. When
  * a run ends the probes are taken out and the process runs on, still attached. Functions
  * are those of the main executable (C, C++ or Go), named as gotrace names them. Callbacks
- * run on the tracer thread; one that throws is reported once and counted, and the trace
- * goes on.
+ * run on the script's thread, which waits for the trace meanwhile; one that throws is
+ * reported once and counted, and the trace goes on.
  */
 public final class Trace {
   private final TargetProcess process;
@@ -59,7 +60,7 @@ public final class Trace {
     return this;
   }
 
-  /** Runs {@code callback} for every call (and return) event, on the tracer thread. */
+  /** Runs {@code callback} for every call (and return) event, on the script's thread. */
   public Trace onEvent(Consumer<TraceEvent> callback) {
     callbacks.add(callback);
     return this;
@@ -80,20 +81,34 @@ public final class Trace {
   }
 
   /**
-   * Traces until {@code done} is true (asked every 10 ms, on another thread) or the
-   * process exits; returns when the probes are out again.
+   * Traces until {@code done} is true (asked every 10 ms, on the script's thread like the
+   * callbacks; a {@code done} that throws ends the trace) or the process exits; returns
+   * when the probes are out again.
    */
   public Trace until(BooleanSupplier done) {
     return run(Long.MAX_VALUE, done);
   }
 
+  /** Plants, traces and removes on a helper thread, while this one runs the callbacks. */
   private Trace run(long nanos, BooleanSupplier done) {
     Summary table = new Summary();
-    TraceSession session = TraceSession.on(process.beforeTrace(), config(table));
+    Target target = process.beforeTrace();
+    TraceConfig config = config(table);
+    try {
+      process.callbacks().serve(() -> trace(target, config, nanos, done));
+    } finally {
+      summary = table;
+      failures.reportRest();
+    }
+    return this;
+  }
+
+  private void trace(Target target, TraceConfig config, long nanos, BooleanSupplier done) {
+    TraceSession session = TraceSession.on(target, config);
     long start = System.nanoTime();
     Thread watcher = Thread.ofPlatform().daemon().name("qpatch-trace-until").start(() -> {
       try {
-        while (System.nanoTime() - start < nanos && !done.getAsBoolean()) Thread.sleep(10);
+        while (System.nanoTime() - start < nanos && !ask(done)) Thread.sleep(10);
         session.stop();
       } catch (InterruptedException e) {
         // the trace ended first (the process exited)
@@ -103,10 +118,20 @@ public final class Trace {
       session.run();
     } finally {
       watcher.interrupt();
-      summary = table;
-      failures.reportRest();
     }
-    return this;
+  }
+
+  private boolean ask(BooleanSupplier done) {
+    boolean[] answer = {false};
+    process.callbacks().run(() -> {
+      try {
+        answer[0] = done.getAsBoolean();
+      } catch (RuntimeException e) {
+        failures.add(e);
+        answer[0] = true;
+      }
+    });
+    return answer[0];
   }
 
   /**
@@ -132,7 +157,9 @@ public final class Trace {
   }
 
   private void deliver(TraceEvent e) {
-    for (Consumer<TraceEvent> f : callbacks) failures.guard(f, e);
+    process.callbacks().run(() -> {
+      for (Consumer<TraceEvent> f : callbacks) failures.guard(f, e);
+    });
   }
 
   @Override

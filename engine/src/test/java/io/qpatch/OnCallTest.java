@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -104,9 +106,11 @@ class OnCallTest {
   void returnValueStubsTheFunctionAndRemoveRestoresIt() {
     try (LiveProcess live = start(); TargetProcess p = Qpatch.attach(live.pid())) {
       byte[] before = p.read("add1", 16);
+      int from = live.output().length();
       OnCall h = p.onCall("add1", c -> c.returnValue(-7));
-      assertTrue(nextLines(live, 3).contains("add1=-7 "));
+      p.run(0.2);
       h.remove();
+      assertTrue(live.output().substring(from).contains("add1=-7 "), live.output().substring(from));
       assertArrayEquals(before, p.read("add1", 16));
       assertFalse(nextLines(live, 3).contains("add1=-7 "));
     }
@@ -120,12 +124,56 @@ class OnCallTest {
         seen.add(new long[] {r.call().arg(0), r.value()});
         r.returnValue(r.value() + 1_000_000);
       }));
-      String out = nextLines(live, 3);
+      int from = live.output().length();
+      p.run(0.2);
       h.remove();
+      String out = live.output().substring(from);
       assertTrue(out.matches("(?s).*square\\((\\d+)\\)=1\\d{6}\\d* .*"), out);
       assertFalse(seen.isEmpty());
       for (long[] s : seen) assertEquals(s[0] * s[0], s[1]);
     }
+  }
+
+  @Test
+  void callbacksRunOnlyWhileTheScriptWaitsInRun() {
+    try (LiveProcess live = start(); TargetProcess p = Qpatch.attach(live.pid())) {
+      List<Long> seen = new ArrayList<>();
+      OnCall h = p.onCall("square", c -> seen.add(c.arg(0)));
+      nextLines(live, 3);
+      assertEquals(0, h.count());
+      assertTrue(h.missed() >= 3, h.toString());
+      p.run(0.1);
+      h.remove();
+      assertTrue(h.count() >= 3 && seen.size() == h.count(), h.toString());
+    }
+  }
+
+  /**
+   * What a breakpoint on square with the callback {@code callbackFor(process)}, run for
+   * {@code seconds}, wrote on stderr; {@code check} sees the handle once removed.
+   */
+  private String stderrOfSquareCallback(
+      double seconds, Function<TargetProcess, Consumer<Call>> callbackFor, Consumer<OnCall> check) {
+    PrintStream saved = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try (LiveProcess live = start(); TargetProcess p = Qpatch.attach(live.pid())) {
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      OnCall h = p.onCall("square", callbackFor.apply(p));
+      p.run(seconds);
+      h.remove();
+      check.accept(h);
+    } finally {
+      System.setErr(saved);
+    }
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void processMethodsThatNeedTheTracerAreRefusedInsideACallback() {
+    String err = stderrOfSquareCallback(0.1, p -> c -> p.threads(),
+        h -> assertTrue(h.count() > 0 && h.failures() == h.count(), h.toString()));
+    assertTrue(err.contains("callback failed: java.lang.IllegalStateException: threads() cannot be used"
+        + " inside a callback"), err);
   }
 
   @Test
@@ -155,8 +203,8 @@ class OnCallTest {
       }));
       p.run(0.5);
       h.remove();
-      assertTrue(h.count() > 100, h.toString());
-      assertTrue(h.count() - returns.get() <= 5, h.count() + " calls, " + returns.get() + " returns, failures " + h.failures());
+      assertTrue(h.count() > 20, h.toString());
+      assertTrue(h.count() - returns.get() <= 5, h.count() + " calls, " + returns.get() + " returns");
       assertEquals(Map.of(), wrong);
       assertTrue(live.isAlive());
     }
@@ -164,23 +212,12 @@ class OnCallTest {
 
   @Test
   void failingCallbackIsReportedOnceAndKeepsCounting() {
-    PrintStream saved = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try (LiveProcess live = start(); TargetProcess p = Qpatch.attach(live.pid())) {
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      OnCall h = p.onCall("square", c -> {
-        throw new IllegalStateException("boom " + c.arg(0));
-      });
-      p.run(0.2);
-      h.remove();
-      assertTrue(h.count() >= 5 && h.failures() == h.count(), h.toString());
-      String text = err.toString(StandardCharsets.UTF_8);
-      assertTrue(text.startsWith("qpatch: onCall(square) callback failed: java.lang.IllegalStateException: boom"), text);
-      assertEquals(2, text.lines().count(), text);
-      assertTrue(text.lines().toList().get(1).matches("qpatch: onCall\\(square\\): \\d+ more callback failures"), text);
-    } finally {
-      System.setErr(saved);
-    }
+    String text = stderrOfSquareCallback(0.2, p -> c -> {
+      throw new IllegalStateException("boom " + c.arg(0));
+    }, h -> assertTrue(h.count() >= 5 && h.failures() == h.count(), h.toString()));
+    assertTrue(text.startsWith("qpatch: onCall(square) callback failed: java.lang.IllegalStateException: boom"), text);
+    assertEquals(2, text.lines().count(), text);
+    assertTrue(text.lines().toList().get(1).matches("qpatch: onCall\\(square\\): \\d+ more callback failures"), text);
   }
 
   @Test
@@ -212,7 +249,7 @@ class OnCallTest {
       // A run may end inside fib(6)'s 25 calls: those have no return.
       assertTrue(fib.calls() >= 25 && fib.calls() - fib.timed() < 25, fib.toString());
       assertTrue(s.toString().startsWith("FUNCTION"), s.toString());
-      assertTrue(events.get() >= 2 * fib.calls(), events + " events");
+      assertTrue(events.get() >= fib.calls() + fib.timed(), events + " events");
       nextLines(live, 2);
       assertTrue(p.isAlive());
     }
