@@ -73,6 +73,7 @@ public final class Call extends StoppedThread {
     returnCallbacks.add(callback);
   }
 
+  /** The function, its first two arguments and the thread. */
   @Override
   public String toString() {
     return function + "(0x" + Long.toHexString(arg(0)) + ", 0x" + Long.toHexString(arg(1))

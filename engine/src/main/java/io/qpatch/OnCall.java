@@ -60,6 +60,7 @@ public final class OnCall {
     owner.remove(this);
   }
 
+  /** The function, its address and the counts. */
   @Override
   public String toString() {
     return "onCall(" + function + " at 0x" + Long.toHexString(address) + "): " + count + " calls"

@@ -36,6 +36,7 @@ public final class Return extends StoppedThread {
     regs.rax(value);
   }
 
+  /** The function, the value returned and the thread. */
   @Override
   public String toString() {
     return call.function() + " returned 0x" + Long.toHexString(value()) + " on thread " + tid;

@@ -19,9 +19,11 @@ import java.util.function.Consumer;
 
 /**
  * A live process, as scripts and the shell see it: threads, modules, symbols, memory,
- * disassembly and remote calls, by name where a name makes sense. Made by {@link
- * Qpatch#attach} or {@link Qpatch#launch}; {@link #close()} (or {@link #detach()}) lets the
- * process go as it was. The low-level {@link Target} is {@link #target()}.
+ * disassembly and remote calls, by name where a name makes sense; patches ({@link #apply},
+ * {@link #rollback}); scripted breakpoints ({@link #onCall}, served by {@link #run}) and
+ * traces ({@link #trace}). Made by {@link Qpatch#attach} or {@link Qpatch#launch}; {@link
+ * #close()} (or {@link #detach()}) takes every breakpoint out and lets the process go as it
+ * was. The low-level {@link Target} is {@link #target()}.
  *
  * <p>Errors are the command line's one-line messages ({@link
  * io.qpatch.error.QpatchException}).
@@ -282,6 +284,7 @@ public final class TargetProcess implements AutoCloseable {
     return symbols;
   }
 
+  /** {@code TargetProcess[pid N]}. */
   @Override
   public String toString() {
     return "TargetProcess[pid " + pid() + "]";

@@ -162,6 +162,7 @@ public final class Trace {
     });
   }
 
+  /** The filter, and whether returns are traced. */
   @Override
   public String toString() {
     return "trace(" + filter + (returns ? ", returns" : "") + ")";

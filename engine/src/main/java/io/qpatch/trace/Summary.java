@@ -54,6 +54,7 @@ public final class Summary implements EventSink {
     }
   }
 
+  /** Prints the table, when made with a stream. */
   @Override
   public void finish(TraceReport report) {
     if (out == null) return;
