@@ -114,6 +114,8 @@ class ScriptCommandsTest {
           /exit 0
           """;
       String text = shell(input, p.pid());
+      assertTrue(text.contains("var h = p.onCall(\"malloc\", c -> ...)") && text.contains("p.trace(\""),
+          "the banner lists onCall and trace: " + text);
       assertTrue(text.contains("sleeps=true seconds=true"), text);
       assertTrue(text.matches("(?s).*==> FUNCTION +CALLS +TOTAL +MEAN\n.*"), text);
       assertTrue(p.isAlive());
