@@ -21,32 +21,39 @@ public final class Qpatch {
 
   private Qpatch() {}
 
-  /** Attaches to every thread of process {@code pid}; it keeps running. */
+  /**
+   * Attaches to every thread of process {@code pid}; it keeps running. Fails with a one-line
+   * message when there is no such process or ptrace is not permitted.
+   */
   public static TargetProcess attach(int pid) {
     return remember(new TargetProcess(Target.attach(pid)));
   }
 
-  /** Starts a program held at its first instruction; {@code resume()} lets it run. */
+  /**
+   * Starts a program (argv[0] searched in PATH) held at its first instruction, with this
+   * process's stdin, stdout and stderr; {@code resume()} lets it run.
+   */
   public static TargetProcess launch(String... argv) {
     return remember(new TargetProcess(Target.launch(List.of(argv))));
   }
 
-  /** The calls most worth knowing, one per line. */
+  /** The calls most worth knowing, one per line: the shell prints it at start. */
   public static String help() {
     return """
         qpatch shell: the engine, scripted in Java. The most useful calls:
-          var p = attach(PID)                 attach to a running process (it keeps running)
-          var p = launch("./prog", "arg")     start a program held at its first instruction
-          p.threads()  p.modules()  p.maps()  threads, modules, memory map
-          p.sym("sleep")  p.where(addr)       name -> address, address -> module!symbol+off
-          p.read(addr, n)  p.write(addr, b)   memory (writes work on read-only code)
-          p.listing("sleep", 8)               disassembly of a function
-          p.call("getpid")                    call a function inside the process
-          p.apply("cpatch.o")                 load and activate a patch (p.load / p.activate)
-          p.rollback("cpatch.o")  p.patches() undo a patch; list patches and their state
-          try (var s = p.stop()) { ... }      stop every thread, resume on close
-          p.detach()                          let the process go, exactly as it was
-          help()                              this text
+          var p = attach(PID)                  attach to a running process (it keeps running)
+          p.threads()  p.modules()  p.maps()   threads, modules, memory map
+          p.sym("sleep")  p.where(addr)        name -> address, address -> module!symbol+off
+          p.read(addr, n)  p.listing("f", 8)   memory; disassembly of a function
+          p.call("getpid")                     call a function inside the process
+          p.apply("cpatch.o")  p.rollback(..)  load+activate a patch, undo it (p.load, p.activate, p.patches())
+          var h = p.onCall("malloc", c -> ...) breakpoint: c.arg(0), c.readString(a), c.returnValue(v),
+                                               c.onReturn(r -> r.value()); h.count(), h.remove()
+          p.run(10)                            run the breakpoints' callbacks for 10 s
+          p.trace("main\\\\..*").returns().forSeconds(5).summary()   trace calls, then the table
+          p.detach()                           take breakpoints out, let the process go as it was
+        Also: launch("./prog", "arg") (held at its first instruction: p.resume()), p.stop(),
+        p.write(addr, bytes), exit(n), help(). Javadoc: every public method of io.qpatch.*.
         """;
   }
 

@@ -7,11 +7,13 @@ package io.qpatch;
 public final class ScriptExit extends RuntimeException {
   private final int code;
 
+  /** An exit with status {@code code}; no stack trace is recorded. */
   public ScriptExit(int code) {
     super(Integer.toString(code), null, false, false);
     this.code = code;
   }
 
+  /** The exit status. */
   public int code() {
     return code;
   }

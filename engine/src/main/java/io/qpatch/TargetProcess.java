@@ -2,6 +2,7 @@ package io.qpatch;
 
 import io.qpatch.arch.x86_64.Decoder;
 import io.qpatch.arch.x86_64.Instruction;
+import io.qpatch.error.RefusedException;
 import io.qpatch.patch.PatchStatus;
 import io.qpatch.patch.Patcher;
 import io.qpatch.proc.Mapping;
@@ -10,15 +11,19 @@ import io.qpatch.proc.ThreadInfo;
 import io.qpatch.symbols.Module;
 import io.qpatch.symbols.ProcessSymbols;
 import io.qpatch.symbols.ResolvedSymbol;
+import io.qpatch.trace.Breakpoints;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * A live process, as scripts and the shell see it: threads, modules, symbols, memory,
- * disassembly and remote calls, by name where a name makes sense. Made by {@link
- * Qpatch#attach} or {@link Qpatch#launch}; {@link #close()} (or {@link #detach()}) lets the
- * process go as it was. The low-level {@link Target} is {@link #target()}.
+ * disassembly and remote calls, by name where a name makes sense; patches ({@link #apply},
+ * {@link #rollback}); scripted breakpoints ({@link #onCall}, served by {@link #run}) and
+ * traces ({@link #trace}). Made by {@link Qpatch#attach} or {@link Qpatch#launch}; {@link
+ * #close()} (or {@link #detach()}) takes every breakpoint out and lets the process go as it
+ * was. The low-level {@link Target} is {@link #target()}.
  *
  * <p>Errors are the command line's one-line messages ({@link
  * io.qpatch.error.QpatchException}).
@@ -27,9 +32,12 @@ public final class TargetProcess implements AutoCloseable {
   private final Target target;
   private ProcessSymbols symbols;
   private Patcher patcher;
+  private final Callbacks callbacks = new Callbacks();
+  private final CallBreakpoints calls;
 
   TargetProcess(Target target) {
     this.target = target;
+    this.calls = new CallBreakpoints(target, callbacks);
   }
 
   /** The low-level process control this is built on. */
@@ -37,12 +45,14 @@ public final class TargetProcess implements AutoCloseable {
     return target;
   }
 
+  /** The process id. */
   public int pid() {
     return target.pid();
   }
 
   /** Every thread: tid, name, state, and pc when the process is stopped. */
   public List<ThreadInfo> threads() {
+    callbacks.refuseInCallback("threads()");
     return target.threads();
   }
 
@@ -80,14 +90,17 @@ public final class TargetProcess implements AutoCloseable {
 
   // ---- memory -----------------------------------------------------------------------
 
+  /** {@code length} bytes at {@code address}; fails naming the address if any is unmapped. */
   public byte[] read(long address, int length) {
     return target.read(address, length);
   }
 
+  /** {@code length} bytes at the address of {@code symbol}. */
   public byte[] read(String symbol, int length) {
     return read(sym(symbol), length);
   }
 
+  /** The little-endian 64-bit value at {@code address}. */
   public long readLong(long address) {
     return target.readLong(address);
   }
@@ -150,39 +163,117 @@ public final class TargetProcess implements AutoCloseable {
 
   /** The patch engine on this process, for what the shortcuts above do not cover. */
   public Patcher patcher() {
+    callbacks.refuseInCallback("the patch methods");
     if (patcher == null) patcher = new Patcher(target);
     return patcher;
+  }
+
+  // ---- breakpoints and tracing ----------------------------------------------------
+
+  /**
+   * A scripted breakpoint on function {@code symbol} ({@code "malloc"}, {@code
+   * "libc.so.6!malloc"}): while the script waits in {@link #run}, {@code callback} runs at
+   * every call, on the script's thread, the calling thread held meanwhile. It can read the
+   * arguments and memory, change arguments, make the function return a value without
+   * running it ({@link Call#returnValue}), or see and change its result ({@link
+   * Call#onReturn}). For C and C++ functions (System V calling convention).
+   *
+   * <p>Calls made while the script does something else go through untouched (counted in
+   * {@link OnCall#missed()}): callbacks never run concurrently with the script. A callback
+   * that throws is reported once (one line, with the symbol) and counted; the breakpoint
+   * stays. Inside a callback use the {@link Call}: this object's stop, call, threads or
+   * patch methods would wait for the tracer thread, which waits for the callback, and are
+   * refused. A child the process forks while a breakpoint is planted inherits the int3 and
+   * dies at its first hit unless it execs first: prefer processes that do not fork.
+   */
+  public OnCall onCall(String symbol, Consumer<Call> callback) {
+    callbacks.refuseInCallback("onCall");
+    ResolvedSymbol s = resolve(symbol);
+    String main = symbols().mainProgram().map(Module::path).orElse(s.module().path());
+    return calls.add(symbol, s.address(), List.of(s.module().path(), main), callback);
+  }
+
+  /**
+   * Runs the {@link #onCall} callbacks for {@code seconds}, or until the process exits,
+   * answering hits at full speed (a blocking event loop on the tracer thread). Returns true
+   * while the process lives.
+   */
+  public boolean run(double seconds) {
+    callbacks.refuseInCallback("run");
+    callbacks.serve(() -> Breakpoints.serve(target, (long) (seconds * 1e9), () -> false));
+    return isAlive();
+  }
+
+  /**
+   * A trace of the functions of the main program whose name {@code filterRegex} finds
+   * ({@code "main\\..*"}, {@code "^work"}); nothing runs until {@link Trace#forSeconds} or
+   * {@link Trace#until}. Not while {@link #onCall} breakpoints are planted.
+   */
+  public Trace trace(String filterRegex) {
+    return new Trace(this, filterRegex);
+  }
+
+  /** Where this process's script callbacks run (see {@link Callbacks}). */
+  Callbacks callbacks() {
+    return callbacks;
+  }
+
+  /** The target for a trace about to run: refused while scripted breakpoints are planted. */
+  Target beforeTrace() {
+    callbacks.refuseInCallback("trace");
+    if (calls.any()) {
+      throw new RefusedException("pid " + pid() + " has onCall breakpoints planted: remove() them"
+          + " before tracing (a trace and scripted breakpoints cannot share the process)");
+    }
+    calls.removeAll();
+    return target;
+  }
+
+  /** True while the process still has a live thread. */
+  public boolean isAlive() {
+    return target.isAlive();
   }
 
   // ---- control ----------------------------------------------------------------------
 
   /** Stops every thread; close the result (or call {@link #resume()}) to let them go. */
   public Target.Stopped stop() {
+    callbacks.refuseInCallback("stop()");
     return target.stop();
   }
 
+  /** Undoes one {@link #stop()}; also lets a launched program start. */
   public void resume() {
     target.resume();
   }
 
   /**
    * Calls {@code function} in the process with integer arguments and returns its result.
-   * Every thread is held for the call; the caller's registers are restored after it.
+   * Every thread is held for the call; the caller's registers are restored after it. Not
+   * while {@link #onCall} breakpoints are planted.
    */
   public long call(String function, long... args) {
+    callbacks.refuseInCallback("call()");
+    if (calls.any()) {
+      throw new RefusedException("pid " + pid() + " has onCall breakpoints planted: remove() them"
+          + " before p.call (a remote call cannot stop at a breakpoint)");
+    }
     long address = sym(function);
     try (Target.Stopped s = target.stop()) {
       return target.callFunction(address, args);
     }
   }
 
-  /** Lets the process go, exactly as it was. */
+  /** Takes every breakpoint out and lets the process go, exactly as it was. */
   public void detach() {
+    callbacks.refuseInCallback("detach()");
+    calls.removeAll();
     target.detach();
     Qpatch.forget(this);
     refresh();
   }
 
+  /** {@link #detach()}, for try-with-resources. */
   @Override
   public void close() {
     detach();
@@ -193,6 +284,7 @@ public final class TargetProcess implements AutoCloseable {
     return symbols;
   }
 
+  /** {@code TargetProcess[pid N]}. */
   @Override
   public String toString() {
     return "TargetProcess[pid " + pid() + "]";

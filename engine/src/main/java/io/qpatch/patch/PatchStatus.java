@@ -25,6 +25,7 @@ public record PatchStatus(
     List<FunctionStatus> functions,
     String note) {
 
+  /** Keeps an unmodifiable copy of the function list. */
   public PatchStatus {
     functions = List.copyOf(functions);
   }

@@ -33,6 +33,7 @@ public record Mapping(
     }
   }
 
+  /** Length in bytes. */
   public long size() {
     return end - start;
   }
@@ -42,18 +43,22 @@ public record Mapping(
     return Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0;
   }
 
+  /** r in the permissions. */
   public boolean isReadable() {
     return perms.charAt(0) == 'r';
   }
 
+  /** w in the permissions. */
   public boolean isWritable() {
     return perms.charAt(1) == 'w';
   }
 
+  /** x in the permissions. */
   public boolean isExecutable() {
     return perms.charAt(2) == 'x';
   }
 
+  /** s (shared) rather than p (private) in the permissions. */
   public boolean isShared() {
     return perms.charAt(3) == 's';
   }
@@ -73,6 +78,7 @@ public record Mapping(
     return path.startsWith("[");
   }
 
+  /** The kernel's [vdso] mapping. */
   public boolean isVdso() {
     return path.equals("[vdso]");
   }
@@ -103,6 +109,7 @@ public record Mapping(
     return p.substring(p.lastIndexOf('/') + 1);
   }
 
+  /** The line as /proc/PID/maps shows it. */
   @Override
   public String toString() {
     return String.format(

@@ -51,6 +51,7 @@ public final class Module implements AutoCloseable {
     return mappings.getFirst().path();
   }
 
+  /** Its mappings, lowest address first. */
   public List<Mapping> mappings() {
     return mappings;
   }
@@ -60,10 +61,12 @@ public final class Module implements AutoCloseable {
     return mappings.getFirst().start();
   }
 
+  /** The kernel's vDSO (no file on disk). */
   public boolean isVdso() {
     return mappings.getFirst().isVdso();
   }
 
+  /** The process's executable (not a library). */
   public boolean isMainProgram() {
     return mainProgram;
   }
@@ -144,6 +147,7 @@ public final class Module implements AutoCloseable {
     return m.start() - (loads.getFirst().vaddr() & ~PAGE_MASK);
   }
 
+  /** Its GNU build-id in hex (readelf -n), when it has one. */
   public Optional<String> buildId() {
     return usableElf().flatMap(ElfFile::buildId);
   }
@@ -169,11 +173,13 @@ public final class Module implements AutoCloseable {
     return symbols;
   }
 
+  /** Releases the mapped ELF file, if it was read. */
   @Override
   public synchronized void close() {
     if (elf != null) elf.close();
   }
 
+  /** Its name and base address. */
   @Override
   public String toString() {
     return String.format("%s at 0x%x", name(), base());

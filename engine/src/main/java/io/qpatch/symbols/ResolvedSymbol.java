@@ -10,6 +10,7 @@ public record ResolvedSymbol(long address, Module module, Symbol symbol) {
     return module.name() + "!" + symbol.versionedName();
   }
 
+  /** {@code module!symbol at 0xaddress}. */
   @Override
   public String toString() {
     return String.format("%s at 0x%x", qualifiedName(), address);

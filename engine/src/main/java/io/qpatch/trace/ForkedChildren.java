@@ -80,7 +80,9 @@ final class ForkedChildren implements ForkHandler {
   }
 
   private boolean sharesMemory(int pid) {
-    Map.Entry<Long, Byte> probe = probes.originals().entrySet().iterator().next();
+    Map<Long, Byte> originals = probes.originals();
+    if (originals.isEmpty()) return false; // nothing planted: nothing to clean either way
+    Map.Entry<Long, Byte> probe = originals.entrySet().iterator().next();
     long at = probe.getKey();
     writeChild(pid, at, probe.getValue());
     boolean shared = parent.read(at, 1)[0] == probe.getValue();

@@ -4,6 +4,7 @@ import io.qpatch.arch.x86_64.Decoder;
 import io.qpatch.arch.x86_64.Relocator;
 import io.qpatch.arch.x86_64.X86Writer;
 import io.qpatch.error.QpatchException;
+import io.qpatch.error.RefusedException;
 import io.qpatch.proc.Mapping;
 import io.qpatch.proc.Target;
 import java.util.ArrayList;
@@ -18,9 +19,11 @@ import java.util.Map;
  * thread runs the instruction natively: no single step, no second stop (uprobes'
  * execute-out-of-line, without the trap after it).
  *
- * <p>The area is one anonymous R-X mapping placed just below the executable, within
- * rel32 reach of its code and data, written through {@code /proc/PID/mem}. It is unmapped
- * when the probes go, unless a thread is still inside it (then it stays, harmlessly).
+ * <p>The area is one anonymous R-X mapping placed just below the executable (or the
+ * module whose code it serves), within rel32 reach of its code and data, written through
+ * {@code /proc/PID/mem}: all at once for a trace's probes ({@link #place}), or slot by slot
+ * as scripted breakpoints need them ({@link #reserve}, {@link #add}). It is unmapped when
+ * the breakpoints go, unless a thread is still inside it (then it stays, harmlessly).
  */
 final class OutOfLineArea {
   /** Room per trampoline: a relocated instruction (<= 15 bytes, rewritten forms longer) and a jump back. */
@@ -38,6 +41,8 @@ final class OutOfLineArea {
   private final Target target;
   private final long start;
   private final long size;
+  private final Relocator relocator = new Relocator(Decoder.shared());
+  private int used;
 
   private OutOfLineArea(Target target, long start, long size) {
     this.target = target;
@@ -53,41 +58,51 @@ final class OutOfLineArea {
   static OutOfLineArea place(
       Target target, String executable, List<ProbeSite> sites, Map<ProbeSite, Long> placed,
       Map<ProbeSite, String> refused) {
-    long size = (sites.size() * SLOT + PAGE - 1) / PAGE * PAGE;
-    long hint = below(target.maps(), executable, size);
+    OutOfLineArea area = reserve(target, executable, sites.size());
+    for (ProbeSite site : sites) {
+      Displaced.Relocated r = (Displaced.Relocated) site.displaced();
+      try {
+        placed.put(site, area.add(r.function(), r.functionAddress()));
+      } catch (QpatchException e) {
+        refused.put(site, e.getMessage());
+      }
+    }
+    return area;
+  }
+
+  /**
+   * Maps an empty area with room for {@code slots} trampolines, just below the mapping of
+   * file {@code near} (anywhere when it has none). The target must be stopped: the mmap
+   * is a remote system call.
+   */
+  static OutOfLineArea reserve(Target target, String near, int slots) {
+    long size = ((long) slots * SLOT + PAGE - 1) / PAGE * PAGE;
+    long hint = below(target.maps(), near, size);
     long start;
     try {
       start = target.mmap(hint, size, PROT_READ_EXEC, hint == 0 ? ANYWHERE : FLAGS, -1, 0);
     } catch (io.qpatch.error.SyscallException e) {
       start = target.mmap(0, size, PROT_READ_EXEC, ANYWHERE, -1, 0); // raced: anywhere will do
     }
-    OutOfLineArea area = new OutOfLineArea(target, start, size);
-    area.write(sites, placed, refused);
-    return area;
+    return new OutOfLineArea(target, start, size);
   }
 
-  private void write(List<ProbeSite> sites, Map<ProbeSite, Long> placed, Map<ProbeSite, String> refused) {
-    Relocator relocator = new Relocator(Decoder.shared());
-    X86Writer out = new X86Writer(start);
-    for (ProbeSite site : sites) {
-      Displaced.Relocated r = (Displaced.Relocated) site.displaced();
-      long slot = start + (long) placed.size() * SLOT;
-      X86Writer one = new X86Writer(slot);
-      try {
-        relocator.relocate(r.function(), r.functionAddress(), 1, one);
-      } catch (QpatchException e) {
-        refused.put(site, e.getMessage());
-        continue;
-      }
-      if (one.offset() > SLOT) {
-        refused.put(site, "its relocated form is too long");
-        continue;
-      }
-      out.putBytes(one.bytes());
-      out.putBytes(new byte[SLOT - one.offset()]);
-      placed.put(site, slot);
-    }
-    target.write(start, out.bytes());
+  /**
+   * Writes the trampoline for the first instruction of {@code code} (which sits at {@code
+   * address}) into the next free slot and returns the slot's address. The target may run:
+   * no thread can be in a slot not handed out yet.
+   *
+   * @throws RefusedException when the instruction cannot be relocated, or the area is full
+   */
+  long add(byte[] code, long address) {
+    if ((long) (used + 1) * SLOT > size) throw new RefusedException("no trampoline slot left");
+    long slot = start + (long) used * SLOT;
+    X86Writer one = new X86Writer(slot);
+    relocator.relocate(code, address, 1, one);
+    if (one.offset() > SLOT) throw new RefusedException("its relocated form is too long");
+    target.write(slot, one.bytes());
+    used++;
+    return slot;
   }
 
   /** A free page-aligned range of {@code size} bytes right below the executable's lowest mapping. */

@@ -11,13 +11,35 @@ import java.util.Map;
 /**
  * {@code --summary}: at the end, one row per function called: calls, total and mean
  * time of the calls that returned through a probe, sorted by total time, then calls.
+ * {@link #toString()} is the table; {@link #rows()} the numbers.
  */
 public final class Summary implements EventSink {
+  /**
+   * One function's row.
+   *
+   * @param function the function's printed name
+   * @param calls calls seen
+   * @param timed calls whose return was seen too (their time is in the total)
+   * @param totalNanos time spent in the timed calls
+   */
+  public record Row(String function, long calls, long timed, long totalNanos) {
+    /** Mean time of a timed call, or -1 when none returned through a probe. */
+    public long meanNanos() {
+      return timed == 0 ? -1 : totalNanos / timed;
+    }
+  }
+
   private final PrintStream out;
   private final Map<TracedFunction, long[]> rows = new HashMap<>();
 
+  /** A summary printed to {@code out} when the trace finishes. */
   public Summary(PrintStream out) {
     this.out = out;
+  }
+
+  /** A summary that only collects: read it with {@link #rows()} or {@link #toString()}. */
+  public Summary() {
+    this(null);
   }
 
   /** [calls, returns timed, total nanos] per function. */
@@ -32,21 +54,40 @@ public final class Summary implements EventSink {
     }
   }
 
+  /** Prints the table, when made with a stream. */
   @Override
-  public synchronized void finish(TraceReport report) {
-    List<Map.Entry<TracedFunction, long[]>> sorted = new ArrayList<>(rows.entrySet());
-    sorted.sort(Comparator.<Map.Entry<TracedFunction, long[]>>comparingLong(e -> -e.getValue()[2])
-        .thenComparingLong(e -> -e.getValue()[0]).thenComparing(e -> e.getKey().name()));
-    int width = Math.max(8, sorted.stream().mapToInt(e -> e.getKey().name().length()).max().orElse(0));
-    width = Math.min(width, 80);
-    out.println(String.format(Locale.ROOT, "%-" + width + "s %10s %14s %12s", "FUNCTION", "CALLS", "TOTAL", "MEAN"));
-    for (Map.Entry<TracedFunction, long[]> e : sorted) {
-      long[] r = e.getValue();
-      String total = r[1] == 0 ? "-" : duration(r[2]);
-      String mean = r[1] == 0 ? "-" : duration(r[2] / r[1]);
-      out.println(String.format(Locale.ROOT, "%-" + width + "s %10d %14s %12s", e.getKey().name(), r[0], total, mean));
-    }
+  public void finish(TraceReport report) {
+    if (out == null) return;
+    out.print(this);
     out.flush();
+  }
+
+  /** Every function called, by total time, then calls, then name. */
+  public synchronized List<Row> rows() {
+    List<Row> out = new ArrayList<>();
+    for (Map.Entry<TracedFunction, long[]> e : rows.entrySet()) {
+      long[] r = e.getValue();
+      out.add(new Row(e.getKey().name(), r[0], r[1], r[2]));
+    }
+    out.sort(Comparator.comparingLong((Row r) -> -r.totalNanos())
+        .thenComparingLong(r -> -r.calls()).thenComparing(Row::function));
+    return out;
+  }
+
+  /** The table: a header, then a line per row. */
+  @Override
+  public String toString() {
+    List<Row> sorted = rows();
+    int width = Math.max(8, sorted.stream().mapToInt(r -> r.function().length()).max().orElse(0));
+    width = Math.min(width, 80);
+    String line = "%-" + width + "s %10s %14s %12s%n";
+    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, line, "FUNCTION", "CALLS", "TOTAL", "MEAN"));
+    for (Row r : sorted) {
+      String total = r.timed() == 0 ? "-" : duration(r.totalNanos());
+      String mean = r.timed() == 0 ? "-" : duration(r.meanNanos());
+      sb.append(String.format(Locale.ROOT, line, r.function(), r.calls(), total, mean));
+    }
+    return sb.toString();
   }
 
   static String duration(long nanos) {

@@ -24,10 +24,12 @@ public record TraceEvent(
 
   public static final long NO_GOID = -1;
 
+  /** A call (else a return). */
   public boolean isCall() {
     return kind == ProbeSite.Kind.CALL;
   }
 
+  /** The goroutine id was read. */
   public boolean hasGoid() {
     return goid != NO_GOID;
   }

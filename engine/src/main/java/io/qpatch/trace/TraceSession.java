@@ -26,7 +26,8 @@ import java.util.Optional;
  * first instruction). The ptrace backend keeps it; the uprobe backend lets it go at once
  * (the kernel does the rest) and, for a launched program, collects its exit as its
  * parent. Launched programs' exit statuses are returned by {@link #run()}; attached
- * processes are left running.
+ * processes are left running. A session {@link #on} a target the caller holds leaves it
+ * attached.
  */
 public final class TraceSession {
   private final Target target;
@@ -36,13 +37,16 @@ public final class TraceSession {
   private final EventAssembler assembler;
   private final Backend backend;
   private final ChildProcess child;
+  /** The caller's target ({@link #on}): never killed, detached or waited for here. */
+  private final boolean borrowed;
   private volatile boolean stopRequested;
 
   /** Above this many perf events the default backend is ptrace (see {@link #defaultBackend}). */
   private static final int UPROBE_DEFAULT_MAX_EVENTS = 128;
 
-  private TraceSession(Target target, TraceConfig config) {
+  private TraceSession(Target target, TraceConfig config, boolean borrowed) {
     this.target = target;
+    this.borrowed = borrowed;
     this.launched = target.isLaunched();
     this.config = config;
     this.child = launched ? new ChildProcess(target.pid()) : null;
@@ -61,12 +65,23 @@ public final class TraceSession {
 
   /** Starts {@code argv} traced from its first instruction (it waits for {@link #run()}). */
   public static TraceSession launch(List<String> argv, TraceConfig config) {
-    return new TraceSession(Target.launch(argv), config);
+    return new TraceSession(Target.launch(argv), config, false);
   }
 
   /** Attaches to the running process {@code pid}; it runs on while probes are planted. */
   public static TraceSession attach(int pid, TraceConfig config) {
-    return new TraceSession(Target.attach(pid), config);
+    return new TraceSession(Target.attach(pid), config, false);
+  }
+
+  /**
+   * Traces {@code target}, which stays the caller's: always with the ptrace backend (the
+   * uprobe backend would detach it), and {@link #run()} leaves it attached and running,
+   * untraced. A launched target still held at its first instruction is let run.
+   */
+  public static TraceSession on(Target target, TraceConfig config) {
+    TraceConfig ptrace = new TraceConfig(config.selection(), Optional.of("ptrace"),
+        config.decodeArgs(), config.sinks(), config.messages());
+    return new TraceSession(target, ptrace, true);
   }
 
   public int pid() {
@@ -100,6 +115,7 @@ public final class TraceSession {
       assembler.finish(new TraceReport(backend.name(), backend.stats(), System.nanoTime()));
       reportLosses();
     }
+    if (borrowed) return 0;
     if (!launched) {
       target.detach();
       return 0;
@@ -187,6 +203,7 @@ public final class TraceSession {
   }
 
   private void abandon(RuntimeException cause) {
+    if (borrowed) return;
     try {
       if (launched) Libc.kill(target.pid(), Signals.SIGKILL);
       target.detach();

@@ -14,10 +14,12 @@ package io.qpatch.trace;
 public record TracedFunction(
     int id, String name, long entry, long size, Abi abi, boolean goroutineAware) {
 
+  /** A Go function (register ABI). */
   public boolean isGo() {
     return abi == Abi.GO_REGS;
   }
 
+  /** {@code name@0xentry}. */
   @Override
   public String toString() {
     return name + "@0x" + Long.toHexString(entry);

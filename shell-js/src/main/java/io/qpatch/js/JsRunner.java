@@ -45,6 +45,8 @@ public final class JsRunner implements ScriptEngineProvider {
 
   @Override
   public int run(Path script, List<String> args, Io io) {
+    // A JS context admits one thread: breakpoint callbacks must come to the script's own.
+    System.setProperty("qpatch.callbacks.handOff", "true");
     Source source = load(script);
     try (Context context = newContext(io)) {
       Value prelude = context.eval(Source.create("js", PRELUDE));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qpatch.testing.Fixtures;
 import io.qpatch.testing.LiveProcess;
+import io.qpatch.testing.RecipeFixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -70,6 +71,32 @@ class JsRecipesTest {
       assertTrue(js.out().matches("(?s).*\nmodule 0x[0-9a-f]{12} \\S+/js-sleeper [0-9a-f]+\n.*"), js.out());
       assertTrue(js.out().matches("(?s).*answer at 0x[0-9a-f]+\nanswer  0x.*"), js.out());
       assertEquals(jsh, js);
+      assertTrue(p.isAlive());
+    }
+  }
+
+  @Test
+  void countCallsRecipeCountsMallocAndItsBytesPerThread() {
+    try (LiveProcess p = LiveProcess.start(tmp.resolve("out"), RecipeFixtures.allocator().toString())) {
+      p.awaitOutput(o -> o.contains("ready"), Duration.ofSeconds(5));
+      Run js = run("qpatch", "run", recipe("count-calls.js").toString(), "" + p.pid(), "malloc", "0.5");
+      assertEquals(0, js.exit(), js.err());
+      assertTrue(js.out().startsWith("counting calls of malloc in pid " + p.pid() + " for 0.5 s\n"
+          + "TID        THREAD                CALLS         ARG0 SUM\n"), js.out());
+      RecipeFixtures.assertAllocatorTable(js.out());
+      assertEquals("", js.err());
+      assertTrue(p.isAlive());
+    }
+  }
+
+  @Test
+  void traceGoRecipePrintsTheSummaryOfMainFunctions() {
+    try (LiveProcess p = LiveProcess.start(tmp.resolve("out"), RecipeFixtures.goWorker().toString())) {
+      p.awaitOutput(o -> o.contains("ready"), Duration.ofSeconds(10));
+      Run js = run("qpatch", "run", recipe("trace-go.js").toString(), "" + p.pid(), "1");
+      assertEquals(0, js.exit(), js.err());
+      assertTrue(js.out().startsWith("tracing ^main\\. in pid " + p.pid() + " for 1 s\nFUNCTION "), js.out());
+      RecipeFixtures.assertGoWorkerSummary(js.out());
       assertTrue(p.isAlive());
     }
   }

@@ -23,6 +23,8 @@ final class ScriptCommands {
       import io.qpatch.proc.*;
       import io.qpatch.symbols.*;
       import io.qpatch.arch.x86_64.Instruction;
+      import io.qpatch.sys.Reg;
+      import io.qpatch.trace.TraceEvent;
       import java.nio.file.*;
       import java.util.*;
       """;

@@ -102,6 +102,39 @@ class ScriptCommandsTest {
   }
 
   @Test
+  void shellWithPidRunsAScriptedBreakpointAndATrace() {
+    try (LiveProcess p = start()) {
+      String input = """
+          var seconds = new long[1]
+          var h = target.onCall("sleep", c -> seconds[0] += c.arg(0))
+          target.run(2.5)
+          System.out.println("sleeps=" + (h.count() >= 2) + " seconds=" + (seconds[0] == h.count()))
+          h.remove()
+          target.trace("^main$").returns().forSeconds(0.2).summary()
+          /exit 0
+          """;
+      String text = shell(input, p.pid());
+      assertTrue(text.contains("var h = p.onCall(\"malloc\", c -> ...)") && text.contains("p.trace(\""),
+          "the banner lists onCall and trace: " + text);
+      assertTrue(text.contains("sleeps=true seconds=true"), text);
+      assertTrue(text.matches("(?s).*==> FUNCTION +CALLS +TOTAL +MEAN\n.*"), text);
+      assertTrue(p.isAlive());
+    }
+  }
+
+  /** What {@code qpatch shell -p PID} printed for {@code input}, which must end with /exit 0. */
+  private static String shell(String input, int pid) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Io io = new Io(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+        new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)));
+    int exit = new Cli(io, Commands::forThisBuild).run("qpatch", "shell", "-p", "" + pid);
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertEquals(0, exit, text);
+    return text;
+  }
+
+  @Test
   void shellWithPidHasTargetAttached() {
     try (LiveProcess p = start()) {
       String input = "target.call(\"answer\", 9)\nSystem.out.println(\"threads=\" + target.threads().size())\n/exit 3\n";

@@ -61,10 +61,12 @@ public final class Instruction {
   /** What {@code cs_insn} holds without details. */
   record Core(long address, byte[] bytes, int id, String mnemonic, String operandText) {}
 
+  /** Run-time address of its first byte. */
   public long address() {
     return address;
   }
 
+  /** A copy of its bytes. */
   public byte[] bytes() {
     return bytes.clone();
   }
@@ -74,6 +76,7 @@ public final class Instruction {
     return bytes[index] & 0xff;
   }
 
+  /** Length in bytes (1 to 15). */
   public int length() {
     return bytes.length;
   }
@@ -98,10 +101,12 @@ public final class Instruction {
     return operandText;
   }
 
+  /** ret, in any form. */
   public boolean isRet() {
     return (flags & RET) != 0;
   }
 
+  /** call, direct or indirect. */
   public boolean isCall() {
     return (flags & CALL) != 0;
   }
@@ -121,10 +126,12 @@ public final class Instruction {
     return (flags & RELATIVE) != 0;
   }
 
+  /** int3 (0xcc), a breakpoint. */
   public boolean isInt3() {
     return (flags & INT3) != 0;
   }
 
+  /** endbr64, the CET landing pad. */
   public boolean isEndbr64() {
     return (flags & ENDBR64) != 0;
   }
@@ -184,6 +191,7 @@ public final class Instruction {
     return immSize;
   }
 
+  /** Its operands as Capstone decoded them. */
   public List<Operand> operands() {
     return operands;
   }
