@@ -64,7 +64,7 @@ final class CallBreakpoints {
     try (Target.Stopped stopped = target.stop()) {
       if (breakpoints == null) {
         breakpoints = new Breakpoints(target);
-        breakpoints.start(false);
+        breakpoints.start(true);
       }
       for (String file : near) breakpoints.reserveNear(file);
       breakpoints.plant(h.address(), true, (tid, regs) -> onEntry(h, tid, regs));

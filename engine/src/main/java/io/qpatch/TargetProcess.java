@@ -183,8 +183,9 @@ public final class TargetProcess implements AutoCloseable {
    * that throws is reported once (one line, with the symbol) and counted; the breakpoint
    * stays. Inside a callback use the {@link Call}: this object's stop, call, threads or
    * patch methods would wait for the tracer thread, which waits for the callback, and are
-   * refused. A child the process forks while a breakpoint is planted inherits the int3 and
-   * dies at its first hit unless it execs first: prefer processes that do not fork.
+   * refused. A child the process forks while a breakpoint is planted gets the original
+   * bytes back and is let go (a vfork child, which shares the memory, is answered until it
+   * execs); its calls are not reported.
    */
   public OnCall onCall(String symbol, Consumer<Call> callback) {
     callbacks.refuseInCallback("onCall");

@@ -220,6 +220,50 @@ class OnCallTest {
     assertTrue(text.lines().toList().get(1).matches("qpatch: onCall\\(square\\): \\d+ more callback failures"), text);
   }
 
+  /**
+   * A child forked while a breakpoint is planted has a copy of the int3 and would die of
+   * SIGTRAP at its first call of the function; fork() and vfork() children both live, and
+   * so do they while the script is not in run() (the idle tracer answers them too).
+   */
+  @Test
+  void forkedChildrenSurviveBreakpointsInsideAndOutsideRun() {
+    String forker = """
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <unistd.h>
+        #include <sys/wait.h>
+        __attribute__((noipa)) long square(long x) { return x * x; }
+        int main(void) {
+          setvbuf(stdout, 0, _IOLBF, 0);
+          printf("ready\\n");
+          for (long i = 0;; i++) {
+            int st;
+            pid_t c = (i % 2) ? vfork() : fork();
+            if (c == 0) _exit(square(3) == 9 ? 0 : 1);
+            waitpid(c, &st, 0);
+            printf("child %s %ld\\n", WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "ok" : "died", i);
+            usleep(20000);
+          }
+        }
+        """;
+    Path exe = Fixtures.c("oncall-forker", forker, "-O1");
+    try (LiveProcess live = LiveProcess.start(tmp.resolve("fork-out"), exe.toString())) {
+      live.awaitOutput(o -> o.contains("ready"), Duration.ofSeconds(5));
+      try (TargetProcess p = Qpatch.attach(live.pid())) {
+        OnCall h = p.onCall("square", c -> {});
+        p.run(0.3);
+        String inRun = nextLines(live, 4);
+        LiveProcess.sleep(200);
+        String outside = nextLines(live, 4);
+        h.remove();
+        assertFalse(inRun.contains("died"), inRun);
+        assertFalse(outside.contains("died"), outside);
+        assertTrue(inRun.contains("child ok") && outside.contains("child ok"), inRun + outside);
+      }
+      assertFalse(nextLines(live, 3).contains("died"));
+    }
+  }
+
   @Test
   void detachTakesEveryBreakpointOut() {
     try (LiveProcess live = start("2")) {

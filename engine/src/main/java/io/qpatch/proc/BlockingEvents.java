@@ -74,6 +74,30 @@ final class BlockingEvents {
     return Libc.waitpid(-1, status, WaitFlags.__WALL | WNOTHREAD);
   }
 
+  /**
+   * One sweep without blocking, for the tracer's idle loop while a target follows forks:
+   * a forked child is not one of the target's threads, so no per-thread poll sees its
+   * stops, and until it is answered it (and a parent waiting for it) would hang. Returns
+   * true when a status was collected.
+   */
+  static boolean pollOnce(Tracer tracer, Waker waker) {
+    int[] status = new int[1];
+    boolean any = false;
+    while (true) {
+      int tid;
+      try {
+        tid = Libc.waitpid(-1, status, WaitFlags.__WALL | WNOTHREAD | WaitFlags.WNOHANG);
+      } catch (SyscallException e) {
+        if (e.errno() == Errno.ECHILD) return any;
+        throw e;
+      }
+      if (tid == 0) return any;
+      any = true;
+      if (waker.owns(tid)) waker.onStatus(status[0]);
+      else dispatch(tracer, tid, status[0]);
+    }
+  }
+
   /** How long to poll before blocking. */
   static final long SPIN_NANOS = Long.getLong("qpatch.trace.spinNanos", 100_000);
 

@@ -139,8 +139,16 @@ public final class Tracer {
       }
       boolean busy = false;
       for (EventPump p : List.copyOf(pumps)) busy |= pumpSafely(p);
+      if (anyFollowsForks()) busy |= pumpSafely(() -> BlockingEvents.pollOnce(this, waker));
       idle = busy ? MIN_IDLE_NANOS : Math.min(idle * 2, MAX_IDLE_NANOS);
     }
+  }
+
+  private boolean anyFollowsForks() {
+    for (EventPump p : pumps) {
+      if (p instanceof ThreadSet ts && ts.forkHandler() != null) return true;
+    }
+    return false;
   }
 
   private FutureTask<?> nextTask(long idleNanos) {

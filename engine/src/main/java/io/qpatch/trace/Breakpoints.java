@@ -87,7 +87,8 @@ public final class Breakpoints {
   /**
    * Starts answering hits (the target's stop handler) and, with {@code followForks}, cleans
    * or answers for the processes the target forks ({@link ForkedChildren}; their events are
-   * seen only while {@link Target#serveEvents} runs). The target must be stopped.
+   * seen by {@link Target#serveEvents} and, between serves, by the tracer's idle loop). The
+   * target must be stopped.
    */
   public void start(boolean followForks) {
     tracer.run(() -> {
