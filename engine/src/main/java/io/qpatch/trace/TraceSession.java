@@ -23,9 +23,9 @@ import java.util.Optional;
  * called, then takes the probes out and lets the process go.
  *
  * <p>The process is held with ptrace while probes are planted (a launched program at its
- * first instruction). The ptrace backend keeps it; the uprobe backend lets it go at once
- * (the kernel does the rest) and, for a launched program, collects its exit as its
- * parent. Launched programs' exit statuses are returned by {@link #run()}; attached
+ * first instruction). The ptrace backend keeps it; the uprobe and inproc backends let it
+ * go at once (the kernel, or the code planted in it, does the rest) and, for a launched
+ * program, collect its exit as its parent. Launched programs' exit statuses are returned by {@link #run()}; attached
  * processes are left running.
  */
 public final class TraceSession {
@@ -52,7 +52,7 @@ public final class TraceSession {
       this.assembler = new EventAssembler(config.sinks(), memory, plan.goidOffset(), plan.argDecoder());
       assembler.start(target.pid());
       this.backend = installBackend();
-      if (backend instanceof UprobeBackend) target.detach();
+      if (!(backend instanceof PtraceBackend)) target.detach();
     } catch (RuntimeException e) {
       abandon(e);
       throw e;
@@ -121,7 +121,7 @@ public final class TraceSession {
 
   private void removeProbes() {
     try {
-      if (backend instanceof UprobeBackend || target.isAlive()) backend.remove();
+      if (!(backend instanceof PtraceBackend) || target.isAlive()) backend.remove();
     } catch (ProcessExitedException e) {
       // gone while we removed probes: nothing left to restore
     }
@@ -130,7 +130,15 @@ public final class TraceSession {
   /** The backend asked for (uprobe falls back to ptrace when not permitted), probes planted. */
   private Backend installBackend() {
     String wanted = config.backend().orElseGet(this::defaultBackend);
-    if (wanted.equals("uprobe")) {
+    if (wanted.equals("inproc")) {
+      String why = config.selection().returns() ? "the inproc backend has no return probes (--returns)"
+          : InProcBackend.unavailableReason();
+      if (why == null) {
+        assembler.readsLate(true);
+        return installed(new InProcBackend(target, this::alive));
+      }
+      config.messages().println("gotrace: " + why + "; using the ptrace backend");
+    } else if (wanted.equals("uprobe")) {
       warnIfSlowToSetUp();
       String why = UprobeBackend.unavailableReason();
       if (why == null) {
@@ -145,7 +153,7 @@ public final class TraceSession {
       assembler.readsLate(false);
       config.messages().println("gotrace: " + why + "; using the ptrace backend");
     } else if (!wanted.equals("ptrace")) {
-      throw new BadInputException("unknown backend '" + wanted + "': use ptrace or uprobe");
+      throw new BadInputException("unknown backend '" + wanted + "': use ptrace, uprobe or inproc");
     }
     return installed(new PtraceBackend(target));
   }

@@ -1,0 +1,174 @@
+package io.qpatch.trace;
+
+import io.qpatch.arch.x86_64.Decoder;
+import io.qpatch.arch.x86_64.Gpr;
+import io.qpatch.arch.x86_64.Instruction;
+import io.qpatch.arch.x86_64.Operand;
+import io.qpatch.arch.x86_64.RelocationCheck;
+import io.qpatch.arch.x86_64.Relocator;
+import io.qpatch.arch.x86_64.X86Writer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One probe of the in-process backend, analysed before anything is written: where its
+ * 5-byte jmp goes (always the function's entry), which instructions it displaces, and
+ * its trampoline's code.
+ *
+ * <p>Go functions with a stack check are patched over the check itself ({@code cmp rsp,
+ * [r14+0x10]; jbe}) and not at the branch after it: the Go compiler marks the check an
+ * unsafe point for asynchronous preemption (cmd/internal/obj/x86/obj6.go, stacksplit:
+ * StartUnsafePoint/EndUnsafePoint around it), so no goroutine can be parked by the
+ * runtime with its pc inside the bytes we overwrite. The instructions after the branch
+ * carry no such guarantee. Go functions without a check are nosplit (the compiler marks
+ * small leaf functions nosplit itself), and nosplit functions are unsafe points too
+ * (runtime/preempt.go, isAsyncSafePoint).
+ *
+ * @param site the plan's probe
+ * @param index its number in the records
+ * @param at where the jmp goes: the function's entry
+ * @param original the 5 bytes the jmp replaces
+ * @param prologue the stack check through its jcc; null for a record-first probe
+ * @param code the function's bytes (record-first probes relocate from them)
+ * @param goid where the record block finds the goroutine id
+ * @param redZone bytes of stack to step over before pushing (C's red zone)
+ */
+record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Instruction> prologue,
+    byte[] code, InProcCode.Goid goid, int redZone) {
+  /** The jmp's length: e9 rel32. */
+  static final int PATCH_BYTES = X86Writer.JMP_REL32_SIZE;
+
+  /** Thrown (and turned into a refused site) when a function cannot be probed this way. */
+  static final class Refusal extends Exception {
+    Refusal(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  /**
+   * Analyses {@code site} given the function's bytes as they are in memory now.
+   *
+   * @param goidOffset offset of goid in Go's runtime.g, or -1 (not Go)
+   */
+  static InProcSite of(ProbeSite site, int index, byte[] code, byte[] after, long goidOffset, Decoder decoder)
+      throws Refusal {
+    if (site.kind() != ProbeSite.Kind.CALL) throw new Refusal("the inproc backend has no return probes");
+    TracedFunction fn = site.function();
+    byte[] original = firstBytes(code, after, fn.entry(), decoder);
+    List<Instruction> all = decoder.decodeAll(code, fn.entry());
+    if (site.displaced() instanceof Displaced.Jcc j && j.skipWhenTaken()) {
+      List<Instruction> prologue = stackCheck(all, site.address());
+      checkNoBranchInto(all, fn.entry(), prologue.getLast().end());
+      return new InProcSite(site, index, fn.entry(), original, prologue, code,
+          goidFrom(prologue, goidOffset), 0);
+    }
+    if (site.address() != fn.entry()) throw new Refusal("its probe is not at the entry");
+    RelocationCheck check = new Relocator(decoder).canRelocate(code, fn.entry(), displaced(code));
+    if (!check.isOk()) throw new Refusal(check.refusal());
+    for (Instruction insn : check.instructions()) {
+      if (insn.isCall()) throw new Refusal("a call lies in its first 5 bytes (its return address would point into the trampoline)");
+    }
+    checkNoBranchInto(all, fn.entry(), fn.entry() + check.consumed());
+    int redZone = fn.isGo() ? 0 : InProcCode.RED_ZONE;
+    return new InProcSite(site, index, fn.entry(), original, null, code, InProcCode.Goid.NONE, redZone);
+  }
+
+  /**
+   * The 5 bytes the jump replaces. A function shorter than that ({@code lea eax, [rdi+rdi];
+   * ret}) may still be probed when what follows it up to 5 bytes is alignment padding
+   * (int3 or nops, never executed: the function ends in ret or jmp before it).
+   */
+  private static byte[] firstBytes(byte[] code, byte[] after, long entry, Decoder decoder) throws Refusal {
+    if (code.length >= PATCH_BYTES) return java.util.Arrays.copyOf(code, PATCH_BYTES);
+    List<Instruction> own = decoder.decodeAll(code, entry);
+    if (own.isEmpty() || !own.getLast().endsFlow() || own.getLast().end() != entry + code.length) {
+      throw new Refusal("it is shorter than the 5-byte jump");
+    }
+    int pad = PATCH_BYTES - code.length;
+    if (after.length < pad) throw new Refusal("it is shorter than the 5-byte jump");
+    byte[] tail = java.util.Arrays.copyOf(after, pad);
+    for (Instruction insn : decoder.decodeAll(tail, entry + code.length)) {
+      if (!insn.isInt3() && !insn.mnemonic().equals("nop")) {
+        throw new Refusal("it is shorter than the 5-byte jump and not followed by padding");
+      }
+    }
+    if (decoder.decodeAll(tail, entry + code.length).stream().mapToInt(Instruction::length).sum() != pad) {
+      throw new Refusal("it is shorter than the 5-byte jump and not followed by padding");
+    }
+    byte[] out = java.util.Arrays.copyOf(code, PATCH_BYTES);
+    System.arraycopy(tail, 0, out, code.length, pad);
+    return out;
+  }
+
+  /** How many of the function's own bytes the jump displaces (padding aside). */
+  private static int displaced(byte[] code) {
+    return Math.min(code.length, PATCH_BYTES);
+  }
+
+  /** The instructions from the entry through the jcc at {@code branch}, each copyable as is. */
+  private static List<Instruction> stackCheck(List<Instruction> all, long branch) throws Refusal {
+    List<Instruction> out = new ArrayList<>();
+    for (Instruction insn : all) {
+      if (insn.address() > branch) break;
+      if (insn.isConditionalJump() ? !InProcCode.isJcc(insn)
+          : insn.isRelativeBranch() || insn.isCall() || insn.hasRipRelativeOperand()) {
+        throw new Refusal("its stack check has an instruction that cannot be copied: " + insn);
+      }
+      out.add(insn);
+    }
+    if (out.isEmpty() || out.getLast().address() != branch || !out.getLast().isConditionalJump()) {
+      throw new Refusal("its stack check does not decode up to the branch");
+    }
+    if (out.getLast().end() - out.getFirst().address() < PATCH_BYTES) {
+      throw new Refusal("its stack check is shorter than the 5-byte jump");
+    }
+    return out;
+  }
+
+  /**
+   * A branch anywhere in the function into the bytes the jump covers, other than to the
+   * entry itself (which enters the probe again, as Go's morestack path does), would land
+   * in the middle of the jmp.
+   */
+  private static void checkNoBranchInto(List<Instruction> all, long entry, long end) throws Refusal {
+    for (Instruction insn : all) {
+      if (!insn.isRelativeBranch()) continue;
+      long t = insn.branchTarget();
+      if (t > entry && t < end) {
+        throw new Refusal(String.format("the branch at 0x%x targets the displaced bytes (0x%x)", insn.address(), t));
+      }
+    }
+  }
+
+  /**
+   * g is the base register of the compare's memory operand ({@code cmp rsp, [g+0x10]}):
+   * R14 under ABIInternal, the register loaded from TLS in ABI0 code.
+   */
+  private static InProcCode.Goid goidFrom(List<Instruction> prologue, long goidOffset) {
+    if (goidOffset < 0 || goidOffset > Integer.MAX_VALUE || prologue.size() < 2) return InProcCode.Goid.NONE;
+    Instruction cmp = prologue.get(prologue.size() - 2);
+    for (Operand op : cmp.operands()) {
+      if (op.mem() == null || op.mem().base().isEmpty() || !op.mem().index().isEmpty()) continue;
+      Gpr g = Gpr.from64(op.mem().base());
+      if (g != null && g != Gpr.RSP) return new InProcCode.Goid(g, goidOffset);
+    }
+    return InProcCode.Goid.NONE;
+  }
+
+  /** Writes this probe's trampoline at {@code out.pc()}. */
+  void emit(X86Writer out, InProcCode.Ring ring, Decoder decoder) {
+    if (prologue != null) {
+      InProcCode.stackCheckTrampoline(out, prologue, index, goid, ring);
+    } else {
+      InProcCode.recordFirstTrampoline(out, index, goid, redZone, ring);
+      new Relocator(decoder).relocate(code, at, displaced(code), out);
+    }
+  }
+
+  /** An upper bound of the trampoline's size, from a trial emission near the function. */
+  int maxSize(Decoder decoder) {
+    X86Writer trial = new X86Writer(at);
+    emit(trial, InProcCode.Ring.at(at + 0x10000, at + 0x20000, 1024), decoder);
+    return trial.offset() + 32;
+  }
+}
