@@ -30,11 +30,13 @@ import java.util.List;
  * @param original the 5 bytes the jmp replaces
  * @param prologue the stack check through its jcc; null for a record-first probe
  * @param code the function's bytes (record-first probes relocate from them)
+ * @param displaced how many of them the trampoline runs instead (padding after a short
+ *     function aside)
  * @param goid where the record block finds the goroutine id
  * @param redZone bytes of stack to step over before pushing (C's red zone)
  */
 record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Instruction> prologue,
-    byte[] code, InProcCode.Goid goid, int redZone) {
+    byte[] code, int displaced, InProcCode.Goid goid, int redZone) {
   /** The jmp's length: e9 rel32. */
   static final int PATCH_BYTES = X86Writer.JMP_REL32_SIZE;
 
@@ -54,55 +56,56 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
       throws Refusal {
     if (site.kind() != ProbeSite.Kind.CALL) throw new Refusal("the inproc backend has no return probes");
     TracedFunction fn = site.function();
-    byte[] original = firstBytes(code, after, fn.entry(), decoder);
+    byte[] original = firstBytes(code, after);
     List<Instruction> all = decoder.decodeAll(code, fn.entry());
     if (site.displaced() instanceof Displaced.Jcc j && j.skipWhenTaken()) {
       List<Instruction> prologue = stackCheck(all, site.address());
       checkNoBranchInto(all, fn.entry(), prologue.getLast().end());
       return new InProcSite(site, index, fn.entry(), original, prologue, code,
-          goidFrom(prologue, goidOffset), 0);
+          (int) (prologue.getLast().end() - fn.entry()), goidFrom(prologue, goidOffset), 0);
     }
     if (site.address() != fn.entry()) throw new Refusal("its probe is not at the entry");
-    RelocationCheck check = new Relocator(decoder).canRelocate(code, fn.entry(), displaced(code));
+    int displaced = displaced(original, fn.entry(), decoder);
+    RelocationCheck check = new Relocator(decoder).canRelocate(code, fn.entry(), displaced);
     if (!check.isOk()) throw new Refusal(check.refusal());
     for (Instruction insn : check.instructions()) {
       if (insn.isCall()) throw new Refusal("a call lies in its first 5 bytes (its return address would point into the trampoline)");
     }
-    checkNoBranchInto(all, fn.entry(), fn.entry() + check.consumed());
+    checkNoBranchInto(all, fn.entry(), fn.entry() + Math.max(PATCH_BYTES, check.consumed()));
     int redZone = fn.isGo() ? 0 : InProcCode.RED_ZONE;
-    return new InProcSite(site, index, fn.entry(), original, null, code, InProcCode.Goid.NONE, redZone);
+    return new InProcSite(site, index, fn.entry(), original, null, code, displaced, InProcCode.Goid.NONE, redZone);
   }
 
   /**
-   * The 5 bytes the jump replaces. A function shorter than that ({@code lea eax, [rdi+rdi];
-   * ret}) may still be probed when what follows it up to 5 bytes is alignment padding
-   * (int3 or nops, never executed: the function ends in ret or jmp before it).
+   * The 5 bytes the jump replaces, from {@code code} and then {@code after} (the bytes
+   * that follow the function).
    */
-  private static byte[] firstBytes(byte[] code, byte[] after, long entry, Decoder decoder) throws Refusal {
-    if (code.length >= PATCH_BYTES) return java.util.Arrays.copyOf(code, PATCH_BYTES);
-    List<Instruction> own = decoder.decodeAll(code, entry);
-    if (own.isEmpty() || !own.getLast().endsFlow() || own.getLast().end() != entry + code.length) {
-      throw new Refusal("it is shorter than the 5-byte jump");
-    }
-    int pad = PATCH_BYTES - code.length;
-    if (after.length < pad) throw new Refusal("it is shorter than the 5-byte jump");
-    byte[] tail = java.util.Arrays.copyOf(after, pad);
-    for (Instruction insn : decoder.decodeAll(tail, entry + code.length)) {
-      if (!insn.isInt3() && !insn.mnemonic().equals("nop")) {
-        throw new Refusal("it is shorter than the 5-byte jump and not followed by padding");
-      }
-    }
-    if (decoder.decodeAll(tail, entry + code.length).stream().mapToInt(Instruction::length).sum() != pad) {
-      throw new Refusal("it is shorter than the 5-byte jump and not followed by padding");
-    }
+  private static byte[] firstBytes(byte[] code, byte[] after) {
     byte[] out = java.util.Arrays.copyOf(code, PATCH_BYTES);
-    System.arraycopy(tail, 0, out, code.length, pad);
+    if (code.length < PATCH_BYTES) System.arraycopy(after, 0, out, code.length, Math.min(after.length, PATCH_BYTES - code.length));
     return out;
   }
 
-  /** How many of the function's own bytes the jump displaces (padding aside). */
-  private static int displaced(byte[] code) {
-    return Math.min(code.length, PATCH_BYTES);
+  /**
+   * How many bytes of the function the trampoline runs in its place: 5, or fewer when
+   * the function ends before (INCQ AX; RET) and what follows up to 5 bytes is alignment
+   * padding (int3 or nops: never executed, since the function returned or jumped away).
+   */
+  private static int displaced(byte[] first, long entry, Decoder decoder) throws Refusal {
+    List<Instruction> insns = decoder.decodeAll(first, entry);
+    int own = 0;
+    for (Instruction insn : insns) {
+      own += insn.length();
+      if (insn.endsFlow() || own >= PATCH_BYTES) break;
+    }
+    if (own >= PATCH_BYTES) return PATCH_BYTES;
+    int padded = own;
+    for (Instruction insn : decoder.decodeAll(java.util.Arrays.copyOfRange(first, own, PATCH_BYTES), entry + own)) {
+      if (!insn.isInt3() && !insn.mnemonic().equals("nop")) break;
+      padded += insn.length();
+    }
+    if (own == 0 || padded != PATCH_BYTES) throw new Refusal("it is shorter than the 5-byte jump and not followed by padding");
+    return own;
   }
 
   /** The instructions from the entry through the jcc at {@code branch}, each copyable as is. */
@@ -161,7 +164,7 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
       InProcCode.stackCheckTrampoline(out, prologue, index, goid, ring);
     } else {
       InProcCode.recordFirstTrampoline(out, index, goid, redZone, ring);
-      new Relocator(decoder).relocate(code, at, displaced(code), out);
+      new Relocator(decoder).relocate(code, at, displaced, out);
     }
   }
 
