@@ -65,7 +65,7 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
           (int) (prologue.getLast().end() - fn.entry()), goidFrom(prologue, goidOffset), 0);
     }
     if (site.address() != fn.entry()) throw new Refusal("its probe is not at the entry");
-    int displaced = displaced(original, fn.entry(), decoder);
+    int displaced = displaced(all, original, fn.entry(), decoder);
     RelocationCheck check = new Relocator(decoder).canRelocate(code, fn.entry(), displaced);
     if (!check.isOk()) throw new Refusal(check.refusal());
     for (Instruction insn : check.instructions()) {
@@ -91,10 +91,10 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
    * the function ends before (INCQ AX; RET) and what follows up to 5 bytes is alignment
    * padding (int3 or nops: never executed, since the function returned or jumped away).
    */
-  private static int displaced(byte[] first, long entry, Decoder decoder) throws Refusal {
-    List<Instruction> insns = decoder.decodeAll(first, entry);
+  private static int displaced(List<Instruction> function, byte[] first, long entry, Decoder decoder)
+      throws Refusal {
     int own = 0;
-    for (Instruction insn : insns) {
+    for (Instruction insn : function) {
       own += insn.length();
       if (insn.endsFlow() || own >= PATCH_BYTES) break;
     }

@@ -204,7 +204,7 @@ public final class TraceSession {
     }
   }
 
-  private static ProbePlan plan(int pid, Selection selection, boolean decode) {
+  static ProbePlan plan(int pid, Selection selection, boolean decode) {
     try (ProcessSymbols symbols = ProcessSymbols.of(pid)) {
       Module main = symbols.mainProgram()
           .orElseThrow(() -> new BadInputException("pid " + pid + " has no main program mapping"));
