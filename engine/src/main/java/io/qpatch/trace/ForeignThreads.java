@@ -17,17 +17,23 @@ import java.util.Map;
 final class ForeignThreads {
   private final int pid;
   private final Map<Integer, Boolean> foreign = new HashMap<>();
+  /** Runs of records come from one thread: the last answer saves a map lookup. */
+  private int lastTid = -1;
+  private boolean lastForeign;
 
   ForeignThreads(int pid) {
     this.pid = pid;
   }
 
   boolean isForeign(int tid) {
+    if (tid == lastTid) return lastForeign;
     Boolean known = foreign.get(tid);
     if (known == null) {
       known = decide(tid);
       foreign.put(tid, known);
     }
+    lastTid = tid;
+    lastForeign = known;
     return known;
   }
 

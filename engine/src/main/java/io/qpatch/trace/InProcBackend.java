@@ -131,7 +131,7 @@ public final class InProcBackend implements Backend {
         byte[] code = codeOf.computeIfAbsent(fn.entry(), e -> target.read(e, (int) fn.size()));
         byte[] after = code.length >= InProcSite.PATCH_BYTES ? new byte[0]
             : target.read(fn.entry() + code.length, InProcSite.PATCH_BYTES - code.length);
-        sites.add(InProcSite.of(site, sites.size(), code, after, plan.goidOffset(), decoder));
+        sites.add(InProcSite.of(site, sites.size(), code, after, plan.goidOffset(), plan.threadId(), decoder));
       } catch (InProcSite.Refusal | QpatchException e) {
         refused.put(site, e.getMessage());
       }

@@ -46,11 +46,13 @@ final class InProcCode {
   }
 
   /**
-   * How the record block reads the goroutine id: from {@code [g + offset]} with g in
-   * register {@code g} (its value at the probe), or not at all ({@code g} null).
+   * What the record block reads through g, the register {@code g} (its value at the
+   * probe): the goroutine id at {@code [g + offset]}, and the thread id at {@code
+   * [[g + threadId.gToM] + threadId.mToProcid]} unless {@code threadId} is null (then, or
+   * while procid is still 0, it asks the kernel: gettid). {@code g} null: nothing is read.
    */
-  record Goid(Gpr g, long offset) {
-    static final Goid NONE = new Goid(null, -1);
+  record Goid(Gpr g, long offset, ProbePlan.GoThreadId threadId) {
+    static final Goid NONE = new Goid(null, -1, null);
   }
 
   /**
@@ -114,7 +116,7 @@ final class InProcCode {
     putStoreLiveRegisters(body);
     putStoreSavedRegisters(body, stackAbove);
     putStoreGoid(body, goid);
-    putStoreSiteTidTime(body, site);
+    putStoreSiteTidTime(body, site, goid);
     body.putBytes((byte) 0x48, (byte) 0x8d, (byte) 0x47, (byte) 0x01); // lea rax, [rdi+1]
     putStore(body, Gpr.RAX, "seq"); // last: publishes the record
     for (int i = SAVED.length - 1; i >= 0; i--) body.putPopReg(SAVED[i]);
@@ -182,23 +184,43 @@ final class InProcCode {
       out.putS32((int) InProcRing.GOID_NOT_READ);
       return;
     }
-    int slot = savedSlot(goid.g());
+    putLoadG(out, goid.g());
+    putLoadRaxAtRax(out, goid.offset());
+    putStore(out, Gpr.RAX, "goid");
+  }
+
+  /** rax = g as it was at the probe: from its saved copy, or from the register itself. */
+  private static void putLoadG(X86Writer out, Gpr g) {
+    int slot = savedSlot(g);
     if (slot >= 0) {
       putLoadRaxFromStack(out, slot);
     } else {
       // mov rax, g: REX.W (+R for r8-r15) 89 /r, ModRM 11 g rax
-      out.putBytes((byte) (0x48 | (goid.g().isExtended() ? 4 : 0)), (byte) 0x89, (byte) (0xc0 | (goid.g().code() & 7) << 3));
+      out.putBytes((byte) (0x48 | (g.isExtended() ? 4 : 0)), (byte) 0x89, (byte) (0xc0 | (g.code() & 7) << 3));
     }
-    out.putBytes((byte) 0x48, (byte) 0x8b, (byte) 0x80); // mov rax, [rax+disp32]
-    out.putS32((int) goid.offset());
-    putStore(out, Gpr.RAX, "goid");
   }
 
-  private static void putStoreSiteTidTime(X86Writer out, int site) {
+  /** mov rax, [rax+disp32]: 48 8b 80 disp32. */
+  private static void putLoadRaxAtRax(X86Writer out, long offset) {
+    out.putBytes((byte) 0x48, (byte) 0x8b, (byte) 0x80);
+    out.putS32((int) offset);
+  }
+
+  private static void putStoreSiteTidTime(X86Writer out, int site, Goid goid) {
     out.putBytes((byte) 0xc7, (byte) 0x46, (byte) disp("site")); // mov dword [rsi+site], imm32
     out.putS32(site);
+    X86Writer.Label known = out.newLabel();
+    if (goid.g() != null && goid.threadId() != null) {
+      putLoadG(out, goid.g());
+      putLoadRaxAtRax(out, goid.threadId().gToM()); // m
+      out.putBytes((byte) 0x8b, (byte) 0x80); // mov eax, [rax+disp32]: procid (a tid fits 32 bits)
+      out.putS32((int) goid.threadId().mToProcid());
+      out.putBytes((byte) 0x85, (byte) 0xc0); // test eax, eax
+      out.putJccShortLabel(Cond.NE, known); // 0 until minit has run
+    }
     out.putMovReg32Imm32(Gpr.RAX, SYS_GETTID);
     out.putBytes((byte) 0x0f, (byte) 0x05); // syscall (clobbers rcx, r11)
+    out.putLabel(known);
     out.putBytes((byte) 0x89, (byte) 0x46, (byte) disp("tid")); // mov [rsi+tid], eax
     out.putBytes((byte) 0x0f, (byte) 0x31); // rdtsc: edx:eax
     out.putBytes((byte) 0x48, (byte) 0xc1, (byte) 0xe2, (byte) 0x20); // shl rdx, 32

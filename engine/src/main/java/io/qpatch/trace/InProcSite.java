@@ -37,6 +37,8 @@ import java.util.List;
  */
 record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Instruction> prologue,
     byte[] code, int displaced, InProcCode.Goid goid, int redZone) {
+  /** Offsets into runtime.g and runtime.m beyond this are not believed (both are < 2 KiB). */
+  private static final long MAX_OFFSET = 4096;
   /** The jmp's length: e9 rel32. */
   static final int PATCH_BYTES = X86Writer.JMP_REL32_SIZE;
 
@@ -52,8 +54,8 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
    *
    * @param goidOffset offset of goid in Go's runtime.g, or -1 (not Go)
    */
-  static InProcSite of(ProbeSite site, int index, byte[] code, byte[] after, long goidOffset, Decoder decoder)
-      throws Refusal {
+  static InProcSite of(ProbeSite site, int index, byte[] code, byte[] after, long goidOffset,
+      ProbePlan.GoThreadId threadId, Decoder decoder) throws Refusal {
     if (site.kind() != ProbeSite.Kind.CALL) throw new Refusal("the inproc backend has no return probes");
     TracedFunction fn = site.function();
     byte[] original = firstBytes(code, after);
@@ -62,7 +64,7 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
       List<Instruction> prologue = stackCheck(all, site.address());
       checkNoBranchInto(all, fn.entry(), prologue.getLast().end());
       return new InProcSite(site, index, fn.entry(), original, prologue, code,
-          (int) (prologue.getLast().end() - fn.entry()), goidFrom(prologue, goidOffset), 0);
+          (int) (prologue.getLast().end() - fn.entry()), goidFrom(prologue, goidOffset, threadId), 0);
     }
     if (site.address() != fn.entry()) throw new Refusal("its probe is not at the entry");
     int displaced = displaced(all, original, fn.entry(), decoder);
@@ -147,13 +149,18 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
    * g is the base register of the compare's memory operand ({@code cmp rsp, [g+0x10]}):
    * R14 under ABIInternal, the register loaded from TLS in ABI0 code.
    */
-  private static InProcCode.Goid goidFrom(List<Instruction> prologue, long goidOffset) {
-    if (goidOffset < 0 || goidOffset > Integer.MAX_VALUE || prologue.size() < 2) return InProcCode.Goid.NONE;
+  private static InProcCode.Goid goidFrom(List<Instruction> prologue, long goidOffset,
+      ProbePlan.GoThreadId threadId) {
+    if (goidOffset < 0 || goidOffset > MAX_OFFSET || prologue.size() < 2) return InProcCode.Goid.NONE;
+    if (threadId != null && (threadId.gToM() < 0 || threadId.gToM() > MAX_OFFSET
+        || threadId.mToProcid() < 0 || threadId.mToProcid() > MAX_OFFSET)) {
+      threadId = null;
+    }
     Instruction cmp = prologue.get(prologue.size() - 2);
     for (Operand op : cmp.operands()) {
       if (op.mem() == null || op.mem().base().isEmpty() || !op.mem().index().isEmpty()) continue;
       Gpr g = Gpr.from64(op.mem().base());
-      if (g != null && g != Gpr.RSP) return new InProcCode.Goid(g, goidOffset);
+      if (g != null && g != Gpr.RSP) return new InProcCode.Goid(g, goidOffset, threadId);
     }
     return InProcCode.Goid.NONE;
   }

@@ -30,12 +30,12 @@ class InProcCodeTest {
    * morestack block at the end jumping back to the entry.
    */
   @Test
-  void go_stack_check_site_copies_the_check_then_records_with_the_goid_then_jumps_past_it() throws Exception {
+  void go_stack_check_site_copies_the_check_then_records_goid_and_procid_then_jumps_past_it() throws Exception {
     byte[] code = hex("49 3b 66 10", "76 2a", "55", "48 89 e5", "48 83 ec 10", "90".repeat(38), "e8 00 00 00 00", "eb c5");
     TracedFunction fn = new TracedFunction(0, "main.f", ENTRY, code.length, Abi.GO_REGS, true);
     ProbeSite site = new ProbeSite(ENTRY + 4, 0, ProbeSite.Kind.CALL, fn,
         new Displaced.Jcc(Cond.BE, ENTRY + 0x30, ENTRY + 6, true));
-    InProcSite s = InProcSite.of(site, 7, code, new byte[0], 0x98, Decoder.shared());
+    InProcSite s = InProcSite.of(site, 7, code, new byte[0], 0x98, new ProbePlan.GoThreadId(0x30, 0x48), Decoder.shared());
     assertEquals(6, s.displaced(), "the whole check, an unsafe point for Go's preemption");
     X86Writer w = new X86Writer(PC);
     s.emit(w, RING, Decoder.shared());
@@ -44,7 +44,7 @@ class InProcCodeTest {
         "0f 86 26 10 00 00",          // jbe 0x401030
         "9c",                         // pushf
         "80 3d ee ff 0f 00 00",       // cmpb $0x0,0xfffee(%rip) # 0x500000
-        "0f 84 e8 00 00 00",          // je 0x400100
+        "0f 84 fc 00 00 00",          // je 0x400114
         "50",                         // push %rax
         "51",                         // push %rcx
         "52",                         // push %rdx
@@ -90,6 +90,11 @@ class InProcCodeTest {
         "48 8b 80 98 00 00 00",       // mov 0x98(%rax),%rax
         "48 89 46 18",                // mov %rax,0x18(%rsi)
         "c7 46 08 07 00 00 00",       // movl $0x7,0x8(%rsi)
+        "4c 89 f0",                   // mov %r14,%rax
+        "48 8b 80 30 00 00 00",       // mov 0x30(%rax),%rax
+        "8b 80 48 00 00 00",          // mov 0x48(%rax),%eax
+        "85 c0",                      // test %eax,%eax
+        "75 07",                      // jne 0x4000f5
         "b8 ba 00 00 00",             // mov $0xba,%eax
         "0f 05",                      // syscall
         "89 46 0c",                   // mov %eax,0xc(%rsi)
@@ -106,7 +111,7 @@ class InProcCodeTest {
         "59",                         // pop %rcx
         "58",                         // pop %rax
         "9d",                         // popf
-        "e9 00 0f 00 00"              // jmp 0x401006
+        "e9 ec 0e 00 00"              // jmp 0x401006
     ), w.bytes());
     assertArrayEquals(hex("e9 fb ef ff ff"), InProcCode.jumpTo(ENTRY, PC), "jmp 0x400000");
     assertArrayEquals(Arrays.copyOf(code, 5), s.original());
@@ -118,7 +123,7 @@ class InProcCodeTest {
     byte[] code = hex("48 8d 47 01", "c3");
     TracedFunction fn = new TracedFunction(0, "hot", ENTRY, code.length, Abi.SYSV, false);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
-    InProcSite s = InProcSite.of(site, 3, code, new byte[0], -1, Decoder.shared());
+    InProcSite s = InProcSite.of(site, 3, code, new byte[0], -1, null, Decoder.shared());
     X86Writer w = new X86Writer(PC);
     s.emit(w, RING, Decoder.shared());
     byte[] b = w.bytes();
@@ -142,7 +147,7 @@ class InProcCodeTest {
     byte[] code = hex("48 ff c0", "c3"); // INCQ AX; RET, then int3 padding (Go)
     TracedFunction fn = new TracedFunction(0, "main.hot", ENTRY, code.length, Abi.GO_REGS, true);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
-    InProcSite s = InProcSite.of(site, 0, code, hex("cc cc cc cc"), 0x98, Decoder.shared());
+    InProcSite s = InProcSite.of(site, 0, code, hex("cc cc cc cc"), 0x98, null, Decoder.shared());
     assertEquals(4, s.displaced());
     assertArrayEquals(hex("48 ff c0 c3 cc"), s.original());
   }
@@ -153,7 +158,7 @@ class InProcCodeTest {
     TracedFunction fn = new TracedFunction(0, "work", ENTRY, code.length, Abi.SYSV, false);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
     org.junit.jupiter.api.Assertions.assertThrows(InProcSite.Refusal.class,
-        () -> InProcSite.of(site, 0, code, hex("48 83 ec 18"), -1, Decoder.shared()));
+        () -> InProcSite.of(site, 0, code, hex("48 83 ec 18"), -1, null, Decoder.shared()));
   }
 
   @Test
@@ -162,6 +167,6 @@ class InProcCodeTest {
     TracedFunction fn = new TracedFunction(0, "f", ENTRY, code.length, Abi.SYSV, false);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
     org.junit.jupiter.api.Assertions.assertThrows(InProcSite.Refusal.class,
-        () -> InProcSite.of(site, 0, code, new byte[0], -1, Decoder.shared()));
+        () -> InProcSite.of(site, 0, code, new byte[0], -1, null, Decoder.shared()));
   }
 }
