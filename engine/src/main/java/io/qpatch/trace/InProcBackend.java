@@ -56,7 +56,6 @@ public final class InProcBackend implements Backend {
   private boolean removed;
   private long hits;
   private long lost;
-  private long foreign;
 
   /**
    * @param target attached, used to plant the probes; removal attaches anew, so the
@@ -239,10 +238,7 @@ public final class InProcBackend implements Backend {
 
   private void deliver(InProcRing.Record r) {
     if (r.site() < 0 || r.site() >= sites.size()) return; // not a record we could have written
-    if (threads.isForeign(r.tid())) {
-      foreign++;
-      return;
-    }
+    if (threads.isForeign(r.tid())) return; // a vfork child running in the target's memory
     InProcSite s = sites.get(r.site());
     long[] regs = r.regs();
     regs[SampleRegs.IP] = s.site().address();
@@ -301,11 +297,6 @@ public final class InProcBackend implements Backend {
   @Override
   public BackendStats stats() {
     return new BackendStats(hits, lost, 0);
-  }
-
-  /** Records of threads that are not the target's (a forked child shares the ring), dropped. */
-  long foreignRecords() {
-    return foreign;
   }
 
   private static long align16(long n) {

@@ -64,7 +64,6 @@ final class InProcRing {
   private static final VarHandle TID = RECORD.varHandle(groupElement("tid"));
   private static final VarHandle TSC = RECORD.varHandle(groupElement("tsc"));
   private static final VarHandle GOID = RECORD.varHandle(groupElement("goid"));
-  private static final VarHandle HEAD = HEADER.varHandle(groupElement("head"));
   private static final VarHandle TAIL = HEADER.varHandle(groupElement("tail"));
   private static final VarHandle LOST = HEADER.varHandle(groupElement("lost"));
   private static final VarHandle MAGIC_FIELD = HEADER.varHandle(groupElement("magic"));
@@ -128,11 +127,6 @@ final class InProcRing {
     for (int i = 0; i < REG_OFFSETS.length; i++) regs[REG_SLOTS[i]] = slot.get(JAVA_LONG, REG_OFFSETS[i]);
     return new Record((int) SITE.get(slot, 0L), (int) TID.get(slot, 0L), (long) TSC.get(slot, 0L),
         (long) GOID.get(slot, 0L), regs);
-  }
-
-  /** Records reserved by producers and not yet read (some may still be being written). */
-  long pending() {
-    return (long) HEAD.getAcquire(header, 0L) - tail;
   }
 
   /** Events the producers dropped because the ring was full. */
