@@ -5,13 +5,13 @@ package io.qpatch.trace;
  * delivers each hit to a {@link HitConsumer}, and takes them out again leaving the
  * target as it was.
  *
- * <p>Two exist: {@link PtraceBackend} (int3 breakpoints answered by the tracer thread)
- * and {@link UprobeBackend} (kernel uprobes sampled into perf ring buffers). The
- * contract asks nothing ptrace-specific, so an in-process backend (trampolines writing
- * to a ring buffer shared with us) fits behind it too.
+ * <p>Three exist: {@link PtraceBackend} (int3 breakpoints answered by the tracer
+ * thread), {@link UprobeBackend} (kernel uprobes sampled into perf ring buffers) and
+ * {@link InProcBackend} (trampolines in the target writing to a ring buffer shared with
+ * us). The contract asks nothing ptrace-specific.
  */
 public interface Backend {
-  /** "ptrace", "uprobe". */
+  /** "ptrace", "uprobe", "inproc". */
   String name();
 
   /**

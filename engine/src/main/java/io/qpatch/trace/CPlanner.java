@@ -49,7 +49,7 @@ final class CPlanner {
       else functions.add(fn);
     }
     String what = "C/C++ executable " + path + ": " + functions.size() + " functions";
-    return new ProbePlan(path, bias, functions, sites, skipped, -1, what, null);
+    return new ProbePlan(path, bias, functions, sites, skipped, -1, what, null, null);
   }
 
   /** Adds the sites of {@code fn}; returns why it cannot be probed, or null. */

@@ -28,8 +28,12 @@ final class EventAssembler implements HitConsumer {
 
   @Override
   public void hit(ProbeSite site, int tid, long timeNanos, long[] regs) {
+    hit(site, tid, timeNanos, regs, goid(site.function(), regs));
+  }
+
+  @Override
+  public void hit(ProbeSite site, int tid, long timeNanos, long[] regs, long goid) {
     TracedFunction fn = site.function();
-    long goid = goid(fn, regs);
     long key = CallPairing.key(tid, goid);
     TraceEvent e;
     if (site.kind() == ProbeSite.Kind.CALL) {

@@ -72,7 +72,20 @@ final class GoPlanner {
       else functions.add(fn);
     }
     String what = "Go " + go.version() + " executable " + path + ": " + functions.size() + " functions";
-    return new ProbePlan(path, bias, functions, sites, skipped, goidOffset, what, null);
+    return new ProbePlan(path, bias, functions, sites, skipped, goidOffset, what, null, threadId());
+  }
+
+  /** From DWARF only: a wrong offset here would be dereferenced by the in-process probes. */
+  private ProbePlan.GoThreadId threadId() {
+    try {
+      if (go.dwarf().isEmpty()) return null;
+      java.util.OptionalLong m = go.dwarf().get().memberOffset("runtime.g", "m");
+      java.util.OptionalLong procid = go.dwarf().get().memberOffset("runtime.m", "procid");
+      if (m.isEmpty() || procid.isEmpty()) return null;
+      return new ProbePlan.GoThreadId(m.getAsLong(), procid.getAsLong());
+    } catch (QpatchException e) {
+      return null; // DWARF that does not describe them well: the probes ask the kernel
+    }
   }
 
   private String addSites(GoFunction f, TracedFunction fn, boolean returns, List<ProbeSite> out) {

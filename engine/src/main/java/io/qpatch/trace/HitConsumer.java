@@ -14,4 +14,13 @@ public interface HitConsumer {
    * @param regs the registers at the probe, as {@link SampleRegs} slots
    */
   void hit(ProbeSite site, int tid, long timeNanos, long[] regs);
+
+  /**
+   * A hit whose goroutine id the backend read itself at the probe (the in-process
+   * backend's trampoline reads it from g while g is certainly the running goroutine).
+   * Consumers that do not show goids may ignore it.
+   */
+  default void hit(ProbeSite site, int tid, long timeNanos, long[] regs, long goid) {
+    hit(site, tid, timeNanos, regs);
+  }
 }

@@ -15,6 +15,8 @@ import java.util.Map;
  * @param goidOffset offset of {@code goid} in Go's {@code runtime.g}, or -1 (not Go)
  * @param description one line for the user: language, version, what is traced
  * @param argDecoder decodes arguments from DWARF ({@code --args=decoded}); null: raw only
+ * @param threadId where a Go thread finds its own thread id in memory (g.m.procid); null
+ *     when unknown (not Go, or no DWARF)
  */
 public record ProbePlan(
     String executable,
@@ -24,7 +26,8 @@ public record ProbePlan(
     Map<String, String> skipped,
     long goidOffset,
     String description,
-    ArgDecoder argDecoder) {
+    ArgDecoder argDecoder,
+    GoThreadId threadId) {
 
   public ProbePlan {
     functions = List.copyOf(functions);
@@ -33,8 +36,16 @@ public record ProbePlan(
   }
 
   ProbePlan withDecoder(ArgDecoder decoder) {
-    return new ProbePlan(executable, loadBias, functions, sites, skipped, goidOffset, description, decoder);
+    return new ProbePlan(executable, loadBias, functions, sites, skipped, goidOffset, description, decoder,
+        threadId);
   }
+
+  /**
+   * The running thread's id in Go's runtime: {@code g.m} at {@code gToM} in runtime.g,
+   * {@code m.procid} at {@code mToProcid} in runtime.m (runtime/runtime2.go; procid is set
+   * by minit, 0 before).
+   */
+  public record GoThreadId(long gToM, long mToProcid) {}
 
   public boolean isGo() {
     return goidOffset >= 0;

@@ -8,7 +8,7 @@ import java.util.Optional;
  * How to trace.
  *
  * @param selection which functions, returns, demangling
- * @param backend "ptrace" or "uprobe"; empty: uprobe when permitted, else ptrace
+ * @param backend "ptrace", "uprobe" or "inproc"; empty: uprobe when permitted, else ptrace
  * @param decodeArgs decode arguments from DWARF where present
  * @param sinks where events go (text, JSON, Chrome, summary)
  * @param messages where gotrace's own notes go (what is traced, what was lost)

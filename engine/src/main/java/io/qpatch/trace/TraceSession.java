@@ -23,11 +23,11 @@ import java.util.Optional;
  * called, then takes the probes out and lets the process go.
  *
  * <p>The process is held with ptrace while probes are planted (a launched program at its
- * first instruction). The ptrace backend keeps it; the uprobe backend lets it go at once
- * (the kernel does the rest) and, for a launched program, collects its exit as its
- * parent. Launched programs' exit statuses are returned by {@link #run()}; attached
- * processes are left running. A session {@link #on} a target the caller holds leaves it
- * attached.
+ * first instruction). The ptrace backend keeps it; the uprobe and inproc backends let it
+ * go at once (the kernel, or the code planted in it, does the rest) and, for a launched
+ * program, collect its exit as its parent. Launched programs' exit statuses are returned
+ * by {@link #run()}; attached processes are left running. A session {@link #on} a target
+ * the caller holds leaves it attached.
  */
 public final class TraceSession {
   private final Target target;
@@ -56,7 +56,7 @@ public final class TraceSession {
       this.assembler = new EventAssembler(config.sinks(), memory, plan.goidOffset(), plan.argDecoder());
       assembler.start(target.pid());
       this.backend = installBackend();
-      if (backend instanceof UprobeBackend) target.detach();
+      if (!(backend instanceof PtraceBackend)) target.detach();
     } catch (RuntimeException e) {
       abandon(e);
       throw e;
@@ -137,7 +137,7 @@ public final class TraceSession {
 
   private void removeProbes() {
     try {
-      if (backend instanceof UprobeBackend || target.isAlive()) backend.remove();
+      if (!(backend instanceof PtraceBackend) || target.isAlive()) backend.remove();
     } catch (ProcessExitedException e) {
       // gone while we removed probes: nothing left to restore
     }
@@ -146,7 +146,15 @@ public final class TraceSession {
   /** The backend asked for (uprobe falls back to ptrace when not permitted), probes planted. */
   private Backend installBackend() {
     String wanted = config.backend().orElseGet(this::defaultBackend);
-    if (wanted.equals("uprobe")) {
+    if (wanted.equals("inproc")) {
+      String why = config.selection().returns() ? "the inproc backend has no return probes (--returns)"
+          : InProcBackend.unavailableReason();
+      if (why == null) {
+        assembler.readsLate(true);
+        return installed(new InProcBackend(target, this::alive));
+      }
+      config.messages().println("gotrace: " + why + "; using the ptrace backend");
+    } else if (wanted.equals("uprobe")) {
       warnIfSlowToSetUp();
       String why = UprobeBackend.unavailableReason();
       if (why == null) {
@@ -161,7 +169,7 @@ public final class TraceSession {
       assembler.readsLate(false);
       config.messages().println("gotrace: " + why + "; using the ptrace backend");
     } else if (!wanted.equals("ptrace")) {
-      throw new BadInputException("unknown backend '" + wanted + "': use ptrace or uprobe");
+      throw new BadInputException("unknown backend '" + wanted + "': use ptrace, uprobe or inproc");
     }
     return installed(new PtraceBackend(target));
   }
@@ -213,7 +221,7 @@ public final class TraceSession {
     }
   }
 
-  private static ProbePlan plan(int pid, Selection selection, boolean decode) {
+  static ProbePlan plan(int pid, Selection selection, boolean decode) {
     try (ProcessSymbols symbols = ProcessSymbols.of(pid)) {
       Module main = symbols.mainProgram()
           .orElseThrow(() -> new BadInputException("pid " + pid + " has no main program mapping"));

@@ -34,18 +34,25 @@ class CTraceTest {
         new PrintStream(new ByteArrayOutputStream()));
   }
 
+  /** inproc has no return probes (asked for them, the session uses ptrace). */
+  static boolean hasReturns(String backend) {
+    return !backend.equals("inproc");
+  }
+
   @ParameterizedTest
-  @ValueSource(strings = {"ptrace", "uprobe"})
+  @ValueSource(strings = {"ptrace", "uprobe", "inproc"})
   void launched_c_program_shows_arguments_in_sysv_order_and_passes_its_exit_code(String backend) {
     Path prog = Fixtures.c("add6", ADD6, "-O1");
     CollectingSink sink = new CollectingSink();
-    TraceSession session = TraceSession.launch(List.of(prog.toString()), config(sink, true, backend));
+    TraceSession session = TraceSession.launch(List.of(prog.toString()), config(sink, hasReturns(backend), backend));
     int code = session.run();
     assertEquals(7, code);
+    assertEquals(backend, sink.report.backend());
     List<TraceEvent> calls = sink.calls("add6");
     assertEquals(3, calls.size(), sink.text());
     assertTrue(Pattern.compile("tid\\[\\d{8}\\]: \\[0x[0-9a-f]+\\] add6 <-\\( 0x1, 0x2, 0x3, 0x4, 0x5, 0x8, \\.\\.\\. \\)")
         .matcher(sink.text()).find(), sink.text());
+    if (!hasReturns(backend)) return;
     List<TraceEvent> rets = sink.returns("add6");
     assertEquals(3, rets.size());
     assertEquals(21, rets.get(0).values()[0]);
@@ -73,7 +80,7 @@ class CTraceTest {
       """;
 
   @ParameterizedTest
-  @ValueSource(strings = {"ptrace", "uprobe"})
+  @ValueSource(strings = {"ptrace", "uprobe", "inproc"})
   void cxx_names_are_demangled_with_this_as_the_first_argument(String backend) {
     Path prog = Fixtures.cxx("shapes", SHAPES, "-O1");
     CollectingSink sink = new CollectingSink();
@@ -105,7 +112,7 @@ class CTraceTest {
       #include <stdio.h>
       #include <unistd.h>
       #include <sys/wait.h>
-      __attribute__((noinline)) int work(int x) { return x * 2; }
+      __attribute__((noinline)) long work(long x) { return x * 2; }
       int main(void) {
         pid_t p = fork();
         if (p == 0) return work(21) == 42 ? 3 : 4;
@@ -116,14 +123,18 @@ class CTraceTest {
       }
       """;
 
-  /** The forked copy gets the original bytes back: it would die of SIGTRAP in work(). */
-  @Test
-  void a_forked_child_runs_its_probed_calls_untraced_and_unharmed() {
+  /**
+   * ptrace: the forked copy gets the original bytes back (it would die of SIGTRAP in
+   * work()). inproc: the copy keeps the trampolines, which record nothing there.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"ptrace", "inproc"})
+  void a_forked_child_runs_its_probed_calls_untraced_and_unharmed(String backend) {
     Path prog = Fixtures.c("forker", FORKER, "-O1");
     CollectingSink sink = new CollectingSink();
     Selection sel = new Selection(Optional.of(Pattern.compile("^work$")), Optional.empty(), false, true);
     TraceSession session = TraceSession.launch(List.of(prog.toString()), new TraceConfig(sel,
-        Optional.of("ptrace"), false, List.of(sink), new PrintStream(new ByteArrayOutputStream())));
+        Optional.of(backend), false, List.of(sink), new PrintStream(new ByteArrayOutputStream())));
     assertEquals(3, session.run(), "the child's exit status, passed on by the parent");
     assertEquals(1, sink.calls("work").size(), "only the parent's call");
   }

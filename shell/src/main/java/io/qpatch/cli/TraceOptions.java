@@ -69,6 +69,7 @@ public record TraceOptions(
   /** {@code --backend}. */
   public enum Backend {
     PTRACE,
-    UPROBE
+    UPROBE,
+    INPROC
   }
 }

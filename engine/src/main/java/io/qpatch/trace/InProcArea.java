@@ -1,0 +1,174 @@
+package io.qpatch.trace;
+
+import io.qpatch.error.RefusedException;
+import io.qpatch.error.SyscallException;
+import io.qpatch.link.Placement;
+import io.qpatch.proc.Target;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+/**
+ * The in-process backend's memory in the target: the trampolines (anonymous, private,
+ * r-x, written through /proc/PID/mem like the ptrace backend's out-of-line area) and
+ * right after them the ring buffer (a memfd named {@code qpatch-trace-ring}, mapped
+ * shared rw-). Never a mapping both writable and executable. Both lie within rel32 reach
+ * of the probed code ({@link Placement}), so the trampolines address the ring
+ * RIP-relative and the probes reach the trampolines with a 5-byte jmp.
+ *
+ * <p>Between the two lies one private anonymous page holding the "armed" byte the
+ * trampolines test first, marked MADV_WIPEONFORK (Linux 4.14, mm/madvise.c): a child the
+ * target forks gets it zeroed, so the child, which keeps the trampolines and would share
+ * the ring, records nothing.
+ *
+ * <p>Our JVM maps the same memfd through /proc/PID/fd/N before the target closes it:
+ * reading a record is a memory load, no syscall.
+ */
+final class InProcArea {
+  static final String RING_NAME = "qpatch-trace-ring";
+  private static final long PAGE = 4096;
+  private static final int PROT_READ_WRITE = 0x1 | 0x2;
+  private static final int PROT_READ_EXEC = 0x1 | 0x4;
+  /** linux/mman.h. */
+  private static final int MAP_SHARED = 0x01;
+  private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
+  private static final int MAP_FIXED_NOREPLACE = 0x100000;
+  private static final int MFD_CLOEXEC = 1;
+  /** EEXIST (asm-generic/errno-base.h): MAP_FIXED_NOREPLACE found the range taken. */
+  private static final int EEXIST = 17;
+  /** arch/x86/entry/syscalls/syscall_64.tbl; asm-generic/mman-common.h. */
+  private static final int SYS_MADVISE = 28;
+  private static final int MADV_WIPEONFORK = 18;
+
+  final long codeStart;
+  final long codeSize;
+  final long armedAt;
+  final long ringStart;
+  final long ringSize;
+  private final Arena arena;
+  private final MemorySegment local;
+
+  private InProcArea(long codeStart, long codeSize, long ringSize, Arena arena, MemorySegment local) {
+    this.codeStart = codeStart;
+    this.codeSize = codeSize;
+    this.armedAt = codeStart + codeSize;
+    this.ringStart = armedAt + PAGE;
+    this.ringSize = ringSize;
+    this.arena = arena;
+    this.local = local;
+  }
+
+  /**
+   * Maps code and ring as close to {@code near} as there is room; the target must be
+   * stopped. The ring's header is written; the code is left for the caller.
+   */
+  static InProcArea create(Target target, long near, long codeBytes, long capacity) {
+    long codeSize = roundUp(codeBytes);
+    long ringSize = InProcRing.fileSize(capacity);
+    int fd = target.memfdCreate(RING_NAME, MFD_CLOEXEC);
+    try {
+      target.ftruncate(fd, ringSize);
+      for (long at : Placement.candidates(target.maps(), near, codeSize + PAGE + ringSize)) {
+        if (!mapAt(target, at, codeSize, ringSize, fd)) continue;
+        Arena arena = Arena.ofShared();
+        try {
+          InProcArea area = new InProcArea(at, codeSize, ringSize, arena, mapLocally(target.pid(), fd, ringSize, arena));
+          area.ring(capacity).initialise();
+          area.arm(target);
+          return area;
+        } catch (RuntimeException e) {
+          arena.close();
+          target.munmap(at, codeSize + PAGE + ringSize);
+          throw e;
+        }
+      }
+      throw new RefusedException("process " + target.pid() + ": no free address range within"
+          + " 2 GiB of its code for the inproc trampolines and ring (" + (codeSize + ringSize) + " bytes)");
+    } finally {
+      target.close(fd);
+    }
+  }
+
+  /** The three mappings at {@code at}; false (nothing left mapped) when the range is taken. */
+  private static boolean mapAt(Target target, long at, long codeSize, long ringSize, int fd) {
+    long mapped = 0;
+    try {
+      mapped = mapOne(target, at, codeSize, PROT_READ_EXEC, MAP_PRIVATE_ANONYMOUS, -1, mapped);
+      mapped = mapOne(target, at + mapped, PAGE, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, mapped);
+      mapOne(target, at + mapped, ringSize, PROT_READ_WRITE, MAP_SHARED, fd, mapped);
+      return true;
+    } catch (SyscallException e) {
+      if (mapped > 0) target.munmap(at, mapped);
+      if (e.errno() == EEXIST) return false;
+      throw e;
+    } catch (RuntimeException e) {
+      if (mapped > 0) target.munmap(at, mapped);
+      throw e;
+    }
+  }
+
+  /** One mapping of {@code size} bytes at exactly {@code at}; returns {@code before + size}. */
+  private static long mapOne(Target target, long at, long size, int prot, int flags, int fd, long before) {
+    checkPlaced(target, at, target.mmap(at, size, prot, flags | MAP_FIXED_NOREPLACE, fd, 0), size);
+    return before + size;
+  }
+
+  /**
+   * Sets the armed byte; a kernel without MADV_WIPEONFORK leaves forked children recording
+   * (the backend then drops records of threads that are not the target's).
+   */
+  private void arm(Target target) {
+    target.syscall(SYS_MADVISE, armedAt, PAGE, MADV_WIPEONFORK);
+    target.write(armedAt, new byte[] {1});
+  }
+
+  private static void checkPlaced(Target target, long wanted, long got, long size) {
+    if (got == wanted) return;
+    target.munmap(got, size);
+    throw new RefusedException(String.format("process %d: the kernel placed memory at 0x%x, not at"
+        + " 0x%x: it lacks MAP_FIXED_NOREPLACE (Linux 4.17)", target.pid(), got, wanted));
+  }
+
+  /** The target's memfd, opened through /proc/PID/fd and mapped shared into our JVM. */
+  private static MemorySegment mapLocally(int pid, int fd, long size, Arena arena) {
+    Path path = Path.of("/proc", Integer.toString(pid), "fd", Integer.toString(fd));
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      return ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
+    } catch (IOException e) {
+      throw new RefusedException("process " + pid + ": cannot map its trace ring " + path + ": " + e.getMessage());
+    }
+  }
+
+  InProcRing ring(long capacity) {
+    return new InProcRing(local, capacity);
+  }
+
+  boolean containsCode(long pc) {
+    return pc >= codeStart && pc < codeStart + codeSize;
+  }
+
+  /**
+   * Unmaps both in the target unless a thread's pc lies in the trampolines (then they
+   * stay, harmless: nothing jumps to them any more). The target must be stopped.
+   *
+   * @return true when unmapped
+   */
+  boolean releaseInTarget(Target target, List<Long> threadPcs) {
+    for (long pc : threadPcs) if (containsCode(pc)) return false;
+    target.munmap(codeStart, codeSize + PAGE + ringSize);
+    return true;
+  }
+
+  /** Drops our JVM's view of the ring. */
+  void closeLocal() {
+    arena.close();
+  }
+
+  private static long roundUp(long n) {
+    return Math.max(PAGE, (n + PAGE - 1) / PAGE * PAGE);
+  }
+}

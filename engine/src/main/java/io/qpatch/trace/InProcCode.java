@@ -1,0 +1,272 @@
+package io.qpatch.trace;
+
+import io.qpatch.arch.x86_64.Cond;
+import io.qpatch.arch.x86_64.Gpr;
+import io.qpatch.arch.x86_64.Instruction;
+import io.qpatch.arch.x86_64.X86Writer;
+import java.util.List;
+
+/**
+ * Emits the code of one in-process probe: a trampoline that the 5-byte {@code jmp} at the
+ * probed function's entry leads to. It runs the displaced instructions and, between them
+ * or before them, the record block: it saves the registers it uses, reserves a ring slot,
+ * stores the sampled registers, the goroutine id, the thread id and the time, publishes
+ * the slot, and restores everything, flags included (a displaced jcc needs the flags of
+ * the compare before it).
+ *
+ * <p>Encodings from the Intel SDM vol. 2; the byte-exact test (InProcCodeTest) shows each
+ * instruction with its disassembly. Nothing here calls: a return address pointing into a
+ * trampoline must never be on a stack (Go's unwinder and C++ unwinding see only real
+ * code).
+ */
+final class InProcCode {
+  /** SYS_gettid (arch/x86/entry/syscalls/syscall_64.tbl). */
+  private static final int SYS_GETTID = 186;
+  /** psABI 3.2.2: 128 bytes below rsp that a C leaf function may use without moving rsp. */
+  static final int RED_ZONE = 128;
+  /** Registers the record block pushes after the flags, in push order. */
+  private static final Gpr[] SAVED = {Gpr.RAX, Gpr.RCX, Gpr.RDX, Gpr.RSI, Gpr.RDI, Gpr.R11};
+  /** Bytes the record block pushes: the flags and {@link #SAVED}. */
+  static final int STACK_BYTES = 8 * (1 + SAVED.length);
+
+  private InProcCode() {}
+
+  /**
+   * Where a trampoline finds the ring in the target, and the byte that arms it (non-zero
+   * in the target itself).
+   */
+  record Ring(long armed, long head, long tail, long lost, long scratch, long slots, long capacity) {
+    static Ring at(long armed, long headerAddress, long capacity) {
+      return new Ring(armed, headerAddress + InProcRing.offset(InProcRing.HEADER, "head"),
+          headerAddress + InProcRing.offset(InProcRing.HEADER, "tail"),
+          headerAddress + InProcRing.offset(InProcRing.HEADER, "lost"),
+          headerAddress + InProcRing.offset(InProcRing.HEADER, "scratch"),
+          headerAddress + InProcRing.HEADER_BYTES, capacity);
+    }
+  }
+
+  /**
+   * What the record block reads through g, the register {@code g} (its value at the
+   * probe): the goroutine id at {@code [g + offset]}, and the thread id at {@code
+   * [[g + threadId.gToM] + threadId.mToProcid]} unless {@code threadId} is null (then, or
+   * while procid is still 0, it asks the kernel: gettid). {@code g} null: nothing is read.
+   */
+  record Goid(Gpr g, long offset, ProbePlan.GoThreadId threadId) {
+    static final Goid NONE = new Goid(null, -1, null);
+  }
+
+  /**
+   * A Go function with a stack check: the prologue through the check's jcc, the jcc
+   * aimed at the original morestack block, then the record block (so a call that must
+   * grow its stack first is recorded once, when it restarts), then a jump back past the
+   * prologue. No red zone: Go has none, and the check just passed guarantees the stack
+   * has room (runtime/stack.go: StackGuard).
+   */
+  static void stackCheckTrampoline(X86Writer out, List<Instruction> prologue, int site, Goid goid, Ring ring) {
+    for (Instruction insn : prologue) {
+      if (insn.isConditionalJump()) out.putJccRel32(jccCond(insn), insn.branchTarget());
+      else out.putBytes(insn.bytes());
+    }
+    putRecord(out, site, goid, 0, ring);
+    out.putJmpAddress(prologue.getLast().end());
+  }
+
+  /**
+   * Any other probe: the record block first, then the displaced instructions {@code
+   * relocated} (already written for a pc right after the record block). C functions get
+   * {@code redZone} bytes stepped over first.
+   */
+  static void recordFirstTrampoline(X86Writer out, int site, Goid goid, int redZone, Ring ring) {
+    if (redZone > 0) putLeaRspRsp(out, -redZone);
+    putRecord(out, site, goid, redZone, ring);
+    if (redZone > 0) putLeaRspRsp(out, redZone);
+  }
+
+  static boolean isJcc(Instruction insn) {
+    byte[] b = insn.bytes();
+    int b0 = b[0] & 0xff;
+    return b.length == 2 && b0 >= 0x70 && b0 <= 0x7f
+        || b.length == 6 && b0 == 0x0f && (b[1] & 0xf0) == 0x80;
+  }
+
+  static Cond jccCond(Instruction insn) {
+    return Emulation.jccCond(insn.bytes());
+  }
+
+  /** {@code e9 rel32}: the 5 bytes written over the probed function's entry. */
+  static byte[] jumpTo(long from, long trampoline) {
+    X86Writer w = new X86Writer(from);
+    w.putJmpRel32(trampoline);
+    return w.bytes();
+  }
+
+  // ---- the record block ---------------------------------------------------------------
+
+  /**
+   * pushfq; skip everything when the armed byte is 0 (in a forked child: see {@link
+   * InProcArea}); save registers, record, restore; popfq.
+   */
+  private static void putRecord(X86Writer out, int site, Goid goid, int stackAbove, Ring ring) {
+    out.putU8(0x9c); // pushfq
+    putRipImm(out, ring.armed(), 1, 0x80, 0x3d); // cmp byte [rip+armed], 0
+    out.putU8(0);
+    X86Writer body = new X86Writer(out.pc() + 6);
+    for (Gpr r : SAVED) body.putPushReg(r);
+    putReserve(body, ring);
+    putStoreLiveRegisters(body);
+    putStoreSavedRegisters(body, stackAbove);
+    putStoreGoid(body, goid);
+    putStoreSiteTidTime(body, site, goid);
+    body.putBytes((byte) 0x48, (byte) 0x8d, (byte) 0x47, (byte) 0x01); // lea rax, [rdi+1]
+    putStore(body, Gpr.RAX, "seq"); // last: publishes the record
+    for (int i = SAVED.length - 1; i >= 0; i--) body.putPopReg(SAVED[i]);
+    out.putJccRel32(Cond.E, body.pc()); // je over the body, to the popfq
+    out.putBytes(body.bytes());
+    out.putU8(0x9d); // popfq
+  }
+
+  /**
+   * Leaves the slot's address in rsi and the ticket in rdi; when the ring is full counts
+   * a lost event and points rsi at the scratch record (the stores that follow are
+   * harmless there, and the code stays straight-line).
+   */
+  private static void putReserve(X86Writer out, Ring ring) {
+    X86Writer.Label retry = out.newLabel();
+    X86Writer.Label full = out.newLabel();
+    X86Writer.Label ready = out.newLabel();
+    putRip(out, ring.head(), 0x48, 0x8b, 0x05); // mov rax, [rip+head]
+    out.putLabel(retry);
+    out.putBytes((byte) 0x48, (byte) 0x89, (byte) 0xc2); // mov rdx, rax
+    putRip(out, ring.tail(), 0x48, 0x2b, 0x15); // sub rdx, [rip+tail]
+    out.putBytes((byte) 0x48, (byte) 0x81, (byte) 0xfa); // cmp rdx, imm32
+    out.putS32((int) ring.capacity());
+    out.putJccShortLabel(Cond.AE, full);
+    out.putBytes((byte) 0x48, (byte) 0x8d, (byte) 0x50, (byte) 0x01); // lea rdx, [rax+1]
+    putRip(out, ring.head(), 0xf0, 0x48, 0x0f, 0xb1, 0x15); // lock cmpxchg [rip+head], rdx
+    out.putJccShortLabel(Cond.NE, retry); // rax holds the new head: try again
+    out.putBytes((byte) 0x48, (byte) 0x89, (byte) 0xc7); // mov rdi, rax
+    out.putU8(0x25); // and eax, capacity-1 (zero-extends into rax)
+    out.putS32((int) (ring.capacity() - 1));
+    out.putBytes((byte) 0x48, (byte) 0xc1, (byte) 0xe0, (byte) Long.numberOfTrailingZeros(InProcRing.RECORD_BYTES)); // shl rax, 7
+    putRip(out, ring.slots(), 0x48, 0x8d, 0x35); // lea rsi, [rip+slots]
+    out.putBytes((byte) 0x48, (byte) 0x01, (byte) 0xc6); // add rsi, rax
+    out.putJmpShortLabel(ready);
+    out.putLabel(full);
+    putRip(out, ring.lost(), 0xf0, 0x48, 0xff, 0x05); // lock inc qword [rip+lost]
+    putRip(out, ring.scratch(), 0x48, 0x8d, 0x35); // lea rsi, [rip+scratch]
+    out.putLabel(ready);
+  }
+
+  /** Registers the block has not touched go straight to the record. */
+  private static void putStoreLiveRegisters(X86Writer out) {
+    putStore(out, Gpr.RBX, "bx");
+    putStore(out, Gpr.R8, "r8");
+    putStore(out, Gpr.R9, "r9");
+    putStore(out, Gpr.R10, "r10");
+    putStore(out, Gpr.R14, "r14");
+  }
+
+  /** The saved ones from the stack, and rsp as it was at the probe. */
+  private static void putStoreSavedRegisters(X86Writer out, int stackAbove) {
+    String[] fields = {"ax", "cx", "dx", "si", "di", "r11"};
+    for (int i = 0; i < SAVED.length; i++) {
+      putLoadRaxFromStack(out, savedSlot(SAVED[i]));
+      putStore(out, Gpr.RAX, fields[i]);
+    }
+    out.putBytes((byte) 0x48, (byte) 0x8d, (byte) 0x84, (byte) 0x24); // lea rax, [rsp+disp32]
+    out.putS32(STACK_BYTES + stackAbove);
+    putStore(out, Gpr.RAX, "sp");
+  }
+
+  private static void putStoreGoid(X86Writer out, Goid goid) {
+    if (goid.g() == null) {
+      out.putBytes((byte) 0x48, (byte) 0xc7, (byte) 0x46, (byte) disp("goid")); // mov qword [rsi+goid], imm32
+      out.putS32((int) InProcRing.GOID_NOT_READ);
+      return;
+    }
+    putLoadG(out, goid.g());
+    putLoadRaxAtRax(out, goid.offset());
+    putStore(out, Gpr.RAX, "goid");
+  }
+
+  /** rax = g as it was at the probe: from its saved copy, or from the register itself. */
+  private static void putLoadG(X86Writer out, Gpr g) {
+    int slot = savedSlot(g);
+    if (slot >= 0) {
+      putLoadRaxFromStack(out, slot);
+    } else {
+      // mov rax, g: REX.W (+R for r8-r15) 89 /r, ModRM 11 g rax
+      out.putBytes((byte) (0x48 | (g.isExtended() ? 4 : 0)), (byte) 0x89, (byte) (0xc0 | (g.code() & 7) << 3));
+    }
+  }
+
+  /** mov rax, [rax+disp32]: 48 8b 80 disp32. */
+  private static void putLoadRaxAtRax(X86Writer out, long offset) {
+    out.putBytes((byte) 0x48, (byte) 0x8b, (byte) 0x80);
+    out.putS32((int) offset);
+  }
+
+  private static void putStoreSiteTidTime(X86Writer out, int site, Goid goid) {
+    out.putBytes((byte) 0xc7, (byte) 0x46, (byte) disp("site")); // mov dword [rsi+site], imm32
+    out.putS32(site);
+    X86Writer.Label known = out.newLabel();
+    if (goid.g() != null && goid.threadId() != null) {
+      putLoadG(out, goid.g());
+      putLoadRaxAtRax(out, goid.threadId().gToM()); // m
+      out.putBytes((byte) 0x8b, (byte) 0x80); // mov eax, [rax+disp32]: procid (a tid fits 32 bits)
+      out.putS32((int) goid.threadId().mToProcid());
+      out.putBytes((byte) 0x85, (byte) 0xc0); // test eax, eax
+      out.putJccShortLabel(Cond.NE, known); // 0 until minit has run
+    }
+    out.putMovReg32Imm32(Gpr.RAX, SYS_GETTID);
+    out.putBytes((byte) 0x0f, (byte) 0x05); // syscall (clobbers rcx, r11)
+    out.putLabel(known);
+    out.putBytes((byte) 0x89, (byte) 0x46, (byte) disp("tid")); // mov [rsi+tid], eax
+    out.putBytes((byte) 0x0f, (byte) 0x31); // rdtsc: edx:eax
+    out.putBytes((byte) 0x48, (byte) 0xc1, (byte) 0xe2, (byte) 0x20); // shl rdx, 32
+    out.putBytes((byte) 0x48, (byte) 0x09, (byte) 0xd0); // or rax, rdx
+    putStore(out, Gpr.RAX, "tsc");
+  }
+
+  /** Offset from rsp of a saved register's copy, or -1 when {@code reg} is not saved. */
+  private static int savedSlot(Gpr reg) {
+    for (int i = 0; i < SAVED.length; i++) if (SAVED[i] == reg) return 8 * (SAVED.length - 1 - i);
+    return -1;
+  }
+
+  /** mov rax, [rsp+disp8]: 48 8b 44 24 disp8 (SIB 24: base rsp, no index). */
+  private static void putLoadRaxFromStack(X86Writer out, int offset) {
+    out.putBytes((byte) 0x48, (byte) 0x8b, (byte) 0x44, (byte) 0x24, (byte) offset);
+  }
+
+  /** mov [rsi+disp8], reg: REX.W (+R) 89 /r, ModRM 01 reg rsi. */
+  private static void putStore(X86Writer out, Gpr reg, String field) {
+    out.putBytes((byte) (0x48 | (reg.isExtended() ? 4 : 0)), (byte) 0x89,
+        (byte) (0x40 | (reg.code() & 7) << 3 | Gpr.RSI.code()), (byte) disp(field));
+  }
+
+  private static int disp(String field) {
+    long d = InProcRing.offset(InProcRing.RECORD, field);
+    if (d > 127) throw new IllegalStateException("record field " + field + " beyond disp8");
+    return (int) d;
+  }
+
+  /** lea rsp, [rsp+disp32]: 48 8d a4 24 disp32 (leaves the flags alone, unlike add/sub). */
+  private static void putLeaRspRsp(X86Writer out, int delta) {
+    out.putBytes((byte) 0x48, (byte) 0x8d, (byte) 0xa4, (byte) 0x24);
+    out.putS32(delta);
+  }
+
+  /** {@code opcode} ending in a ModRM with a RIP-relative disp32 to {@code target}. */
+  private static void putRip(X86Writer out, long target, int... opcode) {
+    putRipImm(out, target, 0, opcode);
+  }
+
+  /** The same, followed by an immediate of {@code immBytes} (disp32 counts from its end). */
+  private static void putRipImm(X86Writer out, long target, int immBytes, int... opcode) {
+    for (int b : opcode) out.putU8(b);
+    long disp = target - (out.pc() + 4 + immBytes);
+    if (disp != (int) disp) throw new IllegalArgumentException("ring out of rel32 reach of the trampoline");
+    out.putS32((int) disp);
+  }
+}

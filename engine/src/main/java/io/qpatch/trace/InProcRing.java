@@ -1,0 +1,136 @@
+package io.qpatch.trace;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The ring buffer the in-process trampolines write and we read, one memory-mapped file
+ * (a memfd) shared by the target and our JVM: a header page, then {@code capacity}
+ * records of {@link #RECORD} (a power of two of them).
+ *
+ * <p>Producers (any thread of the target, in a trampoline) reserve a ticket by
+ * compare-and-swap on {@code head}, refusing when {@code head - tail >= capacity} (they
+ * count {@code lost} instead); write the record into slot {@code ticket % capacity}; and
+ * store {@code seq = ticket + 1} last. x86 keeps stores in program order as other CPUs
+ * see them (Intel SDM vol. 3A, 9.2.2 "Memory Ordering in P6 and More Recent Processor
+ * Families"), so a reader that sees the seq sees the whole record. The one consumer (us)
+ * reads slot {@code tail % capacity} while its seq is {@code tail + 1}, and publishes
+ * {@code tail}: no ready word needs clearing, a previous lap's seq never matches.
+ */
+final class InProcRing {
+  /** Shared with the emitted code: every field's offset comes from here. */
+  static final StructLayout RECORD = MemoryLayout.structLayout(
+      JAVA_LONG.withName("seq"), JAVA_INT.withName("site"), JAVA_INT.withName("tid"),
+      JAVA_LONG.withName("tsc"), JAVA_LONG.withName("goid"),
+      JAVA_LONG.withName("ax"), JAVA_LONG.withName("bx"), JAVA_LONG.withName("cx"),
+      JAVA_LONG.withName("dx"), JAVA_LONG.withName("si"), JAVA_LONG.withName("di"),
+      JAVA_LONG.withName("r8"), JAVA_LONG.withName("r9"), JAVA_LONG.withName("r10"),
+      JAVA_LONG.withName("r11"), JAVA_LONG.withName("r14"), JAVA_LONG.withName("sp"));
+
+  /**
+   * head, tail and lost on cache lines of their own (the producers' CAS on head should
+   * not bounce the line the consumer writes tail to), then a scratch record that a
+   * trampoline fills when the ring is full, instead of branching around its stores.
+   */
+  static final StructLayout HEADER = MemoryLayout.structLayout(
+      JAVA_LONG.withName("head"), MemoryLayout.paddingLayout(56),
+      JAVA_LONG.withName("tail"), MemoryLayout.paddingLayout(56),
+      JAVA_LONG.withName("lost"), MemoryLayout.paddingLayout(56),
+      JAVA_LONG.withName("magic"), JAVA_LONG.withName("capacity"), MemoryLayout.paddingLayout(48),
+      MemoryLayout.sequenceLayout(RECORD.byteSize(), java.lang.foreign.ValueLayout.JAVA_BYTE).withName("scratch"));
+
+  static final long HEADER_BYTES = 4096;
+  static final long RECORD_BYTES = RECORD.byteSize();
+  /** "qpinproc": marks our ring for anyone reading the target's memory. */
+  static final long MAGIC = 0x636f72706e697071L;
+
+  /** Record slots, in SampleRegs order, of the registers a trampoline saves. */
+  static final String[] REG_FIELDS = {"ax", "bx", "cx", "dx", "si", "di", "r8", "r9", "r10", "r11", "r14", "sp"};
+  static final int[] REG_SLOTS = {SampleRegs.AX, SampleRegs.BX, SampleRegs.CX, SampleRegs.DX,
+      SampleRegs.SI, SampleRegs.DI, SampleRegs.R8, SampleRegs.R9, SampleRegs.R10, SampleRegs.R11,
+      SampleRegs.R14, SampleRegs.SP};
+
+  /** The goid field when the trampoline did not read one (no stack check told it where g is). */
+  static final long GOID_NOT_READ = -2;
+
+  private static final VarHandle SEQ = RECORD.varHandle(groupElement("seq"));
+  private static final VarHandle SITE = RECORD.varHandle(groupElement("site"));
+  private static final VarHandle TID = RECORD.varHandle(groupElement("tid"));
+  private static final VarHandle TSC = RECORD.varHandle(groupElement("tsc"));
+  private static final VarHandle GOID = RECORD.varHandle(groupElement("goid"));
+  private static final VarHandle TAIL = HEADER.varHandle(groupElement("tail"));
+  private static final VarHandle LOST = HEADER.varHandle(groupElement("lost"));
+  private static final VarHandle MAGIC_FIELD = HEADER.varHandle(groupElement("magic"));
+  private static final VarHandle CAPACITY = HEADER.varHandle(groupElement("capacity"));
+  private static final long[] REG_OFFSETS = new long[REG_FIELDS.length];
+
+  static {
+    for (int i = 0; i < REG_FIELDS.length; i++) REG_OFFSETS[i] = offset(RECORD, REG_FIELDS[i]);
+  }
+
+  private final MemorySegment header;
+  private final MemorySegment slots;
+  private final long capacity;
+  private long tail;
+
+  /** One record as read, before the backend turns it into a hit. */
+  record Record(int site, int tid, long tsc, long goid, long[] regs) {}
+
+  /** @param mapping our view of the whole file: header page, then the slots */
+  InProcRing(MemorySegment mapping, long capacity) {
+    this.header = mapping.asSlice(0, HEADER_BYTES);
+    this.slots = mapping.asSlice(HEADER_BYTES, capacity * RECORD_BYTES);
+    this.capacity = capacity;
+    this.tail = (long) TAIL.get(header, 0L);
+  }
+
+  /** Bytes of the file for {@code capacity} records. */
+  static long fileSize(long capacity) {
+    return HEADER_BYTES + capacity * RECORD_BYTES;
+  }
+
+  static long offset(StructLayout layout, String field) {
+    return layout.byteOffset(groupElement(field));
+  }
+
+  /** Writes the header of a new ring (the file is all zeros before). */
+  void initialise() {
+    MAGIC_FIELD.set(header, 0L, MAGIC);
+    CAPACITY.set(header, 0L, capacity);
+  }
+
+  /**
+   * Reads every published record in order, up to {@code max}, into {@code out}; then
+   * hands their slots back to the producers. Returns how many were read.
+   */
+  int drain(java.util.List<Record> out, int max) {
+    int n = 0;
+    while (n < max) {
+      MemorySegment slot = slots.asSlice((tail & (capacity - 1)) * RECORD_BYTES, RECORD_BYTES);
+      if ((long) SEQ.getAcquire(slot, 0L) != tail + 1) break;
+      out.add(read(slot));
+      tail++;
+      n++;
+    }
+    if (n > 0) TAIL.setRelease(header, 0L, tail);
+    return n;
+  }
+
+  private static Record read(MemorySegment slot) {
+    long[] regs = new long[SampleRegs.COUNT];
+    for (int i = 0; i < REG_OFFSETS.length; i++) regs[REG_SLOTS[i]] = slot.get(JAVA_LONG, REG_OFFSETS[i]);
+    return new Record((int) SITE.get(slot, 0L), (int) TID.get(slot, 0L), (long) TSC.get(slot, 0L),
+        (long) GOID.get(slot, 0L), regs);
+  }
+
+  /** Events the producers dropped because the ring was full. */
+  long lost() {
+    return (long) LOST.getAcquire(header, 0L);
+  }
+}

@@ -1,0 +1,184 @@
+package io.qpatch.trace;
+
+import io.qpatch.arch.x86_64.Decoder;
+import io.qpatch.arch.x86_64.Gpr;
+import io.qpatch.arch.x86_64.Instruction;
+import io.qpatch.arch.x86_64.Operand;
+import io.qpatch.arch.x86_64.RelocationCheck;
+import io.qpatch.arch.x86_64.Relocator;
+import io.qpatch.arch.x86_64.X86Writer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One probe of the in-process backend, analysed before anything is written: where its
+ * 5-byte jmp goes (always the function's entry), which instructions it displaces, and
+ * its trampoline's code.
+ *
+ * <p>Go functions with a stack check are patched over the check itself ({@code cmp rsp,
+ * [r14+0x10]; jbe}) and not at the branch after it: the Go compiler marks the check an
+ * unsafe point for asynchronous preemption (cmd/internal/obj/x86/obj6.go, stacksplit:
+ * StartUnsafePoint/EndUnsafePoint around it), so no goroutine can be parked by the
+ * runtime with its pc inside the bytes we overwrite. The instructions after the branch
+ * carry no such guarantee. Go functions without a check are nosplit (the compiler marks
+ * small leaf functions nosplit itself), and nosplit functions are unsafe points too
+ * (runtime/preempt.go, isAsyncSafePoint).
+ *
+ * @param site the plan's probe
+ * @param index its number in the records
+ * @param at where the jmp goes: the function's entry
+ * @param original the 5 bytes the jmp replaces
+ * @param prologue the stack check through its jcc; null for a record-first probe
+ * @param code the function's bytes (record-first probes relocate from them)
+ * @param displaced how many of them the trampoline runs instead (padding after a short
+ *     function aside)
+ * @param goid where the record block finds the goroutine id
+ * @param redZone bytes of stack to step over before pushing (C's red zone)
+ */
+record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Instruction> prologue,
+    byte[] code, int displaced, InProcCode.Goid goid, int redZone) {
+  /** Offsets into runtime.g and runtime.m beyond this are not believed (both are < 2 KiB). */
+  private static final long MAX_OFFSET = 4096;
+  /** The jmp's length: e9 rel32. */
+  static final int PATCH_BYTES = X86Writer.JMP_REL32_SIZE;
+
+  /** Thrown (and turned into a refused site) when a function cannot be probed this way. */
+  static final class Refusal extends Exception {
+    Refusal(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  /**
+   * Analyses {@code site} given the function's bytes as they are in memory now.
+   *
+   * @param goidOffset offset of goid in Go's runtime.g, or -1 (not Go)
+   */
+  static InProcSite of(ProbeSite site, int index, byte[] code, byte[] after, long goidOffset,
+      ProbePlan.GoThreadId threadId, Decoder decoder) throws Refusal {
+    if (site.kind() != ProbeSite.Kind.CALL) throw new Refusal("the inproc backend has no return probes");
+    TracedFunction fn = site.function();
+    byte[] original = firstBytes(code, after);
+    List<Instruction> all = decoder.decodeAll(code, fn.entry());
+    if (site.displaced() instanceof Displaced.Jcc j && j.skipWhenTaken()) {
+      List<Instruction> prologue = stackCheck(all, site.address());
+      checkNoBranchInto(all, fn.entry(), prologue.getLast().end());
+      return new InProcSite(site, index, fn.entry(), original, prologue, code,
+          (int) (prologue.getLast().end() - fn.entry()), goidFrom(prologue, goidOffset, threadId), 0);
+    }
+    if (site.address() != fn.entry()) throw new Refusal("its probe is not at the entry");
+    int displaced = displaced(all, original, fn.entry(), decoder);
+    RelocationCheck check = new Relocator(decoder).canRelocate(code, fn.entry(), displaced);
+    if (!check.isOk()) throw new Refusal(check.refusal());
+    for (Instruction insn : check.instructions()) {
+      if (insn.isCall()) throw new Refusal("a call lies in its first 5 bytes (its return address would point into the trampoline)");
+    }
+    checkNoBranchInto(all, fn.entry(), fn.entry() + Math.max(PATCH_BYTES, check.consumed()));
+    int redZone = fn.isGo() ? 0 : InProcCode.RED_ZONE;
+    return new InProcSite(site, index, fn.entry(), original, null, code, displaced, InProcCode.Goid.NONE, redZone);
+  }
+
+  /**
+   * The 5 bytes the jump replaces, from {@code code} and then {@code after} (the bytes
+   * that follow the function).
+   */
+  private static byte[] firstBytes(byte[] code, byte[] after) {
+    byte[] out = java.util.Arrays.copyOf(code, PATCH_BYTES);
+    if (code.length < PATCH_BYTES) System.arraycopy(after, 0, out, code.length, Math.min(after.length, PATCH_BYTES - code.length));
+    return out;
+  }
+
+  /**
+   * How many bytes of the function the trampoline runs in its place: 5, or fewer when
+   * the function ends before (INCQ AX; RET) and what follows up to 5 bytes is alignment
+   * padding (int3 or nops: never executed, since the function returned or jumped away).
+   */
+  private static int displaced(List<Instruction> function, byte[] first, long entry, Decoder decoder)
+      throws Refusal {
+    int own = 0;
+    for (Instruction insn : function) {
+      own += insn.length();
+      if (insn.endsFlow() || own >= PATCH_BYTES) break;
+    }
+    if (own >= PATCH_BYTES) return PATCH_BYTES;
+    int padded = own;
+    for (Instruction insn : decoder.decodeAll(java.util.Arrays.copyOfRange(first, own, PATCH_BYTES), entry + own)) {
+      if (!insn.isInt3() && !insn.mnemonic().equals("nop")) break;
+      padded += insn.length();
+    }
+    if (own == 0 || padded != PATCH_BYTES) throw new Refusal("it is shorter than the 5-byte jump and not followed by padding");
+    return own;
+  }
+
+  /** The instructions from the entry through the jcc at {@code branch}, each copyable as is. */
+  private static List<Instruction> stackCheck(List<Instruction> all, long branch) throws Refusal {
+    List<Instruction> out = new ArrayList<>();
+    for (Instruction insn : all) {
+      if (insn.address() > branch) break;
+      if (insn.isConditionalJump() ? !InProcCode.isJcc(insn)
+          : insn.isRelativeBranch() || insn.isCall() || insn.hasRipRelativeOperand()) {
+        throw new Refusal("its stack check has an instruction that cannot be copied: " + insn);
+      }
+      out.add(insn);
+    }
+    if (out.isEmpty() || out.getLast().address() != branch || !out.getLast().isConditionalJump()) {
+      throw new Refusal("its stack check does not decode up to the branch");
+    }
+    if (out.getLast().end() - out.getFirst().address() < PATCH_BYTES) {
+      throw new Refusal("its stack check is shorter than the 5-byte jump");
+    }
+    return out;
+  }
+
+  /**
+   * A branch anywhere in the function into the bytes the jump covers, other than to the
+   * entry itself (which enters the probe again, as Go's morestack path does), would land
+   * in the middle of the jmp.
+   */
+  private static void checkNoBranchInto(List<Instruction> all, long entry, long end) throws Refusal {
+    for (Instruction insn : all) {
+      if (!insn.isRelativeBranch()) continue;
+      long t = insn.branchTarget();
+      if (t > entry && t < end) {
+        throw new Refusal(String.format("the branch at 0x%x targets the displaced bytes (0x%x)", insn.address(), t));
+      }
+    }
+  }
+
+  /**
+   * g is the base register of the compare's memory operand ({@code cmp rsp, [g+0x10]}):
+   * R14 under ABIInternal, the register loaded from TLS in ABI0 code.
+   */
+  private static InProcCode.Goid goidFrom(List<Instruction> prologue, long goidOffset,
+      ProbePlan.GoThreadId threadId) {
+    if (goidOffset < 0 || goidOffset > MAX_OFFSET || prologue.size() < 2) return InProcCode.Goid.NONE;
+    if (threadId != null && (threadId.gToM() < 0 || threadId.gToM() > MAX_OFFSET
+        || threadId.mToProcid() < 0 || threadId.mToProcid() > MAX_OFFSET)) {
+      threadId = null;
+    }
+    Instruction cmp = prologue.get(prologue.size() - 2);
+    for (Operand op : cmp.operands()) {
+      if (op.mem() == null || op.mem().base().isEmpty() || !op.mem().index().isEmpty()) continue;
+      Gpr g = Gpr.from64(op.mem().base());
+      if (g != null && g != Gpr.RSP) return new InProcCode.Goid(g, goidOffset, threadId);
+    }
+    return InProcCode.Goid.NONE;
+  }
+
+  /** Writes this probe's trampoline at {@code out.pc()}. */
+  void emit(X86Writer out, InProcCode.Ring ring, Decoder decoder) {
+    if (prologue != null) {
+      InProcCode.stackCheckTrampoline(out, prologue, index, goid, ring);
+    } else {
+      InProcCode.recordFirstTrampoline(out, index, goid, redZone, ring);
+      new Relocator(decoder).relocate(code, at, displaced, out);
+    }
+  }
+
+  /** An upper bound of the trampoline's size, from a trial emission near the function. */
+  int maxSize(Decoder decoder) {
+    X86Writer trial = new X86Writer(at);
+    emit(trial, InProcCode.Ring.at(at + 0x10000, at + 0x20000, 1024), decoder);
+    return trial.offset() + 32;
+  }
+}

@@ -1,0 +1,172 @@
+package io.qpatch.trace;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.qpatch.arch.x86_64.Cond;
+import io.qpatch.arch.x86_64.Decoder;
+import io.qpatch.arch.x86_64.X86Writer;
+import java.util.Arrays;
+import java.util.HexFormat;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The trampolines byte for byte (AT&T disassembly from objdump beside each line). The
+ * function sits at 0x401000, its trampoline at 0x400000; the armed byte is at 0x500000
+ * and the ring header at 0x501000 (head +0, tail +0x40, lost +0x80, scratch +0x100),
+ * 1024 records from 0x502000.
+ */
+class InProcCodeTest {
+  private static final long ENTRY = 0x401000;
+  private static final long PC = 0x400000;
+  private static final InProcCode.Ring RING = InProcCode.Ring.at(0x500000, 0x501000, 1024);
+
+  private static byte[] hex(String... lines) {
+    return HexFormat.of().parseHex(String.join("", lines).replace(" ", ""));
+  }
+
+  /**
+   * A Go function: {@code cmp rsp, [r14+0x10]; jbe morestack; push rbp; ...}, the
+   * morestack block at the end jumping back to the entry.
+   */
+  @Test
+  void go_stack_check_site_copies_the_check_then_records_goid_and_procid_then_jumps_past_it() throws Exception {
+    byte[] code = hex("49 3b 66 10", "76 2a", "55", "48 89 e5", "48 83 ec 10", "90".repeat(38), "e8 00 00 00 00", "eb c5");
+    TracedFunction fn = new TracedFunction(0, "main.f", ENTRY, code.length, Abi.GO_REGS, true);
+    ProbeSite site = new ProbeSite(ENTRY + 4, 0, ProbeSite.Kind.CALL, fn,
+        new Displaced.Jcc(Cond.BE, ENTRY + 0x30, ENTRY + 6, true));
+    InProcSite s = InProcSite.of(site, 7, code, new byte[0], 0x98, new ProbePlan.GoThreadId(0x30, 0x48), Decoder.shared());
+    assertEquals(6, s.displaced(), "the whole check, an unsafe point for Go's preemption");
+    X86Writer w = new X86Writer(PC);
+    s.emit(w, RING, Decoder.shared());
+    assertArrayEquals(hex(
+        "49 3b 66 10",                // cmp 0x10(%r14),%rsp
+        "0f 86 26 10 00 00",          // jbe 0x401030
+        "9c",                         // pushf
+        "80 3d ee ff 0f 00 00",       // cmpb $0x0,0xfffee(%rip) # 0x500000
+        "0f 84 fc 00 00 00",          // je 0x400114
+        "50",                         // push %rax
+        "51",                         // push %rcx
+        "52",                         // push %rdx
+        "56",                         // push %rsi
+        "57",                         // push %rdi
+        "41 53",                      // push %r11
+        "48 8b 05 da 0f 10 00",       // mov 0x100fda(%rip),%rax # 0x501000
+        "48 89 c2",                   // mov %rax,%rdx
+        "48 2b 15 10 10 10 00",       // sub 0x101010(%rip),%rdx # 0x501040
+        "48 81 fa 00 04 00 00",       // cmp $0x400,%rdx
+        "73 27",                      // jae 0x400060
+        "48 8d 50 01",                // lea 0x1(%rax),%rdx
+        "f0 48 0f b1 15 ba 0f 10 00", // lock cmpxchg %rdx,0x100fba(%rip) # 0x501000
+        "75 de",                      // jne 0x400026
+        "48 89 c7",                   // mov %rax,%rdi
+        "25 ff 03 00 00",             // and $0x3ff,%eax
+        "48 c1 e0 07",                // shl $0x7,%rax
+        "48 8d 35 a5 1f 10 00",       // lea 0x101fa5(%rip),%rsi # 0x502000
+        "48 01 c6",                   // add %rax,%rsi
+        "eb 0f",                      // jmp 0x40006f
+        "f0 48 ff 05 18 10 10 00",    // lock incq 0x101018(%rip) # 0x501080
+        "48 8d 35 91 10 10 00",       // lea 0x101091(%rip),%rsi # 0x501100
+        "48 89 5e 28",                // mov %rbx,0x28(%rsi)
+        "4c 89 46 50",                // mov %r8,0x50(%rsi)
+        "4c 89 4e 58",                // mov %r9,0x58(%rsi)
+        "4c 89 56 60",                // mov %r10,0x60(%rsi)
+        "4c 89 76 70",                // mov %r14,0x70(%rsi)
+        "48 8b 44 24 28",             // mov 0x28(%rsp),%rax
+        "48 89 46 20",                // mov %rax,0x20(%rsi)
+        "48 8b 44 24 20",             // mov 0x20(%rsp),%rax
+        "48 89 46 30",                // mov %rax,0x30(%rsi)
+        "48 8b 44 24 18",             // mov 0x18(%rsp),%rax
+        "48 89 46 38",                // mov %rax,0x38(%rsi)
+        "48 8b 44 24 10",             // mov 0x10(%rsp),%rax
+        "48 89 46 40",                // mov %rax,0x40(%rsi)
+        "48 8b 44 24 08",             // mov 0x8(%rsp),%rax
+        "48 89 46 48",                // mov %rax,0x48(%rsi)
+        "48 8b 44 24 00",             // mov 0x0(%rsp),%rax
+        "48 89 46 68",                // mov %rax,0x68(%rsi)
+        "48 8d 84 24 38 00 00 00",    // lea 0x38(%rsp),%rax
+        "48 89 46 78",                // mov %rax,0x78(%rsi)
+        "4c 89 f0",                   // mov %r14,%rax
+        "48 8b 80 98 00 00 00",       // mov 0x98(%rax),%rax
+        "48 89 46 18",                // mov %rax,0x18(%rsi)
+        "c7 46 08 07 00 00 00",       // movl $0x7,0x8(%rsi)
+        "4c 89 f0",                   // mov %r14,%rax
+        "48 8b 80 30 00 00 00",       // mov 0x30(%rax),%rax
+        "8b 80 48 00 00 00",          // mov 0x48(%rax),%eax
+        "85 c0",                      // test %eax,%eax
+        "75 07",                      // jne 0x4000f5
+        "b8 ba 00 00 00",             // mov $0xba,%eax
+        "0f 05",                      // syscall
+        "89 46 0c",                   // mov %eax,0xc(%rsi)
+        "0f 31",                      // rdtsc
+        "48 c1 e2 20",                // shl $0x20,%rdx
+        "48 09 d0",                   // or %rdx,%rax
+        "48 89 46 10",                // mov %rax,0x10(%rsi)
+        "48 8d 47 01",                // lea 0x1(%rdi),%rax
+        "48 89 46 00",                // mov %rax,0x0(%rsi)
+        "41 5b",                      // pop %r11
+        "5f",                         // pop %rdi
+        "5e",                         // pop %rsi
+        "5a",                         // pop %rdx
+        "59",                         // pop %rcx
+        "58",                         // pop %rax
+        "9d",                         // popf
+        "e9 ec 0e 00 00"              // jmp 0x401006
+    ), w.bytes());
+    assertArrayEquals(hex("e9 fb ef ff ff"), InProcCode.jumpTo(ENTRY, PC), "jmp 0x400000");
+    assertArrayEquals(Arrays.copyOf(code, 5), s.original());
+  }
+
+  /** A C function {@code lea rax, [rdi+1]; ret}: the red zone stepped over, no goid, then the relocated body. */
+  @Test
+  void c_site_steps_over_the_red_zone_records_then_runs_the_relocated_entry() throws Exception {
+    byte[] code = hex("48 8d 47 01", "c3");
+    TracedFunction fn = new TracedFunction(0, "hot", ENTRY, code.length, Abi.SYSV, false);
+    ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
+    InProcSite s = InProcSite.of(site, 3, code, new byte[0], -1, null, Decoder.shared());
+    X86Writer w = new X86Writer(PC);
+    s.emit(w, RING, Decoder.shared());
+    byte[] b = w.bytes();
+    assertArrayEquals(hex("48 8d a4 24 80 ff ff ff", "9c"), Arrays.copyOf(b, 9), "lea rsp, [rsp-128]; pushfq");
+    assertArrayEquals(hex(
+        "48 8d 84 24 b8 00 00 00",    // lea rax, [rsp+56+128]: rsp at the probe
+        "48 89 46 78",                // mov [rsi+sp], rax
+        "48 c7 46 18 fe ff ff ff",    // mov qword [rsi+goid], -2 (not read here)
+        "c7 46 08 03 00 00 00"        // mov dword [rsi+site], 3
+    ), Arrays.copyOfRange(b, 0xb7, 0xb7 + 27));
+    assertArrayEquals(hex(
+        "9d",                         // popfq
+        "48 8d a4 24 80 00 00 00",    // lea rsp, [rsp+128]
+        "48 8d 47 01",                // lea rax, [rdi+1]
+        "c3"                          // ret (no jump back after it)
+    ), Arrays.copyOfRange(b, b.length - 14, b.length));
+  }
+
+  @Test
+  void a_short_function_followed_by_padding_is_displaced_alone() throws Exception {
+    byte[] code = hex("48 ff c0", "c3"); // INCQ AX; RET, then int3 padding (Go)
+    TracedFunction fn = new TracedFunction(0, "main.hot", ENTRY, code.length, Abi.GO_REGS, true);
+    ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
+    InProcSite s = InProcSite.of(site, 0, code, hex("cc cc cc cc"), 0x98, null, Decoder.shared());
+    assertEquals(4, s.displaced());
+    assertArrayEquals(hex("48 ff c0 c3 cc"), s.original());
+  }
+
+  @Test
+  void a_short_function_followed_by_code_is_refused() {
+    byte[] code = hex("8d 04 3f", "c3"); // lea eax, [rdi+rdi]; ret, then the next function
+    TracedFunction fn = new TracedFunction(0, "work", ENTRY, code.length, Abi.SYSV, false);
+    ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
+    org.junit.jupiter.api.Assertions.assertThrows(InProcSite.Refusal.class,
+        () -> InProcSite.of(site, 0, code, hex("48 83 ec 18"), -1, null, Decoder.shared()));
+  }
+
+  @Test
+  void a_call_in_the_displaced_bytes_is_refused() {
+    byte[] code = hex("e8 00 00 00 00", "c3"); // its return address would be in the trampoline
+    TracedFunction fn = new TracedFunction(0, "f", ENTRY, code.length, Abi.SYSV, false);
+    ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
+    org.junit.jupiter.api.Assertions.assertThrows(InProcSite.Refusal.class,
+        () -> InProcSite.of(site, 0, code, new byte[0], -1, null, Decoder.shared()));
+  }
+}
