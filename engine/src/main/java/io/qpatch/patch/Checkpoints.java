@@ -18,17 +18,35 @@ final class Checkpoints {
   private static final AtomicInteger COUNT = new AtomicInteger();
   private static final int KILL_AT = killAt();
   private static final boolean PRINT = "1".equals(System.getenv("QPATCH_TEST_CHECKPOINTS"));
+  /** True while a {@link Rehearsal} runs: its changes are to a scratch process, not a target. */
+  private static volatile boolean rehearsing;
 
   private Checkpoints() {}
 
   /** Called right after a change to the target has been made: {@code kind} {@code what}. */
   static void passed(String kind, String what) {
+    if (rehearsing) return;
     int n = COUNT.incrementAndGet();
     if (PRINT) {
       System.err.println("qpatch-checkpoint " + n + ": " + kind + " " + what);
       System.err.flush();
     }
     if (n == KILL_AT) Libc.kill((int) ProcessHandle.current().pid(), Signals.SIGKILL);
+  }
+
+  /** Runs {@code work} (a rehearsal) without counting its changes. */
+  static void offTheRecord(Runnable work) {
+    rehearsing = true;
+    try {
+      work.run();
+    } finally {
+      rehearsing = false;
+    }
+  }
+
+  /** True inside {@link #offTheRecord}. */
+  static boolean rehearsing() {
+    return rehearsing;
   }
 
   /** Loads this class (reads the test hooks) ahead of a stop of the target. */

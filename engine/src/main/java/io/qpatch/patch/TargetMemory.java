@@ -8,6 +8,10 @@ import io.qpatch.proc.Target;
  * Checkpoints checkpoint}. Mappings are made from a named memfd so that {@code
  * /proc/PID/maps} shows what qpatch added ({@code /memfd:qpatch:NAME:KIND}).
  *
+ * <p>The system calls (memfd_create, mmap, munmap, close) run in one thread the caller
+ * holds ({@link Stops#held}) while the others run on, or in a stop of every thread; memfds
+ * are sized and filled from our side ({@link MemfdFile}).
+ *
  * <p>Stub areas are mapped r-x MAP_PRIVATE and written through {@code /proc/PID/mem}: the
  * kernel allows that forced write on a private mapping (it copies the page, mm/gup.c
  * check_vma_flags), so no page is ever writable and executable at once. The record is
@@ -45,12 +49,33 @@ final class TargetMemory {
     Checkpoints.passed("write", what);
   }
 
-  /** A new memfd of {@code length} bytes named {@code name} in the stopped target; returns its fd. */
-  int memfd(String name, long length) {
+  /** A memfd of the target: its descriptor there, and the file opened on our side. */
+  record Memfd(int fd, MemfdFile file) {}
+
+  /**
+   * A new memfd of {@code length} bytes named {@code name}, made by the held (or stopped)
+   * target and sized from our side; close {@link Memfd#fd()} in the target once it is
+   * mapped, and the file here once it is filled.
+   */
+  Memfd memfd(String name, long length) {
     int fd = target.memfdCreate(name, MFD_CLOEXEC);
     Checkpoints.passed("memfd_create", name);
-    target.ftruncate(fd, length);
-    return fd;
+    MemfdFile file = null;
+    try {
+      file = MemfdFile.open(target.pid(), fd, "memfd " + name);
+      file.setLength(length);
+      return new Memfd(fd, file);
+    } catch (RuntimeException e) {
+      if (file != null) file.close();
+      closeQuietly(fd, e);
+      throw e;
+    }
+  }
+
+  /** Writes {@code bytes} at {@code offset} of a memfd from our side, then counts it. */
+  void fill(MemfdFile file, long offset, byte[] bytes, String what) {
+    file.write(offset, bytes);
+    Checkpoints.passed("write", what);
   }
 
   /**
@@ -80,12 +105,20 @@ final class TargetMemory {
     Checkpoints.passed("close memfd", what);
   }
 
+  private void closeQuietly(int fd, RuntimeException cause) {
+    try {
+      target.close(fd);
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
   void unmap(long address, long length, String what) {
     target.munmap(address, length);
     Checkpoints.passed("munmap", what);
   }
 
-  /** Calls {@code function} in the target (stopped) with {@code args}; returns rax. */
+  /** Calls {@code function} in the target (stopped, or a thread held) with {@code args}; returns rax. */
   long call(long function, String what, long... args) {
     long result = target.callFunction(function, args);
     Checkpoints.passed("call", what);
