@@ -46,13 +46,8 @@ final class Housekeeping {
     List<Mapping> now = memory.target().maps();
     boolean freeDebris = !debris.isEmpty()
         && new Quiescence(memory.target()).referencing(ranges(debris), now).isEmpty();
-    if (freeDebris || !fds.isEmpty()) {
-      Stops.held(memory.target(), "tidy", () -> {
-        if (freeDebris) unloading.unmap(debris, now);
-        for (int fd : fds) closeQuietly(fd);
-        return null;
-      });
-    }
+    if (freeDebris) unloading.unmap(debris, now);
+    for (int fd : fds) closeQuietly(fd);
     if (freeDebris) done.add("removed " + debris.size() + " mapping(s) left by an interrupted load");
     return done;
   }
@@ -104,7 +99,10 @@ final class Housekeeping {
 
   private void closeQuietly(int fd) {
     try {
-      memory.target().close(fd);
+      Stops.held(memory.target(), "close leaked descriptor " + fd, () -> {
+        memory.target().close(fd);
+        return null;
+      });
     } catch (SyscallException e) {
       // already closed by the target itself
     }

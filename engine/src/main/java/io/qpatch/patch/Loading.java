@@ -14,9 +14,9 @@ import java.util.Map;
 /**
  * Lays a patch into the target, in an order that never leaves the program invalid:
  * everything is resolved and checked before the first change, the object linked and
- * relocated for its address while the target runs; the memory is created by one held
- * thread, the others running on (nothing reaches the memory yet), and filled from our
- * side; the record is written with its magic last; the constructors and {@code
+ * relocated for its address while the target runs; the memory is created by remote
+ * system calls, each in one held thread while the others run on (nothing reaches the
+ * memory yet), and filled from our side; the record is written with its magic last; the constructors and {@code
  * _qpatch_init} run; the state becomes LOADED. A failure before the record is complete
  * unmaps what was created; a kill leaves mappings no record lists, which the next command
  * removes ({@link Housekeeping}).
@@ -50,7 +50,7 @@ final class Loading {
     StubAreas areas = new StubAreas(plan, target.maps());
     List<Region> created = new ArrayList<>();
     try {
-      StubAreas.Allocation stubs = mapRecordAndStubs(object, id, recordSize, areas, created);
+      StubAreas.Allocation stubs = mapRecordAndStubs(id, recordSize, areas, created);
       ObjectLink.Linked linked = ObjectLink.load(memory, object.elf(), source, id,
           overrides(plan, stubs.slots()), near(plan, symbols));
       created.addAll(0, linked.regions());
@@ -66,27 +66,25 @@ final class Loading {
   }
 
   /**
-   * One memfd, made by one held thread: the record (rw-, shared) in its first pages, the
-   * stub areas (r-x, private, near the functions) after it. Adds each mapping to {@code
-   * created}, the record last. Both are written later through /proc/PID/mem.
+   * One memfd: the record (rw-, shared) in its first pages, the stub areas (r-x, private,
+   * near the functions) after it. Adds each mapping to {@code created}, the record last.
+   * Both are written later through /proc/PID/mem.
    */
-  private StubAreas.Allocation mapRecordAndStubs(PatchObject object, String id, long recordSize,
-      StubAreas areas, List<Region> created) {
+  private StubAreas.Allocation mapRecordAndStubs(String id, long recordSize, StubAreas areas,
+      List<Region> created) {
     String name = PatchNames.recordMemfd(id);
-    return Stops.held(memory.target(), "map the record and stubs of " + object.name(), () -> {
-      TargetMemory.Memfd memfd = memory.memfd(name, recordSize + areas.size());
-      memfd.file().close();
-      try {
-        long recordAt = memory.map(memfd.fd(), 0, recordSize,
-            TargetMemory.PROT_READ | TargetMemory.PROT_WRITE, TargetMemory.MAP_SHARED, 0, name);
-        created.add(new Region(recordAt, recordSize, Region.Kind.RECORD));
-        StubAreas.Allocation stubs = areas.map(memory, memfd.fd(), recordSize, name);
-        created.addAll(0, stubs.areas());
-        return stubs;
-      } finally {
-        memory.close(memfd.fd(), name);
-      }
-    });
+    TargetMemory.Memfd memfd = memory.memfd(name, recordSize + areas.size());
+    memfd.file().close();
+    try {
+      long recordAt = memory.map(memfd.fd(), 0, recordSize,
+          TargetMemory.PROT_READ | TargetMemory.PROT_WRITE, TargetMemory.MAP_SHARED, 0, name);
+      created.add(new Region(recordAt, recordSize, Region.Kind.RECORD));
+      StubAreas.Allocation stubs = areas.map(memory, memfd.fd(), recordSize, name);
+      created.addAll(0, stubs.areas());
+      return stubs;
+    } finally {
+      memory.close(memfd.fd(), name);
+    }
   }
 
   /** True when initialising runs code in the target: constructors or {@code _qpatch_init}. */
@@ -181,10 +179,7 @@ final class Loading {
   private void undo(List<Region> created, RuntimeException cause) {
     if (created.isEmpty()) return;
     try {
-      Stops.held(memory.target(), "undo load", () -> {
-        unloading.unmap(created, memory.target().maps());
-        return null;
-      });
+      unloading.unmap(created, memory.target().maps());
     } catch (RuntimeException e) {
       cause.addSuppressed(e);
     }

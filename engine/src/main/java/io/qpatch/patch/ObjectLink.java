@@ -20,8 +20,8 @@ import java.util.OptionalLong;
  * The patch engine's one door into the object linker ({@code io.qpatch.link}), and how a
  * linked object gets into the target with the least interruption: linked and relocated
  * for a chosen address while the target runs; its memfd made and mapped (segment by
- * segment, MAP_SHARED, at fixed addresses with MAP_FIXED_NOREPLACE) by one held thread;
- * then filled from our side through {@link MemfdFile}, the target running again. Nothing
+ * segment, MAP_SHARED, at fixed addresses with MAP_FIXED_NOREPLACE) by remote system calls,
+ * each in one held thread ({@link TargetMemory}); then filled from our side through {@link MemfdFile}, the target running again. Nothing
  * reaches the memory before the patch is activated, so it may be filled while it runs.
  */
 final class ObjectLink {
@@ -79,7 +79,7 @@ final class ObjectLink {
     List<Long> candidates = Placement.candidates(maps, near, ObjectLoader.size(elf, source, options));
     for (long base : candidates.subList(0, Math.min(MAX_TRIES, candidates.size()))) {
       LinkPlan plan = ObjectLoader.plan(elf, source, options, base);
-      TargetMemory.Memfd memfd = Stops.held(target, "map " + elf.name(), () -> map(memory, plan));
+      TargetMemory.Memfd memfd = map(memory, plan);
       if (memfd == null) continue;
       try (MemfdFile file = memfd.file()) {
         fill(memory, file, plan);
@@ -95,8 +95,8 @@ final class ObjectLink {
   }
 
   /**
-   * In the held thread: the memfd, sized from our side, and every segment mapped from it;
-   * null (nothing left mapped) when one of the addresses has been taken since the plan.
+   * The memfd, sized from our side, and every segment mapped from it; null (nothing left
+   * mapped) when one of the addresses has been taken since the plan.
    */
   private static TargetMemory.Memfd map(TargetMemory memory, LinkPlan plan) {
     String name = plan.options().memfdName();
@@ -138,10 +138,7 @@ final class ObjectLink {
   private static void unmapQuietly(TargetMemory memory, List<Segment> segments, RuntimeException cause) {
     if (segments.isEmpty()) return;
     try {
-      Stops.held(memory.target(), "unmap " + segments.size() + " segment(s)", () -> {
-        unmap(memory, segments);
-        return null;
-      });
+      unmap(memory, segments);
     } catch (RuntimeException e) {
       cause.addSuppressed(e);
     }

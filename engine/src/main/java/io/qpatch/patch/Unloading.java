@@ -15,8 +15,9 @@ import java.util.function.Consumer;
  * has its return address on the stack), each thread checked while held alone ({@link
  * Quiescence#referencing}). The destructors run first, then the object and stub mappings
  * go, the record last, each checked against {@code /proc/PID/maps} first so that an
- * address the target has reused since is never unmapped; all of that in one held thread,
- * the others running on, as when a library is closed with dlclose(3).
+ * address the target has reused since is never unmapped; the destructors in one held
+ * thread, each munmap in one, the others running on, as when a library is closed with
+ * dlclose(3).
  */
 final class Unloading {
   private static final long RETRY_MILLIS = 50;
@@ -56,7 +57,7 @@ final class Unloading {
   /**
    * Frees {@code r} (as read from the target since the last change to it) now if nothing
    * uses it, else says who does. Runs with the target running (each thread is held in turn
-   * for the check, then one for the unmapping), or inside a stop.
+   * for the check, then one for each change), or inside a stop.
    */
   Optional<Quiescence.Busy> tryUnload(PatchRecord r) {
     if (r.state() == PatchState.ACTIVE) {
@@ -65,10 +66,7 @@ final class Unloading {
     List<Mapping> maps = memory.target().maps();
     Optional<Quiescence.Busy> busy = new Quiescence(memory.target()).referencing(ranges(r), maps);
     if (busy.isPresent()) return busy;
-    Stops.held(memory.target(), "unload " + r.name(), () -> {
-      free(r, maps);
-      return null;
-    });
+    free(r, maps);
     return Optional.empty();
   }
 
@@ -83,16 +81,24 @@ final class Unloading {
     unmap(current.regions(), maps);
   }
 
-  /** Destructors; one that fails is reported, and the unload goes on. */
+  /** Destructors, all in one held thread; one that fails is reported, and the unload goes on. */
   private void finalize(PatchRecord r) {
     Finalizer f = r.finalizer();
+    if (f.fini().isEmpty() && (f.dsoHandle() == 0 || f.cxaFinalize() == 0)) return;
     try {
-      for (long fini : f.fini()) memory.call(fini, ".fini_array entry of " + r.name());
-      if (f.dsoHandle() != 0 && f.cxaFinalize() != 0) {
-        memory.call(f.cxaFinalize(), "__cxa_finalize for " + r.name(), f.dsoHandle());
-      }
+      Stops.held(memory.target(), "destructors of " + r.name(), () -> {
+        runDestructors(r, f);
+        return null;
+      });
     } catch (QpatchException e) {
       progress.accept("a destructor of " + r.name() + " failed (" + e.getMessage() + "); unloading anyway");
+    }
+  }
+
+  private void runDestructors(PatchRecord r, Finalizer f) {
+    for (long fini : f.fini()) memory.call(fini, ".fini_array entry of " + r.name());
+    if (f.dsoHandle() != 0 && f.cxaFinalize() != 0) {
+      memory.call(f.cxaFinalize(), "__cxa_finalize for " + r.name(), f.dsoHandle());
     }
   }
 

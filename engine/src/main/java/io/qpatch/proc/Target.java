@@ -67,7 +67,7 @@ public final class Target implements AutoCloseable {
     return tracer.call(
         () -> {
           ThreadSet ts = new ThreadSet(pid, ThreadSet.OPTIONS);
-          ts.seizeAll();
+          Boost.during(ts::seizeAll);
           Target t = new Target(ts, false);
           tracer.addPump(ts);
           return t;
@@ -144,7 +144,7 @@ public final class Target implements AutoCloseable {
 
   /** Stops every thread, new ones included, and returns once all are held. */
   public Stopped stop() {
-    tracer.run(this::stopOnTracer);
+    tracer.run(() -> Boost.during(this::stopOnTracer));
     return this::resume;
   }
 
@@ -162,7 +162,7 @@ public final class Target implements AutoCloseable {
         () -> {
           requireAttached();
           if (stopDepth == 0) return;
-          if (--stopDepth == 0) threads.resumeAll();
+          if (--stopDepth == 0) Boost.during(threads::resumeAll);
         });
   }
 
@@ -174,14 +174,14 @@ public final class Target implements AutoCloseable {
    */
   public <T> T whileStopped(Supplier<T> work) {
     return tracer.call(
-        () -> {
+        () -> Boost.during(() -> {
           stopOnTracer();
           try {
             return work.get();
           } finally {
             if (attached && --stopDepth == 0) threads.resumeAll();
           }
-        });
+        }));
   }
 
   /**
@@ -197,7 +197,10 @@ public final class Target implements AutoCloseable {
         () -> {
           requireAttached();
           if (stopDepth > 0 || held != null) return work.get();
-          return holding(holdChosen(), work);
+          List<TracedThread> live = threads.live();
+          if (live.isEmpty()) throw new ProcessExitedException(pid(), threads.exitStatus());
+          int tid = HoldChoice.pick(pid(), threadIds(live));
+          return Boost.during(() -> holding(holdChosen(tid), work));
         });
   }
 
@@ -213,8 +216,8 @@ public final class Target implements AutoCloseable {
           TracedThread t = threads.find(tid);
           if (t == null) return Optional.empty();
           if (t.isStopped()) return Optional.of(Objects.requireNonNull(work.get()));
-          if (!threads.hold(t)) return Optional.empty();
-          return Optional.of(Objects.requireNonNull(holding(t, work)));
+          return Boost.during(() -> threads.hold(t)
+              ? Optional.of(Objects.requireNonNull(holding(t, work))) : Optional.empty());
         });
   }
 
@@ -223,15 +226,22 @@ public final class Target implements AutoCloseable {
     return tracer.call(() -> held == null ? -1 : held.tid);
   }
 
-  /** Holds the thread {@link HoldChoice} prefers; one that exits meanwhile is replaced. */
-  private TracedThread holdChosen() {
+  /**
+   * Holds thread {@code tid}, chosen by {@link HoldChoice} before the boost (reading its
+   * /proc files may wait for a thread to leave its CPU); if it exited meanwhile, another.
+   */
+  private TracedThread holdChosen(int tid) {
     while (true) {
+      TracedThread t = threads.find(tid);
+      if (t != null && (threads.hold(t) || t.isStopped())) return t;
       List<TracedThread> live = threads.live();
       if (live.isEmpty()) throw new ProcessExitedException(pid(), threads.exitStatus());
-      int tid = HoldChoice.pick(pid(), live.stream().map(t -> t.tid).toList());
-      TracedThread t = threads.thread(tid);
-      if (threads.hold(t) || t.isStopped()) return t;
+      tid = live.getFirst().tid;
     }
+  }
+
+  private static List<Integer> threadIds(List<TracedThread> live) {
+    return live.stream().map(t -> t.tid).toList();
   }
 
   private <T> T holding(TracedThread t, Supplier<T> work) {
@@ -459,7 +469,7 @@ public final class Target implements AutoCloseable {
           attached = false;
           tracer.removePump(threads);
           try {
-            threads.detachAll();
+            Boost.during(threads::detachAll);
           } catch (ProcessExitedException e) {
             // nothing left to detach from
           } finally {

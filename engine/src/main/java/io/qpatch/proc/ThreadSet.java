@@ -202,8 +202,10 @@ final class ThreadSet implements Tracer.EventPump {
   }
 
   /**
-   * Waiting for a stop: yield the CPU for the first millisecond (the stopping thread may
-   * need it, and a park would wake far later than the stop on a busy machine), then park.
+   * Waiting for a stop: at real-time priority ({@link Boost}) sleep 10 us at a time (a
+   * real-time thread that yields keeps its CPU from the thread it waits for, and wakes
+   * without timer slack); otherwise yield the CPU for the first millisecond (a park would
+   * wake far later than the stop on a busy machine), then park.
    */
   private void backoff(long start, List<TracedThread> waiting) {
     long waited = System.nanoTime() - start;
@@ -212,7 +214,8 @@ final class ThreadSet implements Tracer.EventPump {
           "thread " + waiting.getFirst().tid + " of pid " + pid
               + " did not stop within 2 s (uninterruptible sleep?); try again later");
     }
-    if (waited < 1_000_000) Thread.yield();
+    if (Boost.active()) java.util.concurrent.locks.LockSupport.parkNanos(10_000);
+    else if (waited < 1_000_000) Thread.yield();
     else java.util.concurrent.locks.LockSupport.parkNanos(20_000);
   }
 
