@@ -185,7 +185,7 @@ public final class Patcher {
    */
   private void warmUp(PatchRecord r) {
     Checkpoints.load();
-    target.threads();
+    target.threadIds();
     target.write(r.stateAddress(), new byte[] {(byte) r.state().code()});
   }
 

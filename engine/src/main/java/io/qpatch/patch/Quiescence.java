@@ -3,7 +3,6 @@ package io.qpatch.patch;
 import io.qpatch.error.SyscallException;
 import io.qpatch.proc.Mapping;
 import io.qpatch.proc.Target;
-import io.qpatch.proc.ThreadInfo;
 import io.qpatch.sys.Reg;
 import io.qpatch.sys.Registers;
 import java.io.IOException;
@@ -62,17 +61,18 @@ final class Quiescence {
   }
 
   /**
-   * The first thread whose pc (or syscall restart address) is in one of {@code ranges}. The
-   * pcs of all threads come from one request to the tracer; pc - 2 counts when the two bytes
-   * before pc are a {@code syscall} instruction (0f 05) the thread may be restarted at.
+   * The first thread whose pc (or syscall restart address) is in one of {@code ranges}; the
+   * target is stopped. Only registers are read for each thread (a thread's name only for the
+   * message): this runs inside the switch's stop. pc - 2 counts when the two bytes before pc
+   * are a {@code syscall} instruction (0f 05) the thread may be restarted at.
    */
   Optional<Busy> pcIn(List<Range> ranges) {
     if (ranges.isEmpty()) return Optional.empty();
-    for (ThreadInfo t : target.threads()) {
+    for (int tid : target.threadIds()) {
+      long pc = target.registers(tid).rip();
       for (Range r : ranges) {
-        long pc = t.pc();
         if (r.contains(pc) || (r.contains(pc - 2) && isSyscallAt(pc - 2))) {
-          return Optional.of(new Busy(t.tid(), t.name(), pc,
+          return Optional.of(new Busy(tid, threadName(tid), pc,
               String.format("is executing at 0x%x, inside %s", pc, r.what())));
         }
       }
