@@ -36,9 +36,12 @@ public final class Rehearsal {
   /**
    * Rehearsals of the switch's stop: HotSpot compiles a method with C1 after about 200
    * calls (-XX:Tier3InvocationThreshold), and the stop's methods run once or a few times
-   * per stop.
+   * per stop. At most {@link #SWITCH_STOPS_NANOS} are spent on them: on a busy machine the
+   * scratch process waits for a CPU at every stop.
    */
   static final int SWITCH_STOPS = 200;
+
+  private static final long SWITCH_STOPS_NANOS = 300_000_000L;
 
   private Rehearsal() {}
 
@@ -67,7 +70,8 @@ public final class Rehearsal {
     TargetMemory memory = new TargetMemory(t);
     Quiescence quiet = new Quiescence(t);
     long rsp = t.whileHeld(t.pid(), () -> t.registers(t.pid()).rsp()).orElseThrow();
-    for (int i = 0; i < SWITCH_STOPS; i++) {
+    long until = System.nanoTime() + SWITCH_STOPS_NANOS;
+    for (int i = 0; i < SWITCH_STOPS && System.nanoTime() < until; i++) {
       Stops.stopped(t, "rehearsal", () -> {
         quiet.pcIn(List.of(new Quiescence.Range(1, 2, "nothing")));
         t.write(rsp - 8, t.read(rsp - 8, 8));

@@ -43,6 +43,8 @@ public final class Target implements AutoCloseable {
   private int stopDepth;
   /** The thread {@link #whileOneHeld} or {@link #whileHeld} holds; null: none. */
   private TracedThread held;
+  /** How long the last {@link #whileStopped} or {@link #whileOneHeld} held threads, in ns. */
+  private volatile long lastHoldNanos;
   private boolean attached = true;
 
   private Target(ThreadSet threads, boolean launched) {
@@ -175,11 +177,13 @@ public final class Target implements AutoCloseable {
   public <T> T whileStopped(Supplier<T> work) {
     return tracer.call(
         () -> Boost.during(() -> {
+          long start = System.nanoTime();
           stopOnTracer();
           try {
             return work.get();
           } finally {
             if (attached && --stopDepth == 0) threads.resumeAll();
+            lastHoldNanos = System.nanoTime() - start;
           }
         }));
   }
@@ -200,7 +204,14 @@ public final class Target implements AutoCloseable {
           List<TracedThread> live = threads.live();
           if (live.isEmpty()) throw new ProcessExitedException(pid(), threads.exitStatus());
           int tid = HoldChoice.pick(pid(), threadIds(live));
-          return Boost.during(() -> holding(holdChosen(tid), work));
+          return Boost.during(() -> {
+            long start = System.nanoTime();
+            try {
+              return holding(holdChosen(tid), work);
+            } finally {
+              lastHoldNanos = System.nanoTime() - start;
+            }
+          });
         });
   }
 
@@ -219,6 +230,15 @@ public final class Target implements AutoCloseable {
           return Boost.during(() -> threads.hold(t)
               ? Optional.of(Objects.requireNonNull(holding(t, work))) : Optional.empty());
         });
+  }
+
+  /**
+   * How long the last {@link #whileStopped} or {@link #whileOneHeld} held the target, from
+   * the first interrupt to the last resume, on the tracer thread, in nanoseconds: what the
+   * threads held saw, without our hand-offs or the choice of the thread.
+   */
+  public long lastHoldNanos() {
+    return lastHoldNanos;
   }
 
   /** The id of the thread {@link #whileOneHeld} holds now; -1 outside of it. */
