@@ -3,6 +3,7 @@ package io.qpatch.patch;
 import io.qpatch.sys.Libc;
 import io.qpatch.sys.Signals;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 
 /**
  * Numbers every change qpatch makes to a target (a memory write, a mapping made or
@@ -18,17 +19,44 @@ final class Checkpoints {
   private static final AtomicInteger COUNT = new AtomicInteger();
   private static final int KILL_AT = killAt();
   private static final boolean PRINT = "1".equals(System.getenv("QPATCH_TEST_CHECKPOINTS"));
+  /** Test hook: sees each change counted, on the thread that made it; null: none. */
+  private static volatile BiConsumer<String, String> observer;
+  /** True while a {@link Rehearsal} runs: its changes are to a scratch process, not a target. */
+  private static volatile boolean rehearsing;
 
   private Checkpoints() {}
 
   /** Called right after a change to the target has been made: {@code kind} {@code what}. */
   static void passed(String kind, String what) {
+    if (rehearsing) return;
     int n = COUNT.incrementAndGet();
     if (PRINT) {
       System.err.println("qpatch-checkpoint " + n + ": " + kind + " " + what);
       System.err.flush();
     }
+    BiConsumer<String, String> o = observer;
+    if (o != null) o.accept(kind, what);
     if (n == KILL_AT) Libc.kill((int) ProcessHandle.current().pid(), Signals.SIGKILL);
+  }
+
+  /** Test hook: {@code o} sees every change from now on as ({@code kind}, {@code what}); null ends it. */
+  static void observe(BiConsumer<String, String> o) {
+    observer = o;
+  }
+
+  /** Runs {@code work} (a rehearsal) without counting its changes. */
+  static void offTheRecord(Runnable work) {
+    rehearsing = true;
+    try {
+      work.run();
+    } finally {
+      rehearsing = false;
+    }
+  }
+
+  /** True inside {@link #offTheRecord}. */
+  static boolean rehearsing() {
+    return rehearsing;
   }
 
   /** Loads this class (reads the test hooks) ahead of a stop of the target. */

@@ -2,7 +2,6 @@ package io.qpatch.patch;
 
 import io.qpatch.error.SyscallException;
 import io.qpatch.proc.Mapping;
-import io.qpatch.proc.Target;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,17 +40,15 @@ final class Housekeeping {
     List<Integer> fds = leakedDescriptors();
     List<String> done = new ArrayList<>();
     if (leftovers.isEmpty() && debris.isEmpty() && fds.isEmpty()) return done;
-    try (Target.Stopped _ = Stops.stop(memory.target(), "tidy")) {
-      for (PatchRecord r : leftovers) {
-        if (unloading.tryUnload(r).isEmpty()) done.add("freed the memory of " + r.label() + " (" + r.state().description() + ")");
-      }
-      List<Mapping> now = memory.target().maps();
-      if (!debris.isEmpty() && new Quiescence(memory.target()).referencing(ranges(debris), now).isEmpty()) {
-        unloading.unmap(debris, now);
-        done.add("removed " + debris.size() + " mapping(s) left by an interrupted load");
-      }
-      for (int fd : fds) closeQuietly(fd);
+    for (PatchRecord r : leftovers) {
+      if (unloading.tryUnload(r).isEmpty()) done.add("freed the memory of " + r.label() + " (" + r.state().description() + ")");
     }
+    List<Mapping> now = memory.target().maps();
+    boolean freeDebris = !debris.isEmpty()
+        && new Quiescence(memory.target()).referencing(ranges(debris), now).isEmpty();
+    if (freeDebris) unloading.unmap(debris, now);
+    for (int fd : fds) closeQuietly(fd);
+    if (freeDebris) done.add("removed " + debris.size() + " mapping(s) left by an interrupted load");
     return done;
   }
 
@@ -102,7 +99,10 @@ final class Housekeeping {
 
   private void closeQuietly(int fd) {
     try {
-      memory.target().close(fd);
+      Stops.held(memory.target(), "close leaked descriptor " + fd, () -> {
+        memory.target().close(fd);
+        return null;
+      });
     } catch (SyscallException e) {
       // already closed by the target itself
     }

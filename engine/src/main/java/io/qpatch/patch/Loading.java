@@ -13,9 +13,10 @@ import java.util.Map;
 
 /**
  * Lays a patch into the target, in an order that never leaves the program invalid:
- * everything is resolved and checked before the first change; the memory is created with
- * the target stopped (remote system calls), then filled while it runs (nothing reaches it
- * yet); the record is written with its magic last; the constructors and {@code
+ * everything is resolved and checked before the first change, the object linked and
+ * relocated for its address while the target runs; the memory is created by remote
+ * system calls, each in one held thread while the others run on (nothing reaches the
+ * memory yet), and filled from our side; the record is written with its magic last; the constructors and {@code
  * _qpatch_init} run; the state becomes LOADED. A failure before the record is complete
  * unmaps what was created; a kill leaves mappings no record lists, which the next command
  * removes ({@link Housekeeping}).
@@ -49,13 +50,11 @@ final class Loading {
     StubAreas areas = new StubAreas(plan, target.maps());
     List<Region> created = new ArrayList<>();
     try {
-      StubAreas.Allocation stubs = mapRecordAndStubs(object, id, recordSize, areas, created);
-      ObjectLink.Linked linked;
-      try (Target.Stopped _ = Stops.stop(target, "map " + object.name())) {
-        linked = ObjectLink.load(target, object, source, id, overrides(plan, stubs.slots()), near(plan, symbols));
-        created.addAll(0, linked.regions());
-        Checkpoints.passed("object laid out", id);
-      }
+      StubAreas.Allocation stubs = mapRecordAndStubs(id, recordSize, areas, created);
+      ObjectLink.Linked linked = ObjectLink.load(memory, object.elf(), source, id,
+          overrides(plan, stubs.slots()), near(plan, symbols));
+      created.addAll(0, linked.regions());
+      Checkpoints.passed("object laid out", id);
       PatchRecord record = record(object, plan, created, stubs.slots(), linked);
       writeStubs(record, plan);
       store.writeNew(record);
@@ -67,31 +66,36 @@ final class Loading {
   }
 
   /**
-   * One memfd, in a stop of its own: the record (rw-, shared) in its first pages, the stub
-   * areas (r-x, private, near the functions) after it. Adds each mapping to {@code created},
-   * the record last.
+   * One memfd: the record (rw-, shared) in its first pages, the stub areas (r-x, private,
+   * near the functions) after it. Adds each mapping to {@code created}, the record last.
+   * Both are written later through /proc/PID/mem.
    */
-  private StubAreas.Allocation mapRecordAndStubs(PatchObject object, String id, long recordSize,
-      StubAreas areas, List<Region> created) {
+  private StubAreas.Allocation mapRecordAndStubs(String id, long recordSize, StubAreas areas,
+      List<Region> created) {
     String name = PatchNames.recordMemfd(id);
-    try (Target.Stopped _ = Stops.stop(memory.target(), "map the record and stubs of " + object.name())) {
-      int fd = memory.memfd(name, recordSize + areas.size());
-      try {
-        long recordAt = memory.map(fd, 0, recordSize, TargetMemory.PROT_READ | TargetMemory.PROT_WRITE,
-            TargetMemory.MAP_SHARED, 0, name);
-        created.add(new Region(recordAt, recordSize, Region.Kind.RECORD));
-        StubAreas.Allocation stubs = areas.map(memory, fd, recordSize, name);
-        created.addAll(0, stubs.areas());
-        return stubs;
-      } finally {
-        memory.close(fd, name);
-      }
+    TargetMemory.Memfd memfd = memory.memfd(name, recordSize + areas.size());
+    memfd.file().close();
+    try {
+      long recordAt = memory.map(memfd.fd(), 0, recordSize,
+          TargetMemory.PROT_READ | TargetMemory.PROT_WRITE, TargetMemory.MAP_SHARED, 0, name);
+      created.add(new Region(recordAt, recordSize, Region.Kind.RECORD));
+      StubAreas.Allocation stubs = areas.map(memory, memfd.fd(), recordSize, name);
+      created.addAll(0, stubs.areas());
+      return stubs;
+    } finally {
+      memory.close(memfd.fd(), name);
     }
+  }
+
+  /** True when initialising runs code in the target: constructors or {@code _qpatch_init}. */
+  static boolean runsCode(Laid laid) {
+    return !laid.constructors().isEmpty() || laid.record().entryPoints().init() != 0;
   }
 
   /**
    * Runs the constructors and {@code _qpatch_init}, then marks the patch LOADED; the target
-   * is stopped. A constructor or init that fails gets the patch unloaded again.
+   * is stopped, or a thread held when {@link #runsCode}. A constructor or init that fails
+   * gets the patch unloaded again.
    */
   PatchRecord initialise(Laid laid) {
     PatchRecord r = laid.record();
@@ -174,7 +178,7 @@ final class Loading {
 
   private void undo(List<Region> created, RuntimeException cause) {
     if (created.isEmpty()) return;
-    try (Target.Stopped _ = Stops.stop(memory.target(), "undo load")) {
+    try {
       unloading.unmap(created, memory.target().maps());
     } catch (RuntimeException e) {
       cause.addSuppressed(e);

@@ -60,16 +60,20 @@ public final class Patcher {
         TargetChecks.requireBuild(object, symbols);
         Loading.Laid laid = loading.lay(object, symbols, RecordStore.valid(found));
         PatchRecord r = activate ? activateQuietly(laid.record(), x -> loading.initialise(laid), true)
-            : initialiseStopped(laid);
+            : initialiseHeld(laid);
         return status(r);
       }
     }
   }
 
-  private PatchRecord initialiseStopped(Loading.Laid laid) {
-    try (Target.Stopped _ = Stops.stop(target, "initialise " + laid.record().name())) {
-      return loading.initialise(laid);
-    }
+  /**
+   * {@code -l}: the constructors and {@code _qpatch_init} run in one held thread while the
+   * others run on (nothing calls the patch yet, and a call into the program cannot wait for
+   * a lock a stopped thread holds).
+   */
+  private PatchRecord initialiseHeld(Loading.Laid laid) {
+    if (!Loading.runsCode(laid)) return loading.initialise(laid);
+    return Stops.held(target, "initialise " + laid.record().name(), () -> loading.initialise(laid));
   }
 
   /** {@code -a}: switches the loaded patch's functions over, all at once. */
@@ -89,7 +93,8 @@ public final class Patcher {
   /**
    * Activates once no thread executes the bytes the entry jumps replace, retrying briefly
    * (resume, wait, stop again). {@code first} runs in the same stop, just before (the
-   * initialisation, for apply). On failure in apply, the patch is unloaded again.
+   * initialisation, for apply: constructors and init, when the patch has them, make that
+   * stop longer). On failure in apply, the patch is unloaded again.
    */
   private PatchRecord activateQuietly(PatchRecord r, UnaryOperator<PatchRecord> first, boolean applying) {
     List<PatchRecord> all = RecordStore.valid(store.scan());
@@ -100,14 +105,16 @@ public final class Patcher {
       Switching.Prepared activation = Switching.prepareActivation(r, states);
       warmUp(r);
       while (true) {
-        Optional<Quiescence.Busy> busy;
-        try (Target.Stopped _ = Stops.stop(target, "activate " + r.name())) {
-          busy = new Quiescence(target).pcIn(ranges);
-          if (busy.isEmpty()) {
+        PatchRecord[] activated = new PatchRecord[1];
+        Optional<Quiescence.Busy> busy = Stops.stopped(target, "activate " + r.name(), () -> {
+          Optional<Quiescence.Busy> inside = new Quiescence(target).pcIn(ranges);
+          if (inside.isEmpty()) {
             first.apply(r);
-            return switching.activate(activation);
+            activated[0] = switching.activate(activation);
           }
-        }
+          return inside;
+        });
+        if (busy.isEmpty()) return activated[0];
         if (System.nanoTime() > deadline) {
           throw new RefusedException("cannot activate " + r.label() + " now: " + busy.get().describe()
               + " (tried for " + options.quietTimeout().toMillis() + " ms); try again");
@@ -143,9 +150,7 @@ public final class Patcher {
       List<PatchRecord> all = RecordStore.valid(store.scan());
       Switching.Prepared deactivation = switching.prepareDeactivation(store.reread(r), all);
       warmUp(r);
-      try (Target.Stopped _ = Stops.stop(target, "deactivate " + r.name())) {
-        r = switching.deactivate(deactivation);
-      }
+      r = Stops.stopped(target, "deactivate " + r.name(), () -> switching.deactivate(deactivation));
     }
     Optional<Quiescence.Busy> busy = unloading.unloadWhenUnused(r, options.unloadWait());
     return new RollbackResult(r.label(), busy.map(Quiescence.Busy::describe));
@@ -180,7 +185,7 @@ public final class Patcher {
    */
   private void warmUp(PatchRecord r) {
     Checkpoints.load();
-    target.threads();
+    target.threadIds();
     target.write(r.stateAddress(), new byte[] {(byte) r.state().code()});
   }
 

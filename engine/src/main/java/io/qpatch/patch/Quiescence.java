@@ -3,7 +3,6 @@ package io.qpatch.patch;
 import io.qpatch.error.SyscallException;
 import io.qpatch.proc.Mapping;
 import io.qpatch.proc.Target;
-import io.qpatch.proc.ThreadInfo;
 import io.qpatch.sys.Reg;
 import io.qpatch.sys.Registers;
 import java.io.IOException;
@@ -11,8 +10,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Checks on a stopped target that no thread is where a change would hurt it.
@@ -27,6 +28,13 @@ import java.util.Optional;
  *       return address into patch code is found, along with the odd stale value, which
  *       only delays the unmapping.
  * </ul>
+ *
+ * <p>{@link #pcIn} runs with every thread stopped: it guards a change all threads must see
+ * at once. {@link #referencing} holds one thread at a time, the others running: it is asked
+ * only about memory nothing can enter any more (the patch was switched back, or never
+ * active: no entry jump leads there), so a thread found outside it stays outside, and
+ * checking each in turn answers as a check of all at one instant would. Threads created
+ * meanwhile are checked too.
  */
 final class Quiescence {
   /** 1 MiB of stack per thread: deeper recursion than that is not scanned past. */
@@ -53,17 +61,18 @@ final class Quiescence {
   }
 
   /**
-   * The first thread whose pc (or syscall restart address) is in one of {@code ranges}. The
-   * pcs of all threads come from one request to the tracer; pc - 2 counts when the two bytes
-   * before pc are a {@code syscall} instruction (0f 05) the thread may be restarted at.
+   * The first thread whose pc (or syscall restart address) is in one of {@code ranges}; the
+   * target is stopped. Only registers are read for each thread (a thread's name only for the
+   * message): this runs inside the switch's stop. pc - 2 counts when the two bytes before pc
+   * are a {@code syscall} instruction (0f 05) the thread may be restarted at.
    */
   Optional<Busy> pcIn(List<Range> ranges) {
     if (ranges.isEmpty()) return Optional.empty();
-    for (ThreadInfo t : target.threads()) {
+    for (int tid : target.threadIds()) {
+      long pc = target.registers(tid).rip();
       for (Range r : ranges) {
-        long pc = t.pc();
         if (r.contains(pc) || (r.contains(pc - 2) && isSyscallAt(pc - 2))) {
-          return Optional.of(new Busy(t.tid(), t.name(), pc,
+          return Optional.of(new Busy(tid, threadName(tid), pc,
               String.format("is executing at 0x%x, inside %s", pc, r.what())));
         }
       }
@@ -83,13 +92,24 @@ final class Quiescence {
   /** The first thread whose pc, registers or stack point into one of {@code ranges}. */
   Optional<Busy> referencing(List<Range> ranges, List<Mapping> maps) {
     if (ranges.isEmpty()) return Optional.empty();
-    for (int tid : target.threadIds()) {
-      Registers regs = target.registers(tid);
-      Optional<Busy> found = inRegisters(tid, regs, ranges);
-      if (found.isEmpty()) found = onStack(tid, regs.rsp(), maps, ranges);
-      if (found.isPresent()) return found;
+    Set<Integer> checked = new HashSet<>();
+    while (true) {
+      List<Integer> fresh = target.threadIds().stream().filter(t -> !checked.contains(t)).toList();
+      if (fresh.isEmpty()) return Optional.empty();
+      for (int tid : fresh) {
+        Optional<Busy> found = target.whileHeld(tid, () -> inThread(tid, ranges, maps))
+            .orElse(Optional.empty()); // exited: uses nothing any more
+        if (found.isPresent()) return found;
+        checked.add(tid);
+      }
     }
-    return Optional.empty();
+  }
+
+  /** With thread {@code tid} held: its registers, then its stack. */
+  private Optional<Busy> inThread(int tid, List<Range> ranges, List<Mapping> maps) {
+    Registers regs = target.registers(tid);
+    Optional<Busy> found = inRegisters(tid, regs, ranges);
+    return found.isPresent() ? found : onStack(tid, regs.rsp(), maps, ranges);
   }
 
   private Optional<Busy> inRegisters(int tid, Registers regs, List<Range> ranges) {

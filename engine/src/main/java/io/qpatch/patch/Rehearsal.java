@@ -1,11 +1,7 @@
 package io.qpatch.patch;
 
 import io.qpatch.elf.ElfFile;
-import io.qpatch.link.LinkOptions;
-import io.qpatch.link.LoadedObject;
-import io.qpatch.link.ObjectLoader;
 import io.qpatch.link.SymbolSource;
-import io.qpatch.proc.Mapping;
 import io.qpatch.proc.Target;
 import io.qpatch.sys.Libc;
 import io.qpatch.sys.Signals;
@@ -18,20 +14,34 @@ import java.util.Map;
 
 /**
  * A dress rehearsal of a patch command on a scratch process ({@code sleep}) of qpatch's
- * own: the same stops, remote system calls, memory mappings, writes, a remote call and an
- * object load, before the real target is attached.
+ * own: the same stops and holds, remote system calls, memfds filled from our side, writes,
+ * a remote call and an object load, before the real target is attached. Its changes are
+ * not counted as {@link Checkpoints} and its stops not traced.
  *
  * <p>Why: every command runs in a new JVM, and there the first run of any code path is
  * slow (classes loaded and linked, native calls bound, all interpreted): tens of
  * milliseconds for the first stop with a few remote system calls. Done on the real
  * target, all of that would happen while its threads are held. Rehearsed first, it costs
- * a fraction of a second of qpatch's own time instead (bench/patch-bench shows both).
+ * a fraction of a second of qpatch's own time instead (bench/patch-bench shows both). The
+ * switch's stop is rehearsed {@link #SWITCH_STOPS} times, so that the JIT compiles the
+ * code a stop of every thread runs.
  *
  * <p>Best effort: a rehearsal that fails only makes the real stops slower; the scratch
  * process is always killed and reaped.
  */
 public final class Rehearsal {
   private static final String PROBE = "/io/qpatch/native/qpatch_probe.o";
+  private static final long PAGE = TargetMemory.PAGE;
+
+  /**
+   * Rehearsals of the switch's stop: HotSpot compiles a method with C1 after about 200
+   * calls (-XX:Tier3InvocationThreshold), and the stop's methods run once or a few times
+   * per stop. At most {@link #SWITCH_STOPS_NANOS} are spent on them: on a busy machine the
+   * scratch process waits for a CPU at every stop.
+   */
+  static final int SWITCH_STOPS = 200;
+
+  private static final long SWITCH_STOPS_NANOS = 300_000_000L;
 
   private Rehearsal() {}
 
@@ -47,9 +57,7 @@ public final class Rehearsal {
     try {
       scratch.resume();
       awaitSleeping(scratch.pid());
-      try (Target.Stopped _ = scratch.stop()) {
-        rehearse(scratch);
-      }
+      Checkpoints.offTheRecord(() -> rehearse(scratch));
       return (System.nanoTime() - start) / 1_000_000;
     } catch (RuntimeException e) {
       return -1; // best effort, see the class comment: the real command reports real failures
@@ -59,35 +67,58 @@ public final class Rehearsal {
   }
 
   private static void rehearse(Target t) {
-    new Quiescence(t).pcIn(List.of(new Quiescence.Range(1, 2, "nothing")));
-    long rsp = t.registers(t.pid()).rsp();
-    t.write(rsp - 8, t.read(rsp - 8, 8));
-    int fd = t.memfdCreate("qpatch-rehearsal", TargetMemory.MFD_CLOEXEC);
-    t.ftruncate(fd, 2 * TargetMemory.PAGE);
-    long data = t.mmap(0, TargetMemory.PAGE, TargetMemory.PROT_READ | TargetMemory.PROT_WRITE,
-        TargetMemory.MAP_SHARED, fd, 0);
-    long code = t.mmap(0, TargetMemory.PAGE, TargetMemory.PROT_READ | TargetMemory.PROT_EXEC,
-        TargetMemory.MAP_PRIVATE, fd, TargetMemory.PAGE);
-    t.close(fd);
+    TargetMemory memory = new TargetMemory(t);
+    Quiescence quiet = new Quiescence(t);
+    long rsp = t.whileHeld(t.pid(), () -> t.registers(t.pid()).rsp()).orElseThrow();
+    long until = System.nanoTime() + SWITCH_STOPS_NANOS;
+    for (int i = 0; i < SWITCH_STOPS && System.nanoTime() < until; i++) {
+      Stops.stopped(t, "rehearsal", () -> {
+        quiet.pcIn(List.of(new Quiescence.Range(1, 2, "nothing")));
+        t.write(rsp - 8, t.read(rsp - 8, 8));
+        return null;
+      });
+    }
+    long[] at = Stops.held(t, "rehearsal", () -> mapScratch(memory));
+    long data = at[0], code = at[1];
     t.write(data, RecordCodec.MAGIC);
     t.write(code, StubCode.stub(data, code, code));
-    List<Mapping> maps = t.maps();
-    new Quiescence(t).referencing(List.of(new Quiescence.Range(code, code + 1, "nothing")), maps);
+    quiet.referencing(List.of(new Quiescence.Range(code, code + 1, "nothing")), t.maps());
     t.write(code, new byte[] {(byte) 0xc3});  // ret: a function to call
-    t.callFunction(code);
-    loadProbe(t, code);
-    t.munmap(data, TargetMemory.PAGE);
-    t.munmap(code, TargetMemory.PAGE);
+    Stops.held(t, "rehearsal", () -> memory.call(code, "rehearsal"));
+    loadProbe(memory, code);
+    unmap(memory, List.of(new Region(data, PAGE, Region.Kind.RECORD), new Region(code, PAGE, Region.Kind.STUBS)));
+  }
+
+  /** A memfd of two pages, the first mapped rw- shared, the second r-x private: {data, code}. */
+  private static long[] mapScratch(TargetMemory memory) {
+    TargetMemory.Memfd memfd = memory.memfd("qpatch-rehearsal", 2 * PAGE);
+    try (MemfdFile file = memfd.file()) {
+      long data = memory.map(memfd.fd(), 0, PAGE, TargetMemory.PROT_READ | TargetMemory.PROT_WRITE,
+          TargetMemory.MAP_SHARED, 0, "rehearsal data");
+      long code = memory.map(memfd.fd(), PAGE, PAGE, TargetMemory.PROT_READ | TargetMemory.PROT_EXEC,
+          TargetMemory.MAP_PRIVATE, 0, "rehearsal code");
+      memory.fill(file, 0, new byte[8], "rehearsal data");
+      return new long[] {data, code};
+    } finally {
+      memory.close(memfd.fd(), "rehearsal");
+    }
   }
 
   /** The native helper's probe object, loaded and unloaded: the linker's paths. */
-  private static void loadProbe(Target t, long near) {
+  private static void loadProbe(TargetMemory memory, long near) {
     byte[] probe = probeBytes();
     if (probe.length == 0) return;
     ElfFile elf = ElfFile.of("qpatch_probe.o", probe);
-    LoadedObject o = ObjectLoader.load(t, elf, SymbolSource.of(Map.of(), "rehearsal"),
-        LinkOptions.named("rehearsal"), near);
-    o.unload(t);
+    ObjectLink.Linked linked = ObjectLink.load(memory, elf, SymbolSource.of(Map.of(), "rehearsal"),
+        "rehearsal", Map.of(), near);
+    unmap(memory, linked.regions());
+  }
+
+  private static void unmap(TargetMemory memory, List<Region> regions) {
+    Stops.held(memory.target(), "rehearsal", () -> {
+      for (Region g : regions) memory.unmap(g.start(), g.length(), "rehearsal");
+      return null;
+    });
   }
 
   private static byte[] probeBytes() {

@@ -1,41 +1,42 @@
 package io.qpatch.patch;
 
 import io.qpatch.proc.Target;
+import java.util.function.Supplier;
 
 /**
- * The patch engine's stops of the target, each named for what it does. With {@code
- * QPATCH_TRACE_STOPS=1} in the environment each prints how long the target's threads
- * were held on stderr ({@code qpatch-stop 0.412 ms: activate cpatch.o}), which is what
- * bench/patch-bench reports next to the pause the target measures itself.
+ * The patch engine's interruptions of the target, each named for what it does: a stop of
+ * every thread ({@link #stopped}: only the switch, which must see every thread still) or a
+ * hold of one thread while the others run ({@link #held}: memory made or removed, code of
+ * the patch run). With {@code QPATCH_TRACE_STOPS=1} in the environment each prints how long
+ * the target was held on stderr, from the first interrupt to the last resume ({@link
+ * Target#lastHoldNanos}; {@code qpatch-stop 0.412 ms: activate cpatch.o}, {@code
+ * qpatch-hold 0.080 ms thread 123: mmap cpatch.o TEXT}), which is what bench/patch-bench
+ * reports next to the pauses the target measures itself. Nested in another, none prints.
  */
 final class Stops {
   private static final boolean TRACE = "1".equals(System.getenv("QPATCH_TRACE_STOPS"));
 
   private Stops() {}
 
-  /** Stops every thread of {@code target}; {@code close()} resumes them. */
-  static Target.Stopped stop(Target target, String what) {
-    if (!TRACE) return target.stop();
-    Timed timed = new Timed(what);  // made before the stop: nothing new to load inside it
-    timed.start = System.nanoTime();
-    timed.stopped = target.stop();
-    return timed;
+  /** Runs {@code work} with every thread of {@code target} stopped. */
+  static <T> T stopped(Target target, String what, Supplier<T> work) {
+    if (!TRACE || Checkpoints.rehearsing()) return target.whileStopped(work);
+    T result = target.whileStopped(work);
+    System.err.printf("qpatch-stop %.3f ms: %s%n", target.lastHoldNanos() / 1e6, what);
+    return result;
   }
 
-  /** A stop that reports its length when it ends. */
-  private static final class Timed implements Target.Stopped {
-    private final String what;
-    private long start;
-    private Target.Stopped stopped;
-
-    Timed(String what) {
-      this.what = what;
+  /** Runs {@code work} with one thread of {@code target} held, see {@link Target#whileOneHeld}. */
+  static <T> T held(Target target, String what, Supplier<T> work) {
+    if (!TRACE || Checkpoints.rehearsing() || target.heldThread() != -1 || target.isStopped()) {
+      return target.whileOneHeld(work);
     }
-
-    @Override
-    public void close() {
-      stopped.close();
-      System.err.printf("qpatch-stop %.3f ms: %s%n", (System.nanoTime() - start) / 1e6, what);
-    }
+    int[] tid = {-1};
+    T result = target.whileOneHeld(() -> {
+      tid[0] = target.heldThread();
+      return work.get();
+    });
+    System.err.printf("qpatch-hold %.3f ms thread %d: %s%n", target.lastHoldNanos() / 1e6, tid[0], what);
+    return result;
   }
 }

@@ -8,6 +8,11 @@ import io.qpatch.proc.Target;
  * Checkpoints checkpoint}. Mappings are made from a named memfd so that {@code
  * /proc/PID/maps} shows what qpatch added ({@code /memfd:qpatch:NAME:KIND}).
  *
+ * <p>Each system call (memfd_create, mmap, munmap, close) and each call runs in a hold of
+ * one thread of its own ({@link Stops#held}), the others running on, so that no thread is
+ * held for more than one of them; inside a caller's hold or stop of every thread, it runs
+ * there. Memfds are sized and filled from our side ({@link MemfdFile}).
+ *
  * <p>Stub areas are mapped r-x MAP_PRIVATE and written through {@code /proc/PID/mem}: the
  * kernel allows that forced write on a private mapping (it copies the page, mm/gup.c
  * check_vma_flags), so no page is ever writable and executable at once. The record is
@@ -45,12 +50,36 @@ final class TargetMemory {
     Checkpoints.passed("write", what);
   }
 
-  /** A new memfd of {@code length} bytes named {@code name} in the stopped target; returns its fd. */
-  int memfd(String name, long length) {
-    int fd = target.memfdCreate(name, MFD_CLOEXEC);
-    Checkpoints.passed("memfd_create", name);
-    target.ftruncate(fd, length);
-    return fd;
+  /** A memfd of the target: its descriptor there, and the file opened on our side. */
+  record Memfd(int fd, MemfdFile file) {}
+
+  /**
+   * A new memfd of {@code length} bytes named {@code name}, made by the held (or stopped)
+   * target and sized from our side; close {@link Memfd#fd()} in the target once it is
+   * mapped, and the file here once it is filled.
+   */
+  Memfd memfd(String name, long length) {
+    int fd = Stops.held(target, "memfd_create " + name, () -> {
+      int created = target.memfdCreate(name, MFD_CLOEXEC);
+      Checkpoints.passed("memfd_create", name);
+      return created;
+    });
+    MemfdFile file = null;
+    try {
+      file = MemfdFile.open(target.pid(), fd, "memfd " + name);
+      file.setLength(length);
+      return new Memfd(fd, file);
+    } catch (RuntimeException e) {
+      if (file != null) file.close();
+      closeQuietly(fd, e);
+      throw e;
+    }
+  }
+
+  /** Writes {@code bytes} at {@code offset} of a memfd from our side, then counts it. */
+  void fill(MemfdFile file, long offset, byte[] bytes, String what) {
+    file.write(offset, bytes);
+    Checkpoints.passed("write", what);
   }
 
   /**
@@ -61,8 +90,11 @@ final class TargetMemory {
   long map(int fd, long offset, long length, int prot, int flags, long address, String what) {
     try {
       int fixed = address == 0 ? 0 : MAP_FIXED_NOREPLACE;
-      long at = target.mmap(address, length, prot, flags | fixed, fd, offset);
-      Checkpoints.passed("mmap", what);
+      long at = Stops.held(target, "mmap " + what, () -> {
+        long mapped = target.mmap(address, length, prot, flags | fixed, fd, offset);
+        Checkpoints.passed("mmap", what);
+        return mapped;
+      });
       if (address != 0 && at != address) {
         unmap(at, length, what);
         return 0;
@@ -76,20 +108,36 @@ final class TargetMemory {
 
   /** Closes the target's {@code fd}: its mappings keep the memfd alive. */
   void close(int fd, String what) {
-    target.close(fd);
-    Checkpoints.passed("close memfd", what);
+    Stops.held(target, "close " + what, () -> {
+      target.close(fd);
+      Checkpoints.passed("close memfd", what);
+      return null;
+    });
+  }
+
+  private void closeQuietly(int fd, RuntimeException cause) {
+    try {
+      close(fd, "memfd");
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
   }
 
   void unmap(long address, long length, String what) {
-    target.munmap(address, length);
-    Checkpoints.passed("munmap", what);
+    Stops.held(target, "munmap " + what, () -> {
+      target.munmap(address, length);
+      Checkpoints.passed("munmap", what);
+      return null;
+    });
   }
 
-  /** Calls {@code function} in the target (stopped) with {@code args}; returns rax. */
+  /** Calls {@code function} in the target (stopped, or a thread held) with {@code args}; returns rax. */
   long call(long function, String what, long... args) {
-    long result = target.callFunction(function, args);
-    Checkpoints.passed("call", what);
-    return result;
+    return Stops.held(target, "call " + what, () -> {
+      long result = target.callFunction(function, args);
+      Checkpoints.passed("call", what);
+      return result;
+    });
   }
 
   static long pages(long bytes) {

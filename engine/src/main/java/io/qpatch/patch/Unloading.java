@@ -2,7 +2,6 @@ package io.qpatch.patch;
 
 import io.qpatch.error.QpatchException;
 import io.qpatch.proc.Mapping;
-import io.qpatch.proc.Target;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,9 +12,12 @@ import java.util.function.Consumer;
 /**
  * Frees a patch's memory once nothing can still run in it: no thread's pc, register or
  * stack word points into any of its mappings (a hook blocked in the original function
- * has its return address on the stack). The destructors run first, then the object and
- * stub mappings go, the record last, each checked against {@code /proc/PID/maps} first so
- * that an address the target has reused since is never unmapped.
+ * has its return address on the stack), each thread checked while held alone ({@link
+ * Quiescence#referencing}). The destructors run first, then the object and stub mappings
+ * go, the record last, each checked against {@code /proc/PID/maps} first so that an
+ * address the target has reused since is never unmapped; the destructors in one held
+ * thread, each munmap in one, the others running on, as when a library is closed with
+ * dlclose(3).
  */
 final class Unloading {
   private static final long RETRY_MILLIS = 50;
@@ -40,10 +42,7 @@ final class Unloading {
     boolean told = false;
     PatchRecord current = store.reread(r);
     while (true) {
-      Optional<Quiescence.Busy> busy;
-      try (Target.Stopped _ = Stops.stop(memory.target(), "unload " + r.name())) {
-        busy = tryUnload(current);
-      }
+      Optional<Quiescence.Busy> busy = tryUnload(current);
       if (busy.isEmpty() || System.nanoTime() > deadline) return busy;
       if (!told) {
         Quiescence.Busy b = busy.get();
@@ -56,36 +55,50 @@ final class Unloading {
   }
 
   /**
-   * With the target stopped: frees {@code r} (as read from the target since the last change
-   * to it) now if nothing uses it, else says who does.
+   * Frees {@code r} (as read from the target since the last change to it) now if nothing
+   * uses it, else says who does. Runs with the target running (each thread is held in turn
+   * for the check, then one for each change), or inside a stop.
    */
   Optional<Quiescence.Busy> tryUnload(PatchRecord r) {
-    PatchRecord current = r;
-    if (current.state() == PatchState.ACTIVE) {
-      throw new IllegalStateException(current.label() + " is active: deactivate it before unloading");
+    if (r.state() == PatchState.ACTIVE) {
+      throw new IllegalStateException(r.label() + " is active: deactivate it before unloading");
     }
     List<Mapping> maps = memory.target().maps();
-    Optional<Quiescence.Busy> busy = new Quiescence(memory.target()).referencing(ranges(current), maps);
+    Optional<Quiescence.Busy> busy = new Quiescence(memory.target()).referencing(ranges(r), maps);
     if (busy.isPresent()) return busy;
+    free(r, maps);
+    return Optional.empty();
+  }
+
+  /** Destructors, then the mappings; the state says how far a killed qpatch got. */
+  private void free(PatchRecord r, List<Mapping> maps) {
+    PatchRecord current = r;
     if (current.state() == PatchState.RETIRED || current.state() == PatchState.LOADED) {
       if (current.state() == PatchState.LOADED) current = store.writeState(current, PatchState.RETIRED);
       finalize(current);
       current = store.writeState(current, PatchState.UNLOADING);
     }
     unmap(current.regions(), maps);
-    return Optional.empty();
   }
 
-  /** Destructors; one that fails is reported, and the unload goes on. */
+  /** Destructors, all in one held thread; one that fails is reported, and the unload goes on. */
   private void finalize(PatchRecord r) {
     Finalizer f = r.finalizer();
+    if (f.fini().isEmpty() && (f.dsoHandle() == 0 || f.cxaFinalize() == 0)) return;
     try {
-      for (long fini : f.fini()) memory.call(fini, ".fini_array entry of " + r.name());
-      if (f.dsoHandle() != 0 && f.cxaFinalize() != 0) {
-        memory.call(f.cxaFinalize(), "__cxa_finalize for " + r.name(), f.dsoHandle());
-      }
+      Stops.held(memory.target(), "destructors of " + r.name(), () -> {
+        runDestructors(r, f);
+        return null;
+      });
     } catch (QpatchException e) {
       progress.accept("a destructor of " + r.name() + " failed (" + e.getMessage() + "); unloading anyway");
+    }
+  }
+
+  private void runDestructors(PatchRecord r, Finalizer f) {
+    for (long fini : f.fini()) memory.call(fini, ".fini_array entry of " + r.name());
+    if (f.dsoHandle() != 0 && f.cxaFinalize() != 0) {
+      memory.call(f.cxaFinalize(), "__cxa_finalize for " + r.name(), f.dsoHandle());
     }
   }
 

@@ -11,18 +11,24 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * A live process under our control: attached by pid, or launched and held at its first
  * instruction. All of its threads are traced; threads it creates later are traced too.
  *
  * <p>A target runs unless stopped: {@link #stop()} stops every thread (stop-the-world)
- * and returns a handle whose {@code close()} resumes them. Registers can be read and
- * written only while stopped; memory can be read any time and should be written while
- * stopped. {@link #detach()} (or {@code close()}) lets the process go exactly as it
- * was, delivering every signal it was sent while we held it.
+ * and returns a handle whose {@code close()} resumes them; {@link #whileStopped} does the
+ * same around a piece of work. {@link #whileOneHeld} holds a single thread instead, to run
+ * remote system calls and calls while the others run on, and {@link #whileHeld} one given
+ * thread, to read its registers. Registers can be read and written only while the thread
+ * is stopped or held; memory can be read any time and should be written while stopped.
+ * {@link #detach()} (or {@code close()}) lets the process go exactly as it was,
+ * delivering every signal it was sent while we held it.
  *
  * <p>Every method may be called from any thread: ptrace work is handed to the {@link
  * Tracer} thread.
@@ -35,6 +41,10 @@ public final class Target implements AutoCloseable {
   private final RemoteCall calls;
   private final boolean launched;
   private int stopDepth;
+  /** The thread {@link #whileOneHeld} or {@link #whileHeld} holds; null: none. */
+  private TracedThread held;
+  /** How long the last {@link #whileStopped} or {@link #whileOneHeld} held threads, in ns. */
+  private volatile long lastHoldNanos;
   private boolean attached = true;
 
   private Target(ThreadSet threads, boolean launched) {
@@ -59,7 +69,7 @@ public final class Target implements AutoCloseable {
     return tracer.call(
         () -> {
           ThreadSet ts = new ThreadSet(pid, ThreadSet.OPTIONS);
-          ts.seizeAll();
+          Boost.during(ts::seizeAll);
           Target t = new Target(ts, false);
           tracer.addPump(ts);
           return t;
@@ -136,12 +146,16 @@ public final class Target implements AutoCloseable {
 
   /** Stops every thread, new ones included, and returns once all are held. */
   public Stopped stop() {
-    tracer.run(
-        () -> {
-          requireAttached();
-          if (stopDepth++ == 0) threads.stopAll();
-        });
+    tracer.run(() -> Boost.during(this::stopOnTracer));
     return this::resume;
+  }
+
+  private void stopOnTracer() {
+    requireAttached();
+    if (held != null && stopDepth == 0) {
+      throw new IllegalStateException("thread " + held.tid + " is held alone: release it before stopping every thread");
+    }
+    if (stopDepth++ == 0) threads.stopAll();
   }
 
   /** Undoes one {@link #stop()}; the last one lets every thread run again. */
@@ -150,8 +164,115 @@ public final class Target implements AutoCloseable {
         () -> {
           requireAttached();
           if (stopDepth == 0) return;
-          if (--stopDepth == 0) threads.resumeAll();
+          if (--stopDepth == 0) Boost.during(threads::resumeAll);
         });
+  }
+
+  /**
+   * Runs {@code work} with every thread stopped, then resumes them. The stop, the work and
+   * the resume run as one task of the tracer thread, so the target is held for the work
+   * alone, not for hand-offs between threads of ours (calls on this target from {@code
+   * work} run inline).
+   */
+  public <T> T whileStopped(Supplier<T> work) {
+    return tracer.call(
+        () -> Boost.during(() -> {
+          long start = System.nanoTime();
+          stopOnTracer();
+          try {
+            return work.get();
+          } finally {
+            if (attached && --stopDepth == 0) threads.resumeAll();
+            lastHoldNanos = System.nanoTime() - start;
+          }
+        }));
+  }
+
+  /**
+   * Runs {@code work} with one thread held and the others running: the remote system calls
+   * and calls it makes ({@link #syscall}, {@link #mmap}, {@link #callFunction} ...) run in
+   * that thread. The thread is the one least likely to notice ({@link HoldChoice}): one
+   * blocked in a system call that waits for an event, which the kernel restarts after the
+   * hold. Signals it is sent meanwhile are kept and delivered afterwards, as for {@link
+   * #stop()}. Inside a stop of every thread, {@code work} just runs (in the leader).
+   */
+  public <T> T whileOneHeld(Supplier<T> work) {
+    return tracer.call(
+        () -> {
+          requireAttached();
+          if (stopDepth > 0 || held != null) return work.get();
+          List<TracedThread> live = threads.live();
+          if (live.isEmpty()) throw new ProcessExitedException(pid(), threads.exitStatus());
+          int tid = HoldChoice.pick(pid(), threadIds(live));
+          return Boost.during(() -> {
+            long start = System.nanoTime();
+            try {
+              return holding(holdChosen(tid), work);
+            } finally {
+              lastHoldNanos = System.nanoTime() - start;
+            }
+          });
+        });
+  }
+
+  /**
+   * Runs {@code work} with thread {@code tid} held (its registers can be read and written),
+   * the others running; returns its result (never null), or empty when the thread has
+   * exited.
+   */
+  public <T> Optional<T> whileHeld(int tid, Supplier<T> work) {
+    return tracer.call(
+        () -> {
+          requireAttached();
+          TracedThread t = threads.find(tid);
+          if (t == null) return Optional.empty();
+          if (t.isStopped()) return Optional.of(Objects.requireNonNull(work.get()));
+          return Boost.during(() -> threads.hold(t)
+              ? Optional.of(Objects.requireNonNull(holding(t, work))) : Optional.empty());
+        });
+  }
+
+  /**
+   * How long the last {@link #whileStopped} or {@link #whileOneHeld} held the target, from
+   * the first interrupt to the last resume, on the tracer thread, in nanoseconds: what the
+   * threads held saw, without our hand-offs or the choice of the thread.
+   */
+  public long lastHoldNanos() {
+    return lastHoldNanos;
+  }
+
+  /** The id of the thread {@link #whileOneHeld} holds now; -1 outside of it. */
+  public int heldThread() {
+    return tracer.call(() -> held == null ? -1 : held.tid);
+  }
+
+  /**
+   * Holds thread {@code tid}, chosen by {@link HoldChoice} before the boost (reading its
+   * /proc files may wait for a thread to leave its CPU); if it exited meanwhile, another.
+   */
+  private TracedThread holdChosen(int tid) {
+    while (true) {
+      TracedThread t = threads.find(tid);
+      if (t != null && (threads.hold(t) || t.isStopped())) return t;
+      List<TracedThread> live = threads.live();
+      if (live.isEmpty()) throw new ProcessExitedException(pid(), threads.exitStatus());
+      tid = live.getFirst().tid;
+    }
+  }
+
+  private static List<Integer> threadIds(List<TracedThread> live) {
+    return live.stream().map(t -> t.tid).toList();
+  }
+
+  private <T> T holding(TracedThread t, Supplier<T> work) {
+    TracedThread before = held;
+    held = t;
+    try {
+      return work.get();
+    } finally {
+      held = before;
+      if (attached) threads.release(t);
+    }
   }
 
   public boolean isStopped() {
@@ -203,7 +324,7 @@ public final class Target implements AutoCloseable {
   /**
    * Has a stopped thread of the target execute syscall {@code nr}; returns the raw
    * result (-errno on failure). Every register is restored afterwards. The target must
-   * be stopped.
+   * be stopped, or a thread held ({@link #whileOneHeld}).
    */
   public long syscall(int nr, long... args) {
     return tracer.call(() -> remote.call(executor(), nr, args));
@@ -212,7 +333,8 @@ public final class Target implements AutoCloseable {
   /**
    * Calls the function at {@code address} in the target with up to six integer
    * arguments (SysV ABI) and returns its rax. The target must be stopped; the leader
-   * (or first live) thread makes the call while the others stay stopped, and afterwards
+   * (or first live) thread makes the call while the others stay stopped (or the thread
+   * {@link #whileOneHeld} holds, while the others run), and afterwards
    * every register of it, vector state included, is as before. A call that crashes is
    * reported and the thread restored; one that does not return within 5 s (say, it
    * waits for a lock a stopped thread holds) is abandoned and the thread restored.
@@ -273,11 +395,16 @@ public final class Target implements AutoCloseable {
     }
   }
 
-  /** The thread that runs remote calls: the leader when alive, else the first thread. */
+  /**
+   * The thread that runs remote calls: the held one, else (every thread stopped) the leader
+   * when alive, else the first thread.
+   */
   private int executor() {
     requireAttached();
+    if (held != null) return threads.requireStopped(held.tid).tid;
     if (stopDepth == 0) {
-      throw new IllegalStateException("stop the target before remote calls (target.stop())");
+      throw new IllegalStateException("stop the target or hold a thread before remote calls"
+          + " (target.stop(), target.whileOneHeld(...))");
     }
     List<TracedThread> live = threads.live();
     if (live.isEmpty()) throw new ProcessExitedException(pid(), threads.exitStatus());
@@ -362,7 +489,7 @@ public final class Target implements AutoCloseable {
           attached = false;
           tracer.removePump(threads);
           try {
-            threads.detachAll();
+            Boost.during(threads::detachAll);
           } catch (ProcessExitedException e) {
             // nothing left to detach from
           } finally {

@@ -58,19 +58,27 @@ final class ThreadSet implements Tracer.EventPump {
 
   /**
    * Seizes every thread of the process, leaving it running. Race-free against thread
-   * creation: seize until /proc shows no new thread, then stop everything (a stopped
-   * thread cannot be in the middle of clone) and look once more.
+   * creation without ever stopping the whole process: seize until /proc shows no new
+   * thread, then pass each thread once through a stop of its own and look again. A thread
+   * seized in the middle of clone(2) may create a child that is not auto-attached (the
+   * kernel decides that at the start of the call, kernel/fork.c kernel_clone); its stop
+   * comes after clone returned, so the child is in /proc by then and the next look finds it.
+   * Each thread is held for one interrupt and resume only, the others running meanwhile.
    */
   void seizeAll() {
     seizeThread(pid, true);
     try {
+      java.util.Set<Integer> passed = new java.util.HashSet<>();
       while (true) {
         while (seizeNewTasks() > 0) {}
-        stopAll();
-        int added = seizeNewTasks();
-        if (added == 0) break;
+        List<TracedThread> fresh = live().stream().filter(t -> !passed.contains(t.tid)).toList();
+        if (fresh.isEmpty()) break;
+        for (TracedThread t : fresh) {
+          if (hold(t)) release(t);
+          passed.add(t.tid);
+        }
       }
-      resumeAll();
+      if (live().isEmpty()) throw new ProcessExitedException(pid, exitStatus);
     } catch (RuntimeException e) {
       detachQuietly(e);
       throw e;
@@ -146,16 +154,41 @@ final class ThreadSet implements Tracer.EventPump {
     for (TracedThread t : live()) {
       if (t.state == TracedThread.State.RUNNING && !t.interruptPending) interrupt(t);
     }
-    long deadline = System.nanoTime() + STOP_TIMEOUT_NANOS;
-    long spins = 0;
+    awaitStopped(this::live);
+    if (live().isEmpty()) throw new ProcessExitedException(pid, exitStatus);
+  }
+
+  /**
+   * Holds {@code t} alone: interrupts it and waits for its stop while the other threads run
+   * on. Returns false when it was stopped already (by a stop of every thread, or an earlier
+   * hold), so that only the caller that stopped it {@link #release}s it, and when it exited.
+   */
+  boolean hold(TracedThread t) {
+    if (t.isStopped() || t.isGone()) return false;
+    if (!t.interruptPending) interrupt(t);
+    awaitStopped(() -> t.isGone() ? List.of() : List.of(t));
+    return t.isStopped();
+  }
+
+  /** Lets a thread {@link #hold} stopped run again, with the signals kept for it. */
+  void release(TracedThread t) {
+    if (t.isStopped()) resume(t);
+  }
+
+  /**
+   * Collects stops until none of {@code threads()} runs. A thread stops within tens of
+   * microseconds of its interrupt (it needs a CPU to reach the stop, which the sleeps of
+   * the backoff give it), but one in uninterruptible sleep may take longer: 2 s, then refuse.
+   */
+  private void awaitStopped(java.util.function.Supplier<List<TracedThread>> threads) {
+    long start = System.nanoTime();
     while (true) {
-      List<TracedThread> running = live().stream().filter(t -> !t.isStopped()).toList();
-      if (running.isEmpty()) break;
+      List<TracedThread> running = threads.get().stream().filter(t -> !t.isStopped()).toList();
+      if (running.isEmpty()) return;
       boolean progress = false;
       for (TracedThread t : running) progress |= pollOne(t, true);
-      if (!progress) backoff(++spins, deadline, running);
+      if (!progress) backoff(start, running);
     }
-    if (live().isEmpty()) throw new ProcessExitedException(pid, exitStatus);
   }
 
   private void interrupt(TracedThread t) {
@@ -168,14 +201,21 @@ final class ThreadSet implements Tracer.EventPump {
     }
   }
 
-  private void backoff(long spins, long deadline, List<TracedThread> waiting) {
-    if (System.nanoTime() > deadline) {
+  /**
+   * Waiting for a stop: at real-time priority ({@link Boost}) sleep 10 us at a time (a
+   * real-time thread that yields keeps its CPU from the thread it waits for, and wakes
+   * without timer slack); otherwise yield the CPU for the first millisecond (a park would
+   * wake far later than the stop on a busy machine), then park.
+   */
+  private void backoff(long start, List<TracedThread> waiting) {
+    long waited = System.nanoTime() - start;
+    if (waited > STOP_TIMEOUT_NANOS) {
       throw new RefusedException(
           "thread " + waiting.getFirst().tid + " of pid " + pid
               + " did not stop within 2 s (uninterruptible sleep?); try again later");
     }
-    if (spins < 50) Thread.onSpinWait();
-    else if (spins < 200) Thread.yield();
+    if (Boost.active()) java.util.concurrent.locks.LockSupport.parkNanos(10_000);
+    else if (waited < 1_000_000) Thread.yield();
     else java.util.concurrent.locks.LockSupport.parkNanos(20_000);
   }
 
@@ -224,21 +264,33 @@ final class ThreadSet implements Tracer.EventPump {
     }
   }
 
-  /** Detaches from every thread; each gets the signals kept for it. */
+  /**
+   * Detaches from every thread; each gets the signals kept for it. A thread that runs is
+   * stopped alone and let go at once, the others running meanwhile: the process is never
+   * stopped as a whole for a detach. Threads created meanwhile by threads not yet detached
+   * were auto-attached and are detached in the next round.
+   */
   void detachAll() {
-    if (live().isEmpty()) return;
-    stopAll();
-    for (TracedThread t : live()) {
-      int signal = t.inSignalStop && !t.pendingSignals.isEmpty() ? t.pendingSignals.poll() : 0;
-      try {
-        Ptrace.detach(t.tid, signal);
-        resendRest(t);
-      } catch (SyscallException e) {
-        if (e.errno() != Errno.ESRCH) throw e;
-        reapExiting(t);
+    List<TracedThread> left;
+    while (!(left = live()).isEmpty()) {
+      for (TracedThread t : left) {
+        hold(t);
+        if (t.isStopped()) detach(t);
       }
-      t.state = TracedThread.State.GONE;
     }
+    holding = false;
+  }
+
+  private void detach(TracedThread t) {
+    int signal = t.inSignalStop && !t.pendingSignals.isEmpty() ? t.pendingSignals.poll() : 0;
+    try {
+      Ptrace.detach(t.tid, signal);
+      resendRest(t);
+    } catch (SyscallException e) {
+      if (e.errno() != Errno.ESRCH) throw e;
+      reapExiting(t);
+    }
+    t.state = TracedThread.State.GONE;
   }
 
   /**
@@ -446,6 +498,12 @@ final class ThreadSet implements Tracer.EventPump {
       throw new ProcessExitedException(pid, -1, "thread " + tid + " of pid " + pid + " is gone");
     }
     return t;
+  }
+
+  /** The live thread {@code tid}; null when it is not ours or has exited. */
+  TracedThread find(int tid) {
+    TracedThread t = threads.get(tid);
+    return t == null || t.isGone() ? null : t;
   }
 
   TracedThread requireStopped(int tid) {

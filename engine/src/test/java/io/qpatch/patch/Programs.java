@@ -108,6 +108,32 @@ public final class Programs {
       }
       """;
 
+  /**
+   * The main thread waits in pause(); a second thread calls value() and counts as fast as
+   * it can (napping now and then, for a small machine). Prints the counter's address.
+   */
+  public static final String COUNTING = """
+      #include <pthread.h>
+      #include <stdio.h>
+      #include <unistd.h>
+      __attribute__((noinline)) int value(void) { volatile int v = 1; return v; }
+      static volatile long counter, sum;
+      static void *count(void *arg) {
+        for (;;) {
+          sum += value();
+          if (++counter % 4096 == 0) usleep(100);
+        }
+        return arg;
+      }
+      int main(void) {
+        setvbuf(stdout, 0, _IOLBF, 0);
+        pthread_t t;
+        pthread_create(&t, 0, count, 0);
+        printf("counter %p\\n", (void *)&counter);
+        for (;;) pause();
+      }
+      """;
+
   /** Replaces value() and other() together: 2 and 8. */
   public static final String BOTH = "int value(void) { return 2; }\nint other(void) { return 8; }\n";
 

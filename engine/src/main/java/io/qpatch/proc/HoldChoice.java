@@ -1,0 +1,84 @@
+package io.qpatch.proc;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Chooses the thread to hold for remote work while the others run: the one least likely
+ * to notice. Held, a thread does not run; one that is blocked waiting for an event (a
+ * lock, a child, input, a signal) would not have run anyway, and the kernel restarts its
+ * system call after the hold with nothing visible to it (the call returns -ERESTARTSYS or
+ * -ERESTARTNOHAND, turned into a restart when no handler ran: arch/x86/kernel/signal.c).
+ *
+ * <p>Ranked from {@code /proc/PID/task/TID/syscall} ("NR ARGS... SP PC" while blocked in
+ * call NR, "-1 SP PC" when blocked outside one, "running"; proc(5)) and the state letter of
+ * {@code stat}, best first:
+ *
+ * <ol>
+ *   <li>asleep in a call that waits for an event and restarts transparently;
+ *   <li>asleep in nanosleep/clock_nanosleep: a timer wakes it, maybe during the hold, which
+ *       then delays it (its remaining time is kept: restart_syscall);
+ *   <li>asleep in another call (epoll_wait, for one, returns EINTR to the program when
+ *       interrupted, as it does for a stop of every thread or a debugger's attach);
+ *   <li>anything else (running): it loses the CPU for the hold.
+ * </ol>
+ *
+ * Ties go to the earliest thread listed (the leader first).
+ */
+final class HoldChoice {
+  /**
+   * x86-64 numbers (arch/x86/entry/syscalls/syscall_64.tbl) of calls that wait for an event
+   * and are restarted after a stop: read 0, readv 19, poll 7, select 23, pause 34, accept 43,
+   * recvfrom 45, recvmsg 47, wait4 61, msgrcv 69, rt_sigsuspend 130, futex 202, waitid 247,
+   * pselect6 270, ppoll 271, accept4 288, futex_waitv 449.
+   */
+  private static final Set<Integer> EVENT_WAITS =
+      Set.of(0, 19, 7, 23, 34, 43, 45, 47, 61, 69, 130, 202, 247, 270, 271, 288, 449);
+
+  /** nanosleep 35, clock_nanosleep 230. */
+  private static final Set<Integer> TIMED_SLEEPS = Set.of(35, 230);
+
+  private HoldChoice() {}
+
+  /** The thread of {@code tids} (live threads of {@code pid}, leader first) to hold. */
+  static int pick(int pid, List<Integer> tids) {
+    int best = tids.getFirst();
+    int bestRank = -1;
+    for (int tid : tids) {
+      int r = rank(read(pid, tid, "stat"), read(pid, tid, "syscall"));
+      if (r > bestRank) {
+        best = tid;
+        bestRank = r;
+      }
+    }
+    return best;
+  }
+
+  /** 3 to 0 as in the class comment, from a thread's stat and syscall files ("" if unreadable). */
+  static int rank(String stat, String syscall) {
+    int close = stat.lastIndexOf(')');
+    boolean asleep = close > 0 && close + 2 < stat.length() && stat.charAt(close + 2) == 'S';
+    String[] fields = syscall.strip().split(" ");
+    if (!asleep || fields.length < 3) return 0;
+    int nr;
+    try {
+      nr = Integer.parseInt(fields[0]);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+    if (nr < 0) return 0;
+    if (EVENT_WAITS.contains(nr)) return 3;
+    return TIMED_SLEEPS.contains(nr) ? 2 : 1;
+  }
+
+  private static String read(int pid, int tid, String file) {
+    try {
+      return Files.readString(Path.of("/proc", "" + pid, "task", "" + tid, file));
+    } catch (IOException | RuntimeException e) {
+      return ""; // exited meanwhile, or unreadable: ranked last
+    }
+  }
+}
