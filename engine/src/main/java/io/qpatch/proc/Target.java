@@ -42,7 +42,7 @@ public final class Target implements AutoCloseable {
     this.launched = launched;
     this.memory = new Memory(threads.pid);
     this.remote = new RemoteSyscall(threads, memory);
-    this.calls = new RemoteCall(threads);
+    this.calls = new RemoteCall(threads, remote);
     if (launched) stopDepth = 1;
   }
 
@@ -362,6 +362,7 @@ public final class Target implements AutoCloseable {
           attached = false;
           tracer.removePump(threads);
           try {
+            releaseControlPage();
             threads.detachAll();
           } catch (ProcessExitedException e) {
             // nothing left to detach from
@@ -369,6 +370,15 @@ public final class Target implements AutoCloseable {
             memory.close();
           }
         });
+  }
+
+  /** Best effort: a control page left behind is harmless, and the next attach retries. */
+  private void releaseControlPage() {
+    try {
+      remote.releaseControlPage();
+    } catch (io.qpatch.error.QpatchException e) {
+      // the process is exiting, or a thread would not stop: leave the page
+    }
   }
 
   @Override

@@ -33,8 +33,11 @@ import java.util.stream.Stream;
  * injection and suppression").
  */
 final class ThreadSet implements Tracer.EventPump {
-  /** Options for every thread: follow new threads, and see exec instead of a SIGTRAP. */
-  static final int OPTIONS = Ptrace.O_TRACECLONE | Ptrace.O_TRACEEXEC;
+  /**
+   * Options for every thread: follow new threads, see exec instead of a SIGTRAP, and
+   * syscall-stops as SIGTRAP | 0x80, which a dying tracer leaves harmless (see RemoteOp).
+   */
+  static final int OPTIONS = Ptrace.O_TRACECLONE | Ptrace.O_TRACEEXEC | Ptrace.O_TRACESYSGOOD;
 
   private static final long STOP_TIMEOUT_NANOS = 2_000_000_000L;
 
