@@ -20,9 +20,10 @@ import java.util.List;
  * (munmap) by system calls that cannot use it. Those run at a {@code syscall; ret} and an
  * {@code rt_sigreturn} sequence the target already has (glibc's and musl's syscall wrappers
  * and __restore_rt, the Go runtime's osyield and sigreturn), with the frame on the thread's
- * stack below the red zone and no FPU image (too big for a goroutine stack): a thread we
- * die on during those few calls gets every register and its signal mask back, but its
- * x87/SSE/AVX state reset. A target with neither sequence falls back to any {@code syscall}
+ * stack below the red zone (the bytes there are put back afterwards). The FPU image goes
+ * there too when the thread is on the main thread's stack; elsewhere (it is too big for a
+ * goroutine's stack) a thread we die on during those few calls gets every register and
+ * its signal mask back, but its x87/SSE/AVX state reset. A target with neither sequence falls back to any {@code syscall}
  * instruction, unprotected: a thread we die on there runs on with our registers.
  *
  * <p>A thread stopped inside an interrupted system call (nanosleep, read ...) keeps it:
@@ -211,18 +212,33 @@ final class RemoteSyscall {
     RemoteOp op = new RemoteOp("bootstrap", threads, tid, scratch8);
     if (g.sigreturn() == 0) return unprotected(op, g.syscallRet(), nr, args);
     long frame = (op.saved.rsp() - RED_ZONE - 64 - SigFrame.size()) & ~15L;
+    byte[] fpu = onMainStack(op.saved.rsp()) ? XState.forSigFrame(xstate.read(tid)) : null;
+    long low = fpu == null ? frame : (frame - fpu.length) & ~63L;
     byte[] data = string == null ? new byte[0] : (string + "\0").getBytes(StandardCharsets.UTF_8);
     if (string != null) args[0] = frame + SigFrame.SCRATCH_OFFSET;
-    byte[] stack = memory.read(frame, SigFrame.size());
-    memory.write(frame, op.frame(g.sigreturn(), 0, data));
+    byte[] stack = memory.read(low, (int) (frame + SigFrame.size() - low));
+    if (fpu != null) memory.write(low, fpu);
+    memory.write(frame, op.frame(g.sigreturn(), fpu == null ? 0 : low, data));
     op.step("frame written");
     try {
       op.redirect(workRegisters(op.saved, g.syscallRet(), frame, nr, args));
       return run(op, g.syscallRet(), nr);
     } finally {
       op.restore(null, null);
-      if (!op.t.isGone()) memory.write(frame, stack);
+      if (!op.t.isGone()) memory.write(low, stack);
     }
+  }
+
+  /**
+   * True when {@code rsp} lies well inside the main thread's stack, where a few KiB below
+   * the red zone are free. Elsewhere (a goroutine's small stack in the Go heap, say) the
+   * FPU image is left out of the frame.
+   */
+  private boolean onMainStack(long rsp) {
+    for (Mapping m : ProcMaps.read(threads.pid)) {
+      if (m.contains(rsp)) return m.path().equals("[stack]") && rsp - m.start() > 64 * 1024;
+    }
+    return false;
   }
 
   private long unprotected(RemoteOp op, long syscall, int nr, long[] args) {
