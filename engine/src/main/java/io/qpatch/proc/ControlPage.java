@@ -42,7 +42,8 @@ import java.util.List;
  * of the slot below it as stack.
  */
 final class ControlPage {
-  static final String NAME = "qpatch:control";
+  /** Not "qpatch:...": that name space is the loaded objects' (link.LoadedObject). */
+  static final String NAME = "qpatch-control";
   static final int CODE_SIZE = 4096;
   static final int SLOTS = 8;
   static final int SLOT_SIZE = 32 * 1024;

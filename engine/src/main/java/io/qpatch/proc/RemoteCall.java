@@ -78,7 +78,7 @@ final class RemoteCall {
     for (int i = 0; i < args.length; i++) work.set(ARG_REGS[i], args[i]);
     try {
       op.redirect(work);
-      return runUntilReturn(op, page, function);
+      return runUntilReturn(op, page, work);
     } finally {
       op.restore(xstate, xsave);
     }
@@ -89,14 +89,18 @@ final class RemoteCall {
    * are passed over; a fault is reported as a crash; signals that arrive meanwhile (only
    * unblockable ones can) are kept, like every signal sent while we hold a thread.
    */
-  private long runUntilReturn(RemoteOp op, ControlPage page, long function) {
+  private long runUntilReturn(RemoteOp op, ControlPage page, Registers work) {
+    long function = work.rip();
     long deadline = System.nanoTime() + TIMEOUT_NANOS;
     Ptrace.syscall(op.t.tid, 0);
     op.t.inSignalStop = false;
+    boolean first = true;
     while (true) {
       WaitStatus st = op.checkAlive(awaitStop(op, deadline, function));
       if (RemoteOp.isSyscallStop(st)) {
         Registers r = ThreadRegs.get(op.t.tid);
+        if (first && r.rip() == function) ThreadRegs.set(op.t.tid, work); // see afterInterruptedSyscall
+        first = false;
         if (r.rip() == page.returned() && r.origRax() == ControlPage.SYS_GETPID) {
           op.step("returned");
           return r.get(Reg.RDI);

@@ -112,6 +112,17 @@ final class RemoteOp {
     }
   }
 
+  /**
+   * For a thread that was stopped inside a system call (at PTRACE_EVENT_EXEC, say, which
+   * a launched program is held at), the first syscall-stop is that call's exit, before
+   * our instruction ran, and the call's return has overwritten rax: the work registers go
+   * in again and the thread runs on to the next syscall-stop, whose registers are returned.
+   */
+  Registers afterInterruptedSyscall(Registers work) {
+    ThreadRegs.set(t.tid, work);
+    return nextSyscallStop();
+  }
+
   /** PTRACE_SYSCALL and the next status; a thread that died is reported as such. */
   WaitStatus resume() {
     Ptrace.syscall(t.tid, 0);

@@ -93,7 +93,7 @@ final class RemoteSyscall {
     Registers work = workRegisters(op.saved, p.syscallRet(), frame, nr, args).set(Reg.RBX, slot);
     try {
       op.redirect(work);
-      return run(op, p.syscallRet(), nr);
+      return run(op, work, nr);
     } finally {
       op.restore(null, null); // a system call leaves the FPU state alone
     }
@@ -125,12 +125,14 @@ final class RemoteSyscall {
   }
 
   /**
-   * Runs the thread from the syscall instruction at {@code at} through its syscall-entry
-   * and syscall-exit stops; returns the result. The thread then sits right after the
-   * instruction, and {@link RemoteOp#restore} moves it on.
+   * Runs the thread from the syscall instruction {@code work} points at through its
+   * syscall-entry and syscall-exit stops; returns the result. The thread then sits right
+   * after the instruction, and {@link RemoteOp#restore} moves it on.
    */
-  private long run(RemoteOp op, long at, int nr) {
+  private long run(RemoteOp op, Registers work, int nr) {
+    long at = work.rip();
     Registers entry = op.nextSyscallStop();
+    if (entry.rip() == at) entry = op.afterInterruptedSyscall(work);
     if (entry.rip() != at + 2 || entry.origRax() != nr) throw strayed(op, entry);
     op.step("at syscall entry");
     Registers exit = op.nextSyscallStop();
@@ -221,8 +223,9 @@ final class RemoteSyscall {
     memory.write(frame, op.frame(g.sigreturn(), fpu == null ? 0 : low, data));
     op.step("frame written");
     try {
-      op.redirect(workRegisters(op.saved, g.syscallRet(), frame, nr, args));
-      return run(op, g.syscallRet(), nr);
+      Registers work = workRegisters(op.saved, g.syscallRet(), frame, nr, args);
+      op.redirect(work);
+      return run(op, work, nr);
     } finally {
       op.restore(null, null);
       if (!op.t.isGone()) memory.write(low, stack);
@@ -243,8 +246,9 @@ final class RemoteSyscall {
 
   private long unprotected(RemoteOp op, long syscall, int nr, long[] args) {
     try {
-      op.redirect(workRegisters(op.saved, syscall, op.saved.rsp(), nr, args));
-      return run(op, syscall, nr);
+      Registers work = workRegisters(op.saved, syscall, op.saved.rsp(), nr, args);
+      op.redirect(work);
+      return run(op, work, nr);
     } finally {
       op.restore(null, null);
     }
