@@ -25,7 +25,8 @@ import java.util.ArrayDeque;
  *   <li>PTRACE_SYSCALL, never single-step or a fault: a thread left in a syscall-stop by
  *       a dying tracer just runs on (with PTRACE_O_TRACESYSGOOD the stop's SIGTRAP|0x80 is
  *       not a valid signal, so the kernel's send_sig of it in ptrace_report_syscall fails
- *       harmlessly), whereas a SIGTRAP or SIGSEGV signal-delivery-stop would be delivered;
+ *       harmlessly), whereas a single-stepped thread keeps TF set and dies of the next
+ *       trap, and one stopped by a fault at a bad address faults again (seen on 6.18);
  *   <li>back: first into an event stop at the pad (nothing runs meanwhile), then the
  *       mask, then the registers; a thread we die on between runs the pad.
  * </ol>
