@@ -2,23 +2,35 @@ package io.qpatch.proc;
 
 import io.qpatch.error.SyscallException;
 import io.qpatch.sys.Errno;
-import io.qpatch.sys.Ptrace;
 import io.qpatch.sys.Reg;
 import io.qpatch.sys.Registers;
-import io.qpatch.sys.Signals;
-import io.qpatch.sys.WaitStatus;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
  * Makes a stopped thread of the target execute one system call for us, then puts every
- * register back. No byte of the target is written: the thread single-steps an existing
- * {@code syscall} instruction (0f 05) found in the vDSO or another executable mapping.
+ * register back. Safe against qpatch being SIGKILLed at any moment (see {@link RemoteOp}):
+ * the thread runs the call at the {@link ControlPage}'s {@code syscall; ret}, with rsp on
+ * an rt_sigreturn frame in a slot of that page, so a thread we die on returns into the
+ * pad and restores itself.
+ *
+ * <p>The control page is made (memfd_create, ftruncate, mmap, mprotect, close) and removed
+ * (munmap) by system calls that cannot use it. Those run at a {@code syscall; ret} and an
+ * {@code rt_sigreturn} sequence the target already has (glibc's and musl's syscall wrappers
+ * and __restore_rt, the Go runtime's osyield and sigreturn), with the frame on the thread's
+ * stack below the red zone (the bytes there are put back afterwards). The FPU image goes
+ * there too when the thread is on the main thread's stack; elsewhere (it is too big for a
+ * goroutine's stack) a thread we die on during those few calls gets every register and
+ * its signal mask back, but its x87/SSE/AVX state reset. A target with neither sequence falls back to any {@code syscall}
+ * instruction, unprotected: a thread we die on there runs on with our registers.
  *
  * <p>A thread stopped inside an interrupted system call (nanosleep, read ...) keeps it:
  * while our call runs, orig_rax is -1 so the kernel does not apply its restart logic to
  * our registers; once the saved registers (orig_rax = the interrupted call, rax =
  * -ERESTART*) are back, the kernel restarts the original call on resume exactly as it
- * would have (arch/x86/kernel/signal.c, handle_signal / arch_do_signal_or_restart).
+ * would have (arch/x86/kernel/signal.c, arch_do_signal_or_restart).
  */
 final class RemoteSyscall {
   /** x86-64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
@@ -31,12 +43,22 @@ final class RemoteSyscall {
   static final int SYS_FTRUNCATE = 77;
   static final int SYS_MEMFD_CREATE = 319;
 
+  /** mman.h, memfd.h. */
+  private static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, MAP_SHARED = 1;
+  private static final int MFD_CLOEXEC = 1;
+
+  /** 128-byte red zone below rsp that the interrupted code may use (psABI 3.2.2). */
+  static final int RED_ZONE = 128;
+
   /** rdi, rsi, rdx, r10, r8, r9: the kernel's syscall argument registers (x86-64 ABI A.2.1). */
   private static final Reg[] ARG_REGS = {Reg.RDI, Reg.RSI, Reg.RDX, Reg.R10, Reg.R8, Reg.R9};
 
   private final ThreadSet threads;
   private final Memory memory;
-  private long gadget;
+  private final XState xstate = new XState();
+  private final MemorySegment scratch8 = Arena.ofAuto().allocate(8, 8);
+  private Gadgets gadgets;
+  private ControlPage page;
 
   RemoteSyscall(ThreadSet threads, Memory memory) {
     this.threads = threads;
@@ -49,25 +71,40 @@ final class RemoteSyscall {
    */
   long call(int tid, int nr, long... args) {
     if (args.length > ARG_REGS.length) throw new IllegalArgumentException("at most 6 arguments");
-    TracedThread t = threads.requireStopped(tid);
-    Registers saved = ThreadRegs.get(tid);
-    Registers work = saved.copy().rip(gadget()).rax(nr).set(Reg.ORIG_RAX, -1);
-    for (int i = 0; i < args.length; i++) work.set(ARG_REGS[i], args[i]);
-    ThreadRegs.set(tid, work);
-    long result;
+    ControlPage p = controlPage(tid);
+    int slot = p.claim(memory, tid, ControlPage.KIND_SYSCALL, 0);
+    if (slot < 0) return viaTarget(tid, nr, null, args); // every slot held by killed runs
     try {
-      stepOverSyscall(t);
-      result = ThreadRegs.get(tid).rax();
+      return viaSlot(p, p.slot(slot), tid, nr, args);
     } finally {
-      ThreadRegs.set(tid, saved);
-      if (!t.isGone() && t.inSignalStop) threads.leaveSignalStop(t);
+      if (isLive(threads, tid)) {
+        p.free(memory, slot);
+        KillPoints.passed("syscall slot freed");
+      }
     }
-    return result;
+  }
+
+  private long viaSlot(ControlPage p, long slot, int tid, int nr, long[] args) {
+    RemoteOp op = new RemoteOp("syscall", threads, tid, scratch8);
+    long frame = slot + ControlPage.SLOT_SIGFRAME, fpstate = slot + ControlPage.SLOT_FPSTATE;
+    memory.write(fpstate, XState.forSigFrame(xstate.read(tid)));
+    memory.write(frame, op.frame(p.done(), fpstate, new byte[0]));
+    op.step("frame written");
+    Registers work = workRegisters(op.saved, p.syscallRet(), frame, nr, args).set(Reg.RBX, slot);
+    try {
+      op.redirect(work);
+      return run(op, work, nr);
+    } finally {
+      op.restore(null, null); // a system call leaves the FPU state alone
+    }
   }
 
   /** As {@link #call}, but a negative result becomes a SyscallException named {@code what}. */
   long check(int tid, String what, int nr, long... args) {
-    long r = call(tid, nr, args);
+    return checked(what, call(tid, nr, args));
+  }
+
+  private long checked(String what, long r) {
     if (r < 0 && r > -4096) {
       int errno = (int) -r;
       throw new SyscallException(
@@ -77,60 +114,148 @@ final class RemoteSyscall {
     return r;
   }
 
+  static boolean isLive(ThreadSet threads, int tid) {
+    return threads.live().stream().anyMatch(t -> t.tid == tid);
+  }
+
+  private static Registers workRegisters(Registers saved, long rip, long rsp, int nr, long[] args) {
+    Registers work = saved.copy().rip(rip).rsp(rsp).rax(nr).set(Reg.ORIG_RAX, -1);
+    for (int i = 0; i < args.length; i++) work.set(ARG_REGS[i], args[i]);
+    return work;
+  }
+
   /**
-   * Single-steps until the thread stops right after the syscall instruction. A pending
-   * PTRACE_INTERRUPT may stop it first, and a signal may arrive meanwhile: both are
-   * handled like any other stop and the step is retried.
+   * Runs the thread from the syscall instruction {@code work} points at through its
+   * syscall-entry and syscall-exit stops; returns the result. The thread then sits right
+   * after the instruction, and {@link RemoteOp#restore} moves it on.
    */
-  private void stepOverSyscall(TracedThread t) {
-    long after = gadget + 2;
-    while (true) {
-      Ptrace.singleStep(t.tid, 0);
-      t.inSignalStop = false;
-      WaitStatus st = threads.waitFor(t);
-      if (st.terminated()) {
-        threads.handle(t, st, true);
-        throw new io.qpatch.error.ProcessExitedException(threads.pid, st.raw());
-      }
-      boolean stepTrap = st.event() == 0 && st.stopSignal() == Signals.SIGTRAP;
-      long rip = ThreadRegs.get(t.tid).rip();
-      if (stepTrap && rip == after) {
-        t.inSignalStop = true; // a SIGTRAP signal-delivery-stop: can carry a kept signal
-        return;
-      }
-      if (!stepTrap) threads.handle(t, st, true);
-      if (rip != gadget) {
-        throw new IllegalStateException(
-            "thread " + t.tid + " left the syscall instruction unexpectedly (" + st + ")");
-      }
-    }
+  private long run(RemoteOp op, Registers work, int nr) {
+    long at = work.rip();
+    Registers entry = op.nextSyscallStop();
+    if (entry.rip() == at) entry = op.afterInterruptedSyscall(work);
+    if (entry.rip() != at + 2 || entry.origRax() != nr) throw strayed(op, entry);
+    op.step("at syscall entry");
+    Registers exit = op.nextSyscallStop();
+    if (exit.rip() != at + 2) throw strayed(op, exit);
+    op.step("at syscall exit");
+    return exit.rax();
   }
 
-  /** Address of a {@code syscall} instruction in an executable mapping of the target. */
-  private long gadget() {
-    if (gadget != 0) return gadget;
-    List<Mapping> maps = ProcMaps.read(threads.pid);
-    for (boolean vdsoPass : new boolean[] {true, false}) {
-      for (Mapping m : maps) {
-        if (!m.isExecutable() || m.isVdso() != vdsoPass || m.size() > (64 << 20)) continue;
-        long found = find(m);
-        if (found != 0) return gadget = found;
-      }
-    }
-    throw new IllegalStateException("no syscall instruction in any executable mapping of pid "
-        + threads.pid);
+  private IllegalStateException strayed(RemoteOp op, Registers r) {
+    return new IllegalStateException("thread " + op.t.tid + " of pid " + threads.pid
+        + " left the syscall instruction unexpectedly (rip 0x" + Long.toHexString(r.rip())
+        + ", orig_rax " + r.origRax() + ")");
   }
 
-  private long find(Mapping m) {
-    byte[] code;
+  // ---- the control page -----------------------------------------------------------
+
+  /** The control page, found in the target's maps or made now with {@code tid}. */
+  ControlPage controlPage(int tid) {
+    if (page != null) return page;
+    page = ControlPage.find(ProcMaps.read(threads.pid), memory);
+    if (page == null) page = createPage(tid);
+    return page;
+  }
+
+  private ControlPage createPage(int tid) {
+    int fd = (int) checked("memfd_create",
+        viaTarget(tid, SYS_MEMFD_CREATE, ControlPage.NAME, 0, MFD_CLOEXEC));
     try {
-      code = memory.read(m.start(), (int) m.size());
-    } catch (SyscallException e) {
-      return 0; // e.g. [vsyscall], which /proc/PID/mem cannot read
+      checked("ftruncate", viaTarget(tid, SYS_FTRUNCATE, null, fd, ControlPage.TOTAL));
+      long base = checked("mmap", viaTarget(tid, SYS_MMAP, null,
+          0, ControlPage.TOTAL, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+      try {
+        memory.write(base, ControlPage.code());
+        checked("mprotect", viaTarget(tid, SYS_MPROTECT, null,
+            base, ControlPage.CODE_SIZE, PROT_READ | PROT_EXEC));
+      } catch (RuntimeException e) {
+        viaTarget(tid, SYS_MUNMAP, null, base, ControlPage.TOTAL);
+        throw e;
+      }
+      return new ControlPage(base);
+    } finally {
+      viaTarget(tid, SYS_CLOSE, null, fd);
     }
-    for (int i = 0; i + 1 < code.length; i++) {
-      if (code[i] == 0x0f && code[i + 1] == 0x05) return m.start() + i;
+  }
+
+  /**
+   * Unmaps the control page if no thread can still need it: none runs its code, and no
+   * slot belongs to a thread still inside a call made by a qpatch that was killed. Also
+   * unmaps a half-made page (never made executable: nothing can run there). Stops every
+   * thread. Best effort: a page left mapped is harmless and the next qpatch retries.
+   */
+  void releaseControlPage() {
+    List<Mapping> maps = ProcMaps.read(threads.pid);
+    page = null;
+    if (maps.stream().noneMatch(ControlPage::isOurs)) return;
+    threads.stopAll();
+    int tid = threads.live().getFirst().tid;
+    ControlPage p = ControlPage.find(maps, memory);
+    if (p != null && p.idle(memory, threads)) {
+      checked("munmap", viaTarget(tid, SYS_MUNMAP, null, p.base, ControlPage.TOTAL));
     }
-    return 0;
+    for (Mapping m : maps) {
+      boolean partOfPage = p != null && m.start() >= p.base && m.end() <= p.base + ControlPage.TOTAL;
+      if (ControlPage.isOurs(m) && !m.isExecutable() && !partOfPage) {
+        checked("munmap", viaTarget(tid, SYS_MUNMAP, null, m.start(), m.size()));
+      }
+    }
+  }
+
+  // ---- system calls that cannot use the control page -----------------------------
+
+  /**
+   * Runs a system call at sequences the target already has (see the class comment). With
+   * {@code string} non-null, its bytes (NUL-terminated, at most 127) are placed in the
+   * frame and their address replaces {@code args[0]}.
+   */
+  private long viaTarget(int tid, int nr, String string, long... args) {
+    Gadgets g = gadgets();
+    RemoteOp op = new RemoteOp("bootstrap", threads, tid, scratch8);
+    if (g.sigreturn() == 0) return unprotected(op, g.syscallRet(), nr, args);
+    long frame = (op.saved.rsp() - RED_ZONE - 64 - SigFrame.size()) & ~15L;
+    byte[] fpu = onMainStack(op.saved.rsp()) ? XState.forSigFrame(xstate.read(tid)) : null;
+    long low = fpu == null ? frame : (frame - fpu.length) & ~63L;
+    byte[] data = string == null ? new byte[0] : (string + "\0").getBytes(StandardCharsets.UTF_8);
+    if (string != null) args[0] = frame + SigFrame.SCRATCH_OFFSET;
+    byte[] stack = memory.read(low, (int) (frame + SigFrame.size() - low));
+    if (fpu != null) memory.write(low, fpu);
+    memory.write(frame, op.frame(g.sigreturn(), fpu == null ? 0 : low, data));
+    op.step("frame written");
+    try {
+      Registers work = workRegisters(op.saved, g.syscallRet(), frame, nr, args);
+      op.redirect(work);
+      return run(op, work, nr);
+    } finally {
+      op.restore(null, null);
+      if (!op.t.isGone()) memory.write(low, stack);
+    }
+  }
+
+  /**
+   * True when {@code rsp} lies well inside the main thread's stack, where a few KiB below
+   * the red zone are free. Elsewhere (a goroutine's small stack in the Go heap, say) the
+   * FPU image is left out of the frame.
+   */
+  private boolean onMainStack(long rsp) {
+    for (Mapping m : ProcMaps.read(threads.pid)) {
+      if (m.contains(rsp)) return m.path().equals("[stack]") && rsp - m.start() > 64 * 1024;
+    }
+    return false;
+  }
+
+  private long unprotected(RemoteOp op, long syscall, int nr, long[] args) {
+    try {
+      Registers work = workRegisters(op.saved, syscall, op.saved.rsp(), nr, args);
+      op.redirect(work);
+      return run(op, work, nr);
+    } finally {
+      op.restore(null, null);
+    }
+  }
+
+  private Gadgets gadgets() {
+    if (gadgets == null) gadgets = Gadgets.find(threads.pid, memory);
+    return gadgets;
   }
 }

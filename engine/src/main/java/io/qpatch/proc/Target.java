@@ -52,7 +52,7 @@ public final class Target implements AutoCloseable {
     this.launched = launched;
     this.memory = new Memory(threads.pid);
     this.remote = new RemoteSyscall(threads, memory);
-    this.calls = new RemoteCall(threads);
+    this.calls = new RemoteCall(threads, remote);
     if (launched) stopDepth = 1;
   }
 
@@ -489,13 +489,25 @@ public final class Target implements AutoCloseable {
           attached = false;
           tracer.removePump(threads);
           try {
-            Boost.during(threads::detachAll);
+            Boost.during(() -> {
+              releaseControlPage();
+              threads.detachAll();
+            });
           } catch (ProcessExitedException e) {
             // nothing left to detach from
           } finally {
             memory.close();
           }
         });
+  }
+
+  /** Best effort: a control page left behind is harmless, and the next attach retries. */
+  private void releaseControlPage() {
+    try {
+      remote.releaseControlPage();
+    } catch (io.qpatch.error.QpatchException e) {
+      // the process is exiting, or a thread would not stop: leave the page
+    }
   }
 
   @Override

@@ -33,8 +33,11 @@ import java.util.stream.Stream;
  * injection and suppression").
  */
 final class ThreadSet implements Tracer.EventPump {
-  /** Options for every thread: follow new threads, and see exec instead of a SIGTRAP. */
-  static final int OPTIONS = Ptrace.O_TRACECLONE | Ptrace.O_TRACEEXEC;
+  /**
+   * Options for every thread: follow new threads, see exec instead of a SIGTRAP, and
+   * syscall-stops as SIGTRAP | 0x80, which a dying tracer leaves harmless (see RemoteOp).
+   */
+  static final int OPTIONS = Ptrace.O_TRACECLONE | Ptrace.O_TRACEEXEC | Ptrace.O_TRACESYSGOOD;
 
   private static final long STOP_TIMEOUT_NANOS = 2_000_000_000L;
 
@@ -45,6 +48,8 @@ final class ThreadSet implements Tracer.EventPump {
   private final int[] status = new int[1];
   /** True while the caller holds the world stopped: new threads stay stopped too. */
   private boolean holding;
+  /** True inside {@link #leaveSignalStop}, which keeps the signals it meets itself. */
+  private boolean leaving;
   /** Sees signal-delivery-stops first (breakpoint SIGTRAPs of a tracer); null: none. */
   private StopHandler stopHandler;
   private int exitStatus = -1;
@@ -396,18 +401,23 @@ final class ThreadSet implements Tracer.EventPump {
   void leaveSignalStop(TracedThread t) {
     Ptrace.interrupt(t.tid);
     Ptrace.cont(t.tid, 0);
-    while (true) {
-      WaitStatus st = waitFor(t);
-      if (st.terminated()) {
+    leaving = true;
+    try {
+      while (true) {
+        WaitStatus st = waitFor(t);
+        if (st.terminated()) {
+          handle(t, st, true);
+          throw new ProcessExitedException(pid, st.raw());
+        }
         handle(t, st, true);
-        throw new ProcessExitedException(pid, st.raw());
+        if (st.event() == Ptrace.EVENT_STOP) {
+          t.interruptPending = false;
+          return;
+        }
+        Ptrace.cont(t.tid, 0); // a signal sent meanwhile: kept in pendingSignals, delivered on resume
       }
-      handle(t, st, true);
-      if (st.event() == Ptrace.EVENT_STOP) {
-        t.interruptPending = false;
-        return;
-      }
-      Ptrace.cont(t.tid, 0); // a signal sent meanwhile: kept in pendingSignals, delivered on resume
+    } finally {
+      leaving = false;
     }
   }
 
@@ -462,8 +472,39 @@ final class ThreadSet implements Tracer.EventPump {
       return;
     }
     if (sig == Signals.SIGCONT) t.groupStopped = false;
+    if (keep && !leaving && isRequeueable(sig)) {
+      requeue(t, sig);
+      return;
+    }
     t.pendingSignals.add(sig);
     stopOrGo(t, keep, true);
+  }
+
+  /**
+   * A signal that a thread we hold took goes back to the kernel, pending, and the thread
+   * to an event stop: a signal held only in a signal-delivery-stop is dropped if qpatch
+   * is killed (seen on Linux 6.18: the tracee resumes without it), one pending in the
+   * kernel is delivered whatever happens to us. A stopped thread does not dequeue it
+   * again; it is delivered once the thread runs. Job-control signals (their effect is at
+   * sending) and faults (the instruction raises them again) are kept as before.
+   */
+  private void requeue(TracedThread t, int sig) {
+    t.state = TracedThread.State.STOPPED;
+    try {
+      Libc.tgkill(pid, t.tid, sig);
+    } catch (SyscallException e) {
+      if (e.errno() != Errno.ESRCH) throw e;
+    }
+    leaveSignalStop(t);
+  }
+
+  private static boolean isRequeueable(int sig) {
+    return switch (sig) {
+      case Signals.SIGSTOP, Signals.SIGTSTP, Signals.SIGTTIN, Signals.SIGTTOU, Signals.SIGCONT,
+          Signals.SIGKILL, Signals.SIGSEGV, Signals.SIGBUS, Signals.SIGILL, Signals.SIGFPE,
+          Signals.SIGTRAP, Signals.SIGSYS -> false;
+      default -> true;
+    };
   }
 
   private void stopOrGo(TracedThread t, boolean keep, boolean signalStop) {

@@ -38,6 +38,8 @@ public final class Ptrace {
   public static final int SEIZE = 0x4206;
   public static final int INTERRUPT = 0x4207;
   public static final int LISTEN = 0x4208;
+  public static final int GETSIGMASK = 0x420a;
+  public static final int SETSIGMASK = 0x420b;
 
   public static final int O_TRACESYSGOOD = 1;
   public static final int O_TRACEFORK = 1 << 1;
@@ -125,6 +127,26 @@ public final class Ptrace {
     call(SINGLESTEP, tid, 0, signal);
   }
 
+  /**
+   * PTRACE_SYSCALL, delivering {@code signal} (0 for none): run to the next syscall-entry
+   * or syscall-exit stop. With {@link #O_TRACESYSGOOD} those stops report SIGTRAP | 0x80.
+   */
+  public static void syscall(int tid, int signal) {
+    call(SYSCALL, tid, 0, signal);
+  }
+
+  /** PTRACE_GETSIGMASK: the thread's blocked-signal mask (a 64-bit kernel sigset_t). */
+  public static long getSigMask(int tid, MemorySegment scratch8) {
+    call(GETSIGMASK, tid, 8, scratch8.address());
+    return scratch8.get(JAVA_LONG, 0);
+  }
+
+  /** PTRACE_SETSIGMASK; the kernel never blocks SIGKILL or SIGSTOP whatever the mask. */
+  public static void setSigMask(int tid, long mask, MemorySegment scratch8) {
+    scratch8.set(JAVA_LONG, 0, mask);
+    call(SETSIGMASK, tid, 8, scratch8.address());
+  }
+
   /** PTRACE_DETACH, delivering {@code signal} (0 for none). */
   public static void detach(int tid, int signal) {
     call(DETACH, tid, 0, signal);
@@ -198,6 +220,8 @@ public final class Ptrace {
       case GETREGSET -> "PTRACE_GETREGSET";
       case SETREGSET -> "PTRACE_SETREGSET";
       case SEIZE -> "PTRACE_SEIZE";
+      case GETSIGMASK -> "PTRACE_GETSIGMASK";
+      case SETSIGMASK -> "PTRACE_SETSIGMASK";
       case INTERRUPT -> "PTRACE_INTERRUPT";
       case LISTEN -> "PTRACE_LISTEN";
       default -> "request 0x" + Integer.toHexString(request);

@@ -255,10 +255,30 @@ public final class X86Writer {
     int rex = (wide ? 8 : 0) | (dst.isExtended() ? 4 : 0) | (base.isExtended() ? 1 : 0);
     if (rex != 0) putU8(0x40 | rex);
     putU8(0x8b);
+    putModRmBase(dst.low3(), base);
+  }
+
+  /** ModRM (+ SIB or disp8 0) for {@code [base]} with {@code reg} (a register or /digit). */
+  private void putModRmBase(int reg, Gpr base) {
     boolean needsDisp8 = base.low3() == 5;
-    putU8((needsDisp8 ? 0x40 : 0x00) | dst.low3() << 3 | base.low3());
+    putU8((needsDisp8 ? 0x40 : 0x00) | reg << 3 | base.low3());
     if (base.low3() == 4) putU8(0x24);
     if (needsDisp8) putU8(0x00);
+  }
+
+  /** {@code REX.W(+R+B) 89 /r}: mov dst, src (64-bit). */
+  public void putMovRegReg(Gpr dst, Gpr src) {
+    putU8(0x48 | (src.isExtended() ? 4 : 0) | (dst.isExtended() ? 1 : 0));
+    putU8(0x89);
+    putU8(0xc0 | src.low3() << 3 | dst.low3());
+  }
+
+  /** {@code REX.W(+B) c7 /0 imm32}: mov qword ptr [base], imm32 (sign-extended). */
+  public void putMovMemBaseImm32(Gpr base, int imm) {
+    putU8(0x48 | (base.isExtended() ? 1 : 0));
+    putU8(0xc7);
+    putModRmBase(0, base);
+    putS32(imm);
   }
 
   /** {@code (41) 50+r}: push reg. */
@@ -281,6 +301,16 @@ public final class X86Writer {
   /** {@code cc}. */
   public void putInt3() {
     putU8(0xcc);
+  }
+
+  /** {@code 0f 05}: syscall (rax = number; rcx and r11 are clobbered). */
+  public void putSyscall() {
+    putBytes((byte) 0x0f, (byte) 0x05);
+  }
+
+  /** {@code 0f 0b}: ud2, an instruction that always raises #UD (SIGILL). */
+  public void putUd2() {
+    putBytes((byte) 0x0f, (byte) 0x0b);
   }
 
   /** Recommended multi-byte NOPs, 1 to 9 bytes each (Intel SDM vol. 2, NOP, table 4-12). */

@@ -180,4 +180,31 @@ class X86WriterTest {
     w.putU64(1);
     assertCode(hex("f3 0f 1e fa", "90", "fe ff ff ff", "01 00 00 00 00 00 00 00"), w.bytes());
   }
+
+  @Test
+  void register_moves_stores_of_an_immediate_and_system_instructions() {
+    X86Writer w = new X86Writer(PC);
+    w.putMovRegReg(Gpr.RDI, Gpr.RAX);
+    w.putMovRegReg(Gpr.R11, Gpr.RSP);
+    w.putMovRegReg(Gpr.RCX, Gpr.R9);
+    w.putMovMemBaseImm32(Gpr.RBX, 0);
+    w.putMovMemBaseImm32(Gpr.RSP, -1);
+    w.putMovMemBaseImm32(Gpr.R13, 7);
+    w.putSyscall();
+    w.putUd2();
+    assertCode(hex(
+        "48 89 c7",                 // mov rdi, rax
+        "49 89 e3",                 // mov r11, rsp
+        "4c 89 c9",                 // mov rcx, r9
+        "48 c7 03 00 00 00 00",     // mov qword ptr [rbx], 0
+        "48 c7 04 24 ff ff ff ff",  // mov qword ptr [rsp], -1
+        "49 c7 45 00 07 00 00 00",  // mov qword ptr [r13], 7
+        "0f 05",                    // syscall
+        "0f 0b"                     // ud2
+    ), w.bytes());
+    assertEquals(List.of(
+        "mov rdi, rax", "mov r11, rsp", "mov rcx, r9", "mov qword ptr [rbx], 0",
+        "mov qword ptr [rsp], -1", "mov qword ptr [r13], 7", "syscall", "ud2"),
+        disasm(w.bytes(), PC));
+  }
 }

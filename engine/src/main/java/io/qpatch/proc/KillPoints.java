@@ -1,0 +1,32 @@
+package io.qpatch.proc;
+
+import io.qpatch.sys.Libc;
+import io.qpatch.sys.Signals;
+
+/**
+ * Numbers every step of remote system calls and calls (frame written, thread redirected,
+ * each stop, each part restored) so that a test can SIGKILL qpatch at each of them and
+ * prove the target survives. Runs on the tracer thread only.
+ *
+ * <p>Test hooks, read once per JVM: {@code qpatch.test.remoteKillAt=N} (system property)
+ * makes this JVM SIGKILL itself right after the N-th step; {@code
+ * qpatch.test.remoteSteps=true} prints each step on stderr as {@code qpatch-remote-step N:
+ * what} first.
+ */
+final class KillPoints {
+  private static final long KILL_AT = Long.getLong("qpatch.test.remoteKillAt", -1);
+  private static final boolean PRINT = Boolean.getBoolean("qpatch.test.remoteSteps");
+  private static long count;
+
+  private KillPoints() {}
+
+  static void passed(String what) {
+    if (KILL_AT < 0 && !PRINT) return;
+    long n = ++count;
+    if (PRINT) {
+      System.err.println("qpatch-remote-step " + n + ": " + what);
+      System.err.flush();
+    }
+    if (n == KILL_AT) Libc.kill((int) ProcessHandle.current().pid(), Signals.SIGKILL);
+  }
+}

@@ -1,0 +1,48 @@
+package io.qpatch.proc;
+
+/**
+ * Run in a child JVM by {@link RemoteKillTest}, which SIGKILLs it: attaches to the target
+ * and makes remote getpid calls and remote calls of {@code work} (which sleeps about 1 ms)
+ * until killed, detaching and attaching again every few operations so that the control
+ * page is made and removed again and again. Prints "ops N" after each pair; any wrong
+ * result ends it with exit code 3. With a signal number, it also sends that signal to the
+ * target's thread while it holds it stopped, printing "sending" before and "sent" after.
+ *
+ * <p>Arguments: target pid, address of {@code long work(long)} in hex, optional signal.
+ */
+public final class RemoteOpsChild {
+  private RemoteOpsChild() {}
+
+  public static void main(String[] args) {
+    int pid = Integer.parseInt(args[0]);
+    long work = Long.parseLong(args[1], 16);
+    int signal = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+    for (long n = 0; ; ) {
+      try (Target t = Target.attach(pid)) {
+        for (int i = 0; i < 4; i++, n++) {
+          try (Target.Stopped s = t.stop()) {
+            if (signal != 0) send(pid, signal);
+            check("getpid", t.syscall(RemoteSyscall.SYS_GETPID), pid);
+            check("work(" + n + ")", t.callFunction(work, n), 3 * n + 1);
+          }
+          System.out.println("ops " + n);
+          System.out.flush();
+        }
+      }
+    }
+  }
+
+  private static void send(int pid, int signal) {
+    System.out.println("sending");
+    System.out.flush();
+    io.qpatch.sys.Libc.tgkill(pid, pid, signal);
+    System.out.println("sent");
+    System.out.flush();
+  }
+
+  private static void check(String what, long got, long want) {
+    if (got == want) return;
+    System.err.println(what + " returned " + got + ", expected " + want);
+    System.exit(3);
+  }
+}
