@@ -67,7 +67,8 @@ public final class ObjectLoader {
         + " +-2 GiB of 0x%x to load %s", target.pid(), linker.size(), near, object.name()));
   }
 
-  private static void requireNameFree(List<Mapping> maps, LinkOptions options, int pid) {
+  /** Refuses a second object of the same name: its memfd would be taken for the first's. */
+  public static void requireNameFree(List<Mapping> maps, LinkOptions options, int pid) {
     for (Mapping m : maps) {
       if (m.memfdName().equals(options.memfdName())) {
         throw new BadInputException("process " + pid + " already has an object named '"

@@ -1,7 +1,6 @@
 package io.qpatch.patch;
 
 import io.qpatch.elf.ElfFile;
-import io.qpatch.error.BadInputException;
 import io.qpatch.error.RefusedException;
 import io.qpatch.link.LinkOptions;
 import io.qpatch.link.LinkPlan;
@@ -75,7 +74,7 @@ final class ObjectLink {
     LinkOptions options = options(id, overrides);
     Target target = memory.target();
     List<Mapping> maps = target.maps();
-    requireNameFree(maps, options, target.pid());
+    ObjectLoader.requireNameFree(maps, options, target.pid());
     List<Long> candidates = Placement.candidates(maps, near, ObjectLoader.size(elf, source, options));
     for (long base : candidates.subList(0, Math.min(MAX_TRIES, candidates.size()))) {
       LinkPlan plan = ObjectLoader.plan(elf, source, options, base);
@@ -141,16 +140,6 @@ final class ObjectLink {
       unmap(memory, segments);
     } catch (RuntimeException e) {
       cause.addSuppressed(e);
-    }
-  }
-
-  private static void requireNameFree(List<Mapping> maps, LinkOptions options, int pid) {
-    for (Mapping m : maps) {
-      if (m.memfdName().equals(options.memfdName())) {
-        throw new BadInputException("process " + pid + " already has an object named '"
-            + options.name() + "' loaded (" + m.path() + " at 0x" + Long.toHexString(m.start())
-            + "); unload it or choose another name");
-      }
     }
   }
 
