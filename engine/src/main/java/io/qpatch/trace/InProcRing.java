@@ -36,14 +36,16 @@ final class InProcRing {
   /**
    * head, tail and lost on cache lines of their own (the producers' CAS on head should
    * not bounce the line the consumer writes tail to), then a scratch record that a
-   * trampoline fills when the ring is full, instead of branching around its stores.
+   * trampoline fills when the ring is full, instead of branching around its stores, then
+   * the reader's deadline (0: never wait), last so the older offsets stay as they were.
    */
   static final StructLayout HEADER = MemoryLayout.structLayout(
       JAVA_LONG.withName("head"), MemoryLayout.paddingLayout(56),
       JAVA_LONG.withName("tail"), MemoryLayout.paddingLayout(56),
       JAVA_LONG.withName("lost"), MemoryLayout.paddingLayout(56),
       JAVA_LONG.withName("magic"), JAVA_LONG.withName("capacity"), MemoryLayout.paddingLayout(48),
-      MemoryLayout.sequenceLayout(RECORD.byteSize(), java.lang.foreign.ValueLayout.JAVA_BYTE).withName("scratch"));
+      MemoryLayout.sequenceLayout(RECORD.byteSize(), java.lang.foreign.ValueLayout.JAVA_BYTE).withName("scratch"),
+      JAVA_LONG.withName("deadline"), MemoryLayout.paddingLayout(56));
 
   static final long HEADER_BYTES = 4096;
   static final long RECORD_BYTES = RECORD.byteSize();
@@ -67,6 +69,7 @@ final class InProcRing {
   private static final VarHandle TAIL = HEADER.varHandle(groupElement("tail"));
   private static final VarHandle LOST = HEADER.varHandle(groupElement("lost"));
   private static final VarHandle MAGIC_FIELD = HEADER.varHandle(groupElement("magic"));
+  private static final VarHandle DEADLINE = HEADER.varHandle(groupElement("deadline"));
   private static final VarHandle CAPACITY = HEADER.varHandle(groupElement("capacity"));
   private static final long[] REG_OFFSETS = new long[REG_FIELDS.length];
 
@@ -127,6 +130,14 @@ final class InProcRing {
     for (int i = 0; i < REG_OFFSETS.length; i++) regs[REG_SLOTS[i]] = slot.get(JAVA_LONG, REG_OFFSETS[i]);
     return new Record((int) SITE.get(slot, 0L), (int) TID.get(slot, 0L), (long) TSC.get(slot, 0L),
         (long) GOID.get(slot, 0L), regs);
+  }
+
+  /**
+   * Lets full-ring producers wait until the time-stamp counter reaches {@code tsc};
+   * 0 makes them drop at once.
+   */
+  void waitUntil(long tsc) {
+    DEADLINE.setRelease(header, 0L, tsc);
   }
 
   /** Events the producers dropped because the ring was full. */
