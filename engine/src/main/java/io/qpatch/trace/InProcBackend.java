@@ -128,6 +128,7 @@ public final class InProcBackend implements Backend {
       }
     }
     for (InProcSite s : waiting) refused.put(s.site(), "a thread kept running inside its first 5 bytes");
+    keepProducersWaiting();
     return refused;
   }
 
@@ -169,6 +170,7 @@ public final class InProcBackend implements Backend {
     }
     area = InProcArea.create(target, low + (high - low) / 2, bound, capacity);
     ring = area.ring(capacity);
+    keepProducersWaiting(); // from the first record on, until run() takes over
     InProcCode.Ring where = InProcCode.Ring.at(area.armedAt, area.ringStart, capacity);
     X86Writer out = new X86Writer(area.codeStart);
     Map<InProcSite, Long> placed = new LinkedHashMap<>();
