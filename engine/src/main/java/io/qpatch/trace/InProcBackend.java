@@ -39,7 +39,8 @@ public final class InProcBackend implements Backend {
   private static final long GRACE_NANOS = 20_000_000;
   private static final long MIN_PARK_NANOS = 20_000;
   private static final long MAX_PARK_NANOS = 1_000_000;
-  private static final int BATCH = 4096;
+  /** Records per drain; the deadline is renewed between drains, so a cold (unjitted) batch must stay well under it. */
+  private static final int BATCH = 256;
   /**
    * How long a producer may wait for room after our last poll: longer than a poll takes
    * (a batch through the sinks, a GC pause), short enough that a target whose tracer has
