@@ -15,8 +15,11 @@ import java.lang.invoke.VarHandle;
  * records of {@link #RECORD} (a power of two of them).
  *
  * <p>Producers (any thread of the target, in a trampoline) reserve a ticket by
- * compare-and-swap on {@code head}, refusing when {@code head - tail >= capacity} (they
- * count {@code lost} instead); write the record into slot {@code ticket % capacity}; and
+ * compare-and-swap on {@code head}, refusing when {@code head - tail >= capacity}: then
+ * they wait, re-checking, while the time-stamp counter is below {@code deadline} (which
+ * the reader keeps pushing a little ahead while it reads), and past it count {@code lost}
+ * instead. A waiter holds no ticket, so one that gives up leaves no reserved but
+ * unpublished slot behind. They write the record into slot {@code ticket % capacity}; and
  * store {@code seq = ticket + 1} last. x86 keeps stores in program order as other CPUs
  * see them (Intel SDM vol. 3A, 9.2.2 "Memory Ordering in P6 and More Recent Processor
  * Families"), so a reader that sees the seq sees the whole record. The one consumer (us)
