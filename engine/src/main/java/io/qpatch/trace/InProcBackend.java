@@ -6,6 +6,7 @@ import io.qpatch.error.QpatchException;
 import io.qpatch.error.RefusedException;
 import io.qpatch.proc.Target;
 import io.qpatch.proc.ThreadInfo;
+import io.qpatch.sys.TimeStampCounter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -23,11 +24,15 @@ import java.util.function.BooleanSupplier;
  * No trap, no kernel entry but one gettid; this class reads the ring on its own thread.
  *
  * <p>Planting and removal happen with every thread stopped and none inside the bytes
- * being replaced; in between the target runs detached, so it runs on if we die (the
- * trampolines then fill the ring and count lost events). Removal restores the original
- * bytes, lets the target run a moment so that any thread still in a trampoline (or in a
- * signal handler that interrupted one) leaves it, and unmaps the trampolines and the
- * ring only if no thread's pc is in them; otherwise they stay mapped, unused.
+ * being replaced; in between the target runs detached. A full ring makes a probed call
+ * wait for us, but only while we keep renewing a deadline in the ring ({@link
+ * #WAIT_NANOS} ahead, at every drain): if we die or stall, the trampolines count lost
+ * events past it and the target runs on. (A Go thread waiting there is at no safe point,
+ * so a stop-the-world waits for it too: bounded the same way.) Lossy mode never renews
+ * the deadline: a full ring drops at once. Removal restores the original bytes, lets the
+ * target run a moment so that any thread still in a trampoline (or in a signal handler
+ * that interrupted one) leaves it, and unmaps the trampolines and the ring only if no
+ * thread's pc is in them; otherwise they stay mapped, unused.
  */
 public final class InProcBackend implements Backend {
   /** 64 Ki records of 128 bytes: 8 MiB, a few ms of a hot loop, ~70 ms of a Go start-up. */
@@ -36,13 +41,25 @@ public final class InProcBackend implements Backend {
   private static final long GRACE_NANOS = 20_000_000;
   private static final long MIN_PARK_NANOS = 20_000;
   private static final long MAX_PARK_NANOS = 1_000_000;
-  private static final int BATCH = 4096;
+  /**
+   * Records per drain. The deadline is renewed before each, so one batch through the
+   * sinks, even before the JIT has compiled them (~25 us a record measured), must take
+   * well under {@link #WAIT_NANOS}.
+   */
+  private static final int BATCH = 256;
+  /**
+   * How long a producer may wait for room after our last poll: longer than a poll takes
+   * (a batch through the sinks, a GC pause), short enough that a target whose tracer has
+   * died or stalled pauses only once, briefly.
+   */
+  static final long WAIT_NANOS = 200_000_000;
   /** arch/x86/entry/syscalls/syscall_64.tbl. */
   private static final int SYS_GETPID = 39;
 
   private final Target target;
   private final BooleanSupplier alive;
   private final int capacity;
+  private final boolean lossy;
   private final Decoder decoder = Decoder.shared();
   private final List<InProcSite> sites = new ArrayList<>();
   private final Map<InProcSite, byte[]> patched = new LinkedHashMap<>();
@@ -62,19 +79,29 @@ public final class InProcBackend implements Backend {
    *     caller may detach it once {@link #install} returns
    * @param alive false once the process has exited
    * @param capacity ring records, a power of two of at least 32
+   * @param lossy a full ring drops events at once instead of making the target wait
    */
-  public InProcBackend(Target target, BooleanSupplier alive, int capacity) {
+  public InProcBackend(Target target, BooleanSupplier alive, int capacity, boolean lossy) {
     if (capacity < 32 || Integer.bitCount(capacity) != 1) {
       throw new IllegalArgumentException("ring capacity must be a power of two >= 32: " + capacity);
     }
     this.target = target;
     this.alive = alive;
     this.capacity = capacity;
+    this.lossy = lossy;
     this.threads = new ForeignThreads(target.pid());
   }
 
+  public InProcBackend(Target target, BooleanSupplier alive, int capacity) {
+    this(target, alive, capacity, false);
+  }
+
   public InProcBackend(Target target, BooleanSupplier alive) {
-    this(target, alive, DEFAULT_CAPACITY);
+    this(target, alive, DEFAULT_CAPACITY, false);
+  }
+
+  public InProcBackend(Target target, BooleanSupplier alive, boolean lossy) {
+    this(target, alive, DEFAULT_CAPACITY, lossy);
   }
 
   /** Why this backend cannot run here, or null. */
@@ -108,6 +135,7 @@ public final class InProcBackend implements Backend {
       }
     }
     for (InProcSite s : waiting) refused.put(s.site(), "a thread kept running inside its first 5 bytes");
+    keepProducersWaiting();
     return refused;
   }
 
@@ -149,6 +177,7 @@ public final class InProcBackend implements Backend {
     }
     area = InProcArea.create(target, low + (high - low) / 2, bound, capacity);
     ring = area.ring(capacity);
+    keepProducersWaiting(); // from the first record on, until run() takes over
     InProcCode.Ring where = InProcCode.Ring.at(area.armedAt, area.ringStart, capacity);
     X86Writer out = new X86Writer(area.codeStart);
     Map<InProcSite, Long> placed = new LinkedHashMap<>();
@@ -226,6 +255,7 @@ public final class InProcBackend implements Backend {
     int total = 0;
     int n;
     do {
+      keepProducersWaiting();
       batch.clear();
       n = ring.drain(batch, BATCH);
       for (InProcRing.Record r : batch) deliver(r);
@@ -234,6 +264,11 @@ public final class InProcBackend implements Backend {
     lost = ring.lost();
     clock.refine();
     return total;
+  }
+
+  /** Renews the deadline full-ring producers wait until (never in lossy mode). */
+  private void keepProducersWaiting() {
+    if (!lossy) ring.waitUntil(TimeStampCounter.read() + clock.ticks(WAIT_NANOS));
   }
 
   private void deliver(InProcRing.Record r) {
@@ -266,6 +301,7 @@ public final class InProcBackend implements Backend {
       // the process exited while we restored it: nothing is left to restore
     } finally {
       poll();
+      ring.waitUntil(0); // a thread still in a trampoline must not wait for a reader that is leaving
       area.closeLocal();
       ring = null;
     }

@@ -35,12 +35,13 @@ final class InProcCode {
    * Where a trampoline finds the ring in the target, and the byte that arms it (non-zero
    * in the target itself).
    */
-  record Ring(long armed, long head, long tail, long lost, long scratch, long slots, long capacity) {
+  record Ring(long armed, long head, long tail, long lost, long scratch, long deadline, long slots, long capacity) {
     static Ring at(long armed, long headerAddress, long capacity) {
       return new Ring(armed, headerAddress + InProcRing.offset(InProcRing.HEADER, "head"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "tail"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "lost"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "scratch"),
+          headerAddress + InProcRing.offset(InProcRing.HEADER, "deadline"),
           headerAddress + InProcRing.HEADER_BYTES, capacity);
     }
   }
@@ -126,14 +127,17 @@ final class InProcCode {
   }
 
   /**
-   * Leaves the slot's address in rsi and the ticket in rdi; when the ring is full counts
-   * a lost event and points rsi at the scratch record (the stores that follow are
-   * harmless there, and the code stays straight-line).
+   * Leaves the slot's address in rsi and the ticket in rdi. When the ring is full it
+   * waits for the reader while the reader's deadline is ahead of the time-stamp counter;
+   * past it, counts a lost event and points rsi at the scratch record (the stores that
+   * follow are harmless there, and the code stays straight-line). No ticket is taken
+   * before there is room, so a waiter that gives up leaves no hole in the ring.
    */
   private static void putReserve(X86Writer out, Ring ring) {
     X86Writer.Label retry = out.newLabel();
     X86Writer.Label full = out.newLabel();
     X86Writer.Label ready = out.newLabel();
+    X86Writer.Label lost = out.newLabel();
     putRip(out, ring.head(), 0x48, 0x8b, 0x05); // mov rax, [rip+head]
     out.putLabel(retry);
     out.putBytes((byte) 0x48, (byte) 0x89, (byte) 0xc2); // mov rdx, rax
@@ -152,9 +156,28 @@ final class InProcCode {
     out.putBytes((byte) 0x48, (byte) 0x01, (byte) 0xc6); // add rsi, rax
     out.putJmpShortLabel(ready);
     out.putLabel(full);
+    putWaitForReader(out, ring, retry, lost);
+    out.putLabel(lost);
     putRip(out, ring.lost(), 0xf0, 0x48, 0xff, 0x05); // lock inc qword [rip+lost]
     putRip(out, ring.scratch(), 0x48, 0x8d, 0x35); // lea rsi, [rip+scratch]
     out.putLabel(ready);
+  }
+
+  /**
+   * The ring is full: on to {@code lost} once the counter has reached the deadline
+   * (unsigned, so 0 means never wait); else one {@code pause} (the spin-wait hint, SDM
+   * vol. 2B) and back to {@code retry} with head reloaded. Uses only rax and rdx, which
+   * are saved, and the flags, which pushfq saved.
+   */
+  private static void putWaitForReader(X86Writer out, Ring ring, X86Writer.Label retry, X86Writer.Label lost) {
+    out.putBytes((byte) 0x0f, (byte) 0x31); // rdtsc: edx:eax
+    out.putBytes((byte) 0x48, (byte) 0xc1, (byte) 0xe2, (byte) 0x20); // shl rdx, 32
+    out.putBytes((byte) 0x48, (byte) 0x09, (byte) 0xd0); // or rax, rdx
+    putRip(out, ring.deadline(), 0x48, 0x3b, 0x05); // cmp rax, [rip+deadline]
+    out.putJccShortLabel(Cond.AE, lost);
+    out.putBytes((byte) 0xf3, (byte) 0x90); // pause
+    putRip(out, ring.head(), 0x48, 0x8b, 0x05); // mov rax, [rip+head]
+    out.putJmpShortLabel(retry);
   }
 
   /** Registers the block has not touched go straight to the record. */

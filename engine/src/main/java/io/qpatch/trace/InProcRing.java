@@ -15,8 +15,11 @@ import java.lang.invoke.VarHandle;
  * records of {@link #RECORD} (a power of two of them).
  *
  * <p>Producers (any thread of the target, in a trampoline) reserve a ticket by
- * compare-and-swap on {@code head}, refusing when {@code head - tail >= capacity} (they
- * count {@code lost} instead); write the record into slot {@code ticket % capacity}; and
+ * compare-and-swap on {@code head}, refusing when {@code head - tail >= capacity}: then
+ * they wait, re-checking, while the time-stamp counter is below {@code deadline} (which
+ * the reader keeps pushing a little ahead while it reads), and past it count {@code lost}
+ * instead. A waiter holds no ticket, so one that gives up leaves no reserved but
+ * unpublished slot behind. They write the record into slot {@code ticket % capacity}; and
  * store {@code seq = ticket + 1} last. x86 keeps stores in program order as other CPUs
  * see them (Intel SDM vol. 3A, 9.2.2 "Memory Ordering in P6 and More Recent Processor
  * Families"), so a reader that sees the seq sees the whole record. The one consumer (us)
@@ -36,14 +39,16 @@ final class InProcRing {
   /**
    * head, tail and lost on cache lines of their own (the producers' CAS on head should
    * not bounce the line the consumer writes tail to), then a scratch record that a
-   * trampoline fills when the ring is full, instead of branching around its stores.
+   * trampoline fills when the ring is full, instead of branching around its stores, then
+   * the reader's deadline (0: never wait), last so the older offsets stay as they were.
    */
   static final StructLayout HEADER = MemoryLayout.structLayout(
       JAVA_LONG.withName("head"), MemoryLayout.paddingLayout(56),
       JAVA_LONG.withName("tail"), MemoryLayout.paddingLayout(56),
       JAVA_LONG.withName("lost"), MemoryLayout.paddingLayout(56),
       JAVA_LONG.withName("magic"), JAVA_LONG.withName("capacity"), MemoryLayout.paddingLayout(48),
-      MemoryLayout.sequenceLayout(RECORD.byteSize(), java.lang.foreign.ValueLayout.JAVA_BYTE).withName("scratch"));
+      MemoryLayout.sequenceLayout(RECORD.byteSize(), java.lang.foreign.ValueLayout.JAVA_BYTE).withName("scratch"),
+      JAVA_LONG.withName("deadline"), MemoryLayout.paddingLayout(56));
 
   static final long HEADER_BYTES = 4096;
   static final long RECORD_BYTES = RECORD.byteSize();
@@ -67,6 +72,7 @@ final class InProcRing {
   private static final VarHandle TAIL = HEADER.varHandle(groupElement("tail"));
   private static final VarHandle LOST = HEADER.varHandle(groupElement("lost"));
   private static final VarHandle MAGIC_FIELD = HEADER.varHandle(groupElement("magic"));
+  private static final VarHandle DEADLINE = HEADER.varHandle(groupElement("deadline"));
   private static final VarHandle CAPACITY = HEADER.varHandle(groupElement("capacity"));
   private static final long[] REG_OFFSETS = new long[REG_FIELDS.length];
 
@@ -127,6 +133,14 @@ final class InProcRing {
     for (int i = 0; i < REG_OFFSETS.length; i++) regs[REG_SLOTS[i]] = slot.get(JAVA_LONG, REG_OFFSETS[i]);
     return new Record((int) SITE.get(slot, 0L), (int) TID.get(slot, 0L), (long) TSC.get(slot, 0L),
         (long) GOID.get(slot, 0L), regs);
+  }
+
+  /**
+   * Lets full-ring producers wait until the time-stamp counter reaches {@code tsc};
+   * 0 makes them drop at once.
+   */
+  void waitUntil(long tsc) {
+    DEADLINE.setRelease(header, 0L, tsc);
   }
 
   /** Events the producers dropped because the ring was full. */

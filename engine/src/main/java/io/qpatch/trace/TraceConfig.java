@@ -12,15 +12,24 @@ import java.util.Optional;
  * @param decodeArgs decode arguments from DWARF where present
  * @param sinks where events go (text, JSON, Chrome, summary)
  * @param messages where gotrace's own notes go (what is traced, what was lost)
+ * @param lossy inproc only: drop calls when the ring is full rather than make the program
+ *     wait for us to read
  */
 public record TraceConfig(
     Selection selection,
     Optional<String> backend,
     boolean decodeArgs,
     List<EventSink> sinks,
-    PrintStream messages) {
+    PrintStream messages,
+    boolean lossy) {
 
   public TraceConfig {
     sinks = List.copyOf(sinks);
+  }
+
+  /** Not lossy: the program waits for us rather than lose calls. */
+  public TraceConfig(Selection selection, Optional<String> backend, boolean decodeArgs, List<EventSink> sinks,
+      PrintStream messages) {
+    this(selection, backend, decodeArgs, sinks, messages, false);
   }
 }

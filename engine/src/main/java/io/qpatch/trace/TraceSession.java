@@ -151,7 +151,7 @@ public final class TraceSession {
           : InProcBackend.unavailableReason();
       if (why == null) {
         assembler.readsLate(true);
-        return installed(new InProcBackend(target, this::alive));
+        return installed(new InProcBackend(target, this::alive, config.lossy()));
       }
       config.messages().println("gotrace: " + why + "; using the ptrace backend");
     } else if (wanted.equals("uprobe")) {

@@ -39,6 +39,11 @@ final class TscClock {
     return ns0 + Math.round((tsc - tsc0) * nanosPerTick);
   }
 
+  /** Counter ticks in {@code nanos} nanoseconds, at the rate measured so far. */
+  long ticks(long nanos) {
+    return Math.round(nanos / nanosPerTick);
+  }
+
   /** Re-measures the rate over the whole time since the anchor, now and then. */
   void refine() {
     long now = System.nanoTime();

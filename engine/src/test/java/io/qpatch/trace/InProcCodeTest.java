@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The trampolines byte for byte (AT&T disassembly from objdump beside each line). The
  * function sits at 0x401000, its trampoline at 0x400000; the armed byte is at 0x500000
- * and the ring header at 0x501000 (head +0, tail +0x40, lost +0x80, scratch +0x100),
- * 1024 records from 0x502000.
+ * and the ring header at 0x501000 (head +0, tail +0x40, lost +0x80, scratch +0x100,
+ * deadline +0x180), 1024 records from 0x502000.
  */
 class InProcCodeTest {
   private static final long ENTRY = 0x401000;
@@ -44,7 +44,7 @@ class InProcCodeTest {
         "0f 86 26 10 00 00",          // jbe 0x401030
         "9c",                         // pushf
         "80 3d ee ff 0f 00 00",       // cmpb $0x0,0xfffee(%rip) # 0x500000
-        "0f 84 fc 00 00 00",          // je 0x400114
+        "0f 84 19 01 00 00",          // je 0x400131
         "50",                         // push %rax
         "51",                         // push %rcx
         "52",                         // push %rdx
@@ -64,9 +64,17 @@ class InProcCodeTest {
         "48 c1 e0 07",                // shl $0x7,%rax
         "48 8d 35 a5 1f 10 00",       // lea 0x101fa5(%rip),%rsi # 0x502000
         "48 01 c6",                   // add %rax,%rsi
-        "eb 0f",                      // jmp 0x40006f
-        "f0 48 ff 05 18 10 10 00",    // lock incq 0x101018(%rip) # 0x501080
-        "48 8d 35 91 10 10 00",       // lea 0x101091(%rip),%rsi # 0x501100
+        "eb 2c",                      // jmp 0x40008c
+        "0f 31",                      // rdtsc
+        "48 c1 e2 20",                // shl $0x20,%rdx
+        "48 09 d0",                   // or %rdx,%rax
+        "48 3b 05 10 11 10 00",       // cmp 0x101110(%rip),%rax # 0x501180
+        "73 0b",                      // jae 0x40007d
+        "f3 90",                      // pause
+        "48 8b 05 85 0f 10 00",       // mov 0x100f85(%rip),%rax # 0x501000
+        "eb a9",                      // jmp 0x400026
+        "f0 48 ff 05 fb 0f 10 00",    // lock incq 0x100ffb(%rip) # 0x501080
+        "48 8d 35 74 10 10 00",       // lea 0x101074(%rip),%rsi # 0x501100
         "48 89 5e 28",                // mov %rbx,0x28(%rsi)
         "4c 89 46 50",                // mov %r8,0x50(%rsi)
         "4c 89 4e 58",                // mov %r9,0x58(%rsi)
@@ -94,7 +102,7 @@ class InProcCodeTest {
         "48 8b 80 30 00 00 00",       // mov 0x30(%rax),%rax
         "8b 80 48 00 00 00",          // mov 0x48(%rax),%eax
         "85 c0",                      // test %eax,%eax
-        "75 07",                      // jne 0x4000f5
+        "75 07",                      // jne 0x400112
         "b8 ba 00 00 00",             // mov $0xba,%eax
         "0f 05",                      // syscall
         "89 46 0c",                   // mov %eax,0xc(%rsi)
@@ -111,7 +119,7 @@ class InProcCodeTest {
         "59",                         // pop %rcx
         "58",                         // pop %rax
         "9d",                         // popf
-        "e9 ec 0e 00 00"              // jmp 0x401006
+        "e9 cf 0e 00 00"              // jmp 0x401006
     ), w.bytes());
     assertArrayEquals(hex("e9 fb ef ff ff"), InProcCode.jumpTo(ENTRY, PC), "jmp 0x400000");
     assertArrayEquals(Arrays.copyOf(code, 5), s.original());
@@ -133,7 +141,7 @@ class InProcCodeTest {
         "48 89 46 78",                // mov [rsi+sp], rax
         "48 c7 46 18 fe ff ff ff",    // mov qword [rsi+goid], -2 (not read here)
         "c7 46 08 03 00 00 00"        // mov dword [rsi+site], 3
-    ), Arrays.copyOfRange(b, 0xb7, 0xb7 + 27));
+    ), Arrays.copyOfRange(b, 0xd4, 0xd4 + 27));
     assertArrayEquals(hex(
         "9d",                         // popfq
         "48 8d a4 24 80 00 00 00",    // lea rsp, [rsp+128]

@@ -26,13 +26,14 @@ class InProcRingTest {
   }
 
   @Test
-  void header_keeps_head_tail_and_lost_on_cache_lines_of_their_own_within_one_page() {
+  void header_keeps_head_tail_lost_and_the_deadline_on_cache_lines_of_their_own_within_one_page() {
     assertEquals(0, InProcRing.offset(InProcRing.HEADER, "head"));
     assertEquals(64, InProcRing.offset(InProcRing.HEADER, "tail"));
     assertEquals(128, InProcRing.offset(InProcRing.HEADER, "lost"));
     assertEquals(192, InProcRing.offset(InProcRing.HEADER, "magic"));
     assertEquals(200, InProcRing.offset(InProcRing.HEADER, "capacity"));
     assertEquals(256, InProcRing.offset(InProcRing.HEADER, "scratch"));
+    assertEquals(384, InProcRing.offset(InProcRing.HEADER, "deadline"));
     assertTrue(InProcRing.HEADER.byteSize() <= InProcRing.HEADER_BYTES);
     assertEquals(4096 + 32 * 128, InProcRing.fileSize(CAPACITY));
   }

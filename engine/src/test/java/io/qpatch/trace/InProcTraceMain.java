@@ -1,13 +1,17 @@
 package io.qpatch.trace;
 
+import io.qpatch.proc.Target;
 import java.io.PrintStream;
-import java.util.List;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
  * A separate JVM for InProcBackendTest: traces PID's functions matching REGEX with the
- * inproc backend, one text line per call on stdout, until it is killed.
+ * inproc backend and a ring of CAPACITY records, printing "hit N" per call and sleeping
+ * MILLIS after each (a reader slower than the program, so the ring stays full), until it
+ * is killed.
  */
 public final class InProcTraceMain {
   private InProcTraceMain() {}
@@ -15,13 +19,23 @@ public final class InProcTraceMain {
   public static void main(String[] args) {
     int pid = Integer.parseInt(args[0]);
     Selection sel = new Selection(Optional.of(Pattern.compile(args[1])), Optional.empty(), false, true);
+    int capacity = Integer.parseInt(args[2]);
+    long millis = Long.parseLong(args[3]);
     PrintStream out = new PrintStream(System.out, true);
-    TextFormat text = new TextFormat(out, true);
-    EventSink flushing = e -> {
-      text.accept(e);
-      text.flush();
+    Target target = Target.attach(pid);
+    ProbePlan plan = TraceSession.plan(pid, sel, false);
+    InProcBackend backend = new InProcBackend(target, () -> Files.exists(Path.of("/proc", args[0])), capacity, false);
+    long[] hits = {0};
+    HitConsumer slow = (site, tid, time, regs) -> {
+      out.println("hit " + ++hits[0]);
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     };
-    TraceSession s = TraceSession.attach(pid, new TraceConfig(sel, Optional.of("inproc"), false, List.of(flushing), System.err));
-    s.run();
+    if (!backend.install(plan, slow).isEmpty()) throw new IllegalStateException("a probe was refused");
+    target.detach();
+    backend.run();
   }
 }

@@ -48,7 +48,8 @@ final class GotraceCli {
         args.path("chrome"),
         args.has("summary"),
         args.choice("backend", Backend.class),
-        args.seconds("duration"));
+        args.seconds("duration"),
+        args.has("lossy"));
   }
 
   private static CommandSpec spec() {
@@ -74,6 +75,7 @@ final class GotraceCli {
         .addOption(valued(null, "chrome", "FILE", "also write a Chrome Trace Event file (opens in Perfetto)"))
         .addOption(longFlag("summary", "print calls, total and mean time per function at exit"))
         .addOption(valued(null, "backend", "ptrace|uprobe|inproc", "how calls are caught (default: the fastest permitted)"))
+        .addOption(longFlag("lossy", "inproc: drop calls when gotrace falls behind (default: the program waits)"))
         .addOption(valued(null, "duration", "SECONDS", "stop tracing after SECONDS (detach when attached)"));
   }
 

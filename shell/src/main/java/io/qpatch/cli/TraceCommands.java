@@ -54,7 +54,7 @@ final class TraceCommands implements Commands {
       Selection selection = new Selection(options.filter(), options.exclude(), timed, options.demangle());
       TraceConfig config = new TraceConfig(selection,
           options.backend().map(b -> b.name().toLowerCase(java.util.Locale.ROOT)),
-          options.args() == TraceOptions.ArgsMode.DECODED, sinks, io.err());
+          options.args() == TraceOptions.ArgsMode.DECODED, sinks, io.err(), options.lossy());
       TraceSession session = options.launches()
           ? TraceSession.launch(options.command(), config)
           : TraceSession.attach(options.pid().getAsInt(), config);

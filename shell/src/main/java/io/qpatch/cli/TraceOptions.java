@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
  * @param summary {@code --summary}: print a per-function table at exit
  * @param backend {@code --backend}; empty lets the engine choose
  * @param duration {@code --duration}: detach (attach) or stop tracing (launch) after this
+ * @param lossy {@code --lossy}: the inproc backend drops calls when its ring is full instead
+ *     of making the program wait for gotrace
  */
 public record TraceOptions(
     OptionalInt pid,
@@ -39,7 +41,8 @@ public record TraceOptions(
     Optional<Path> chrome,
     boolean summary,
     Optional<Backend> backend,
-    Optional<Duration> duration) {
+    Optional<Duration> duration,
+    boolean lossy) {
 
   public TraceOptions {
     command = List.copyOf(command);
@@ -47,6 +50,14 @@ public record TraceOptions(
     if (pid.isPresent() == !command.isEmpty()) {
       throw new IllegalArgumentException("exactly one of pid and command must be given");
     }
+  }
+
+  /** Not {@code --lossy}. */
+  public TraceOptions(OptionalInt pid, List<String> command, Optional<Path> output, boolean demangle,
+      Optional<Pattern> filter, Optional<Pattern> exclude, boolean returns, ArgsMode args, OutputFormat format,
+      Optional<Path> chrome, boolean summary, Optional<Backend> backend, Optional<Duration> duration) {
+    this(pid, command, output, demangle, filter, exclude, returns, args, format, chrome, summary, backend, duration,
+        false);
   }
 
   /** True when gotrace launches PROGRAM rather than attaching to a running process. */

@@ -65,7 +65,7 @@ class GotraceCommandLineTest {
   void every_option_is_parsed_into_the_trace_request() {
     TraceOptions options = parse("-p", "42", "-o", "out.txt", "-c", "-f", "main\\..*", "-x", "runtime",
         "--returns", "--args=decoded", "--format", "json", "--chrome", "t.json", "--summary",
-        "--backend", "uprobe", "--duration", "2.5");
+        "--backend", "inproc", "--duration", "2.5", "--lossy");
     assertEquals(OptionalInt.of(42), options.pid());
     assertEquals(List.of(), options.command());
     assertEquals(Optional.of(Path.of("out.txt")), options.output());
@@ -77,8 +77,9 @@ class GotraceCommandLineTest {
     assertEquals(OutputFormat.JSON, options.format());
     assertEquals(Optional.of(Path.of("t.json")), options.chrome());
     assertTrue(options.summary());
-    assertEquals(Optional.of(Backend.UPROBE), options.backend());
+    assertEquals(Optional.of(Backend.INPROC), options.backend());
     assertEquals(Optional.of(Duration.ofMillis(2500)), options.duration());
+    assertTrue(options.lossy());
   }
 
   @Test
