@@ -149,6 +149,16 @@ final class RemoteSyscall {
 
   // ---- the control page -----------------------------------------------------------
 
+  /**
+   * What the first remote operation would otherwise do while it holds a thread, done now
+   * with every thread running: find the code sequences the bootstrap uses (a scan of
+   * libc's text) and a control page an earlier qpatch left.
+   */
+  void prepare() {
+    gadgets();
+    if (page == null) page = ControlPage.find(ProcMaps.read(threads.pid), memory);
+  }
+
   /** The control page, found in the target's maps or made now with {@code tid}. */
   ControlPage controlPage(int tid) {
     if (page != null) return page;

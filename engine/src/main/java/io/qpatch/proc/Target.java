@@ -204,6 +204,7 @@ public final class Target implements AutoCloseable {
           List<TracedThread> live = threads.live();
           if (live.isEmpty()) throw new ProcessExitedException(pid(), threads.exitStatus());
           int tid = HoldChoice.pick(pid(), threadIds(live));
+          remote.prepare();
           return Boost.during(() -> {
             long start = System.nanoTime();
             try {
