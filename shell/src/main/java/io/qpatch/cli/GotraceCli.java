@@ -74,7 +74,7 @@ final class GotraceCli {
         .addOption(valued(null, "format", "text|json", "one text line per event (default) or JSON lines"))
         .addOption(valued(null, "chrome", "FILE", "also write a Chrome Trace Event file (opens in Perfetto)"))
         .addOption(longFlag("summary", "print calls, total and mean time per function at exit"))
-        .addOption(valued(null, "backend", "ptrace|uprobe|inproc", "how calls are caught (default: the fastest permitted)"))
+        .addOption(valued(null, "backend", "ptrace|uprobe|inproc", "how calls are caught (default: uprobe for up to 128 probes, else ptrace)"))
         .addOption(longFlag("lossy", "inproc: drop calls when gotrace falls behind (default: the program waits)"))
         .addOption(valued(null, "duration", "SECONDS", "stop tracing after SECONDS (detach when attached)"));
   }
