@@ -63,13 +63,19 @@ final class BlockingEvents {
    * without having gone to sleep saves the cross-CPU wake-up, which dominates the cost of
    * a probe hit on small virtual machines (measured here: 55 us per hit blocking, ~20 us
    * when tracer and target share a CPU).
+   *
+   * <p>Between polls the CPU is yielded (sched_yield: Thread.yield on Linux), not spun on:
+   * when the thread we wait for, or a JIT compiler thread, is queued on this CPU it runs
+   * at once instead of after the whole spin. Measured on the 2-CPU VM (bench/trace-bench,
+   * 20000 calls): with a busy spin 5-10% of hits outlasted the 100 us spin and blocked,
+   * with yields ~0.1%; per call C 25-31 us became 20-25 us, Go 28-37 us 24-30 us.
    */
   private static int next(int[] status) {
     long deadline = System.nanoTime() + SPIN_NANOS;
     do {
       int tid = Libc.waitpid(-1, status, WaitFlags.__WALL | WNOTHREAD | WaitFlags.WNOHANG);
       if (tid != 0) return tid;
-      Thread.onSpinWait();
+      Thread.yield();
     } while (System.nanoTime() < deadline);
     return Libc.waitpid(-1, status, WaitFlags.__WALL | WNOTHREAD);
   }

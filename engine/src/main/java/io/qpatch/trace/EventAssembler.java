@@ -31,6 +31,17 @@ final class EventAssembler implements HitConsumer {
     hit(site, tid, timeNanos, regs, goid(site.function(), regs));
   }
 
+  /** Only decoding reads the target's memory at a hit; the goid is read by {@link #goidAt}. */
+  @Override
+  public boolean needsStoppedThread() {
+    return decoder != null;
+  }
+
+  @Override
+  public long goidAt(ProbeSite site, long[] regs) {
+    return goid(site.function(), regs);
+  }
+
   @Override
   public void hit(ProbeSite site, int tid, long timeNanos, long[] regs, long goid) {
     TracedFunction fn = site.function();

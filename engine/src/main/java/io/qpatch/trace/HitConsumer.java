@@ -23,4 +23,19 @@ public interface HitConsumer {
   default void hit(ProbeSite site, int tid, long timeNanos, long[] regs, long goid) {
     hit(site, tid, timeNanos, regs);
   }
+
+  /**
+   * True when {@link #hit} must run while the hitting thread is still stopped (it reads
+   * the target's memory, say to decode arguments). When false, the ptrace backend reads
+   * {@link #goidAt} at the stop and hands the hit over once the thread runs again, off the
+   * hit's critical path.
+   */
+  default boolean needsStoppedThread() {
+    return true;
+  }
+
+  /** The goroutine id at a hit, read while the thread is stopped; {@link TraceEvent#NO_GOID} when none. */
+  default long goidAt(ProbeSite site, long[] regs) {
+    return TraceEvent.NO_GOID;
+  }
 }

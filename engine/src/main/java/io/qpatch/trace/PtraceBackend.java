@@ -23,6 +23,10 @@ public final class PtraceBackend implements Backend {
   private volatile boolean stopRequested;
   private long hits;
   private long skippedTaken;
+  /** A hit whose thread has been let go, not yet handed to the consumer (tracer thread only). */
+  private Hit pending;
+
+  private record Hit(ProbeSite site, int tid, long timeNanos, long[] regs, long goid) {}
 
   public PtraceBackend(Target target) {
     this.target = target;
@@ -71,7 +75,26 @@ public final class PtraceBackend implements Backend {
 
   @Override
   public void run() {
-    target.serveEvents(() -> stopRequested);
+    try {
+      target.serveEvents(() -> {
+        handOver();
+        return stopRequested;
+      });
+    } finally {
+      Tracer.get().run(this::handOver);
+    }
+  }
+
+  /** Gives the pending hit to the consumer; on the tracer thread, after its thread was let go. */
+  private void handOver() {
+    Hit h = pending;
+    if (h == null) return;
+    pending = null;
+    try {
+      consumer.hit(h.site(), h.tid(), h.timeNanos(), h.regs(), h.goid());
+    } catch (RuntimeException e) { // as a failing breakpoint action: reported, the trace goes on
+      System.err.println("qpatch: probe at 0x" + Long.toHexString(h.site().address()) + ": " + e);
+    }
   }
 
   @Override
@@ -86,7 +109,9 @@ public final class PtraceBackend implements Backend {
     long[] sample = SampleRegs.of(regs);
     if (site.counts(sample[SampleRegs.FLAGS])) {
       hits++;
-      consumer.hit(site, tid, now, sample);
+      handOver(); // a hit answered outside the event loop (while installing, say) comes first
+      if (consumer.needsStoppedThread()) consumer.hit(site, tid, now, sample);
+      else pending = new Hit(site, tid, now, sample, consumer.goidAt(site, sample));
     } else {
       skippedTaken++;
     }
@@ -96,6 +121,7 @@ public final class PtraceBackend implements Backend {
   @Override
   public void remove() {
     breakpoints.removeAll();
+    Tracer.get().run(this::handOver);
   }
 
   @Override

@@ -138,4 +138,34 @@ class CTraceTest {
     assertEquals(3, session.run(), "the child's exit status, passed on by the parent");
     assertEquals(1, sink.calls("work").size(), "only the parent's call");
   }
+
+  static final String COUNTDOWN = """
+      __attribute__((noinline)) long step(long i) { __asm__ volatile(""); return i - 1; }
+      int main(void) {
+        long i = 500;
+        while (i > 0) i = step(i);
+        return 0;
+      }
+      """;
+
+  /**
+   * The ptrace backend hands a hit to the sinks only after its thread is let go: every
+   * hit still arrives, in order, with each return after its call, up to the last one
+   * before the program exits.
+   */
+  @Test
+  void ptrace_hands_over_every_hit_in_order_up_to_the_last_before_exit() {
+    Path prog = Fixtures.c("countdown", COUNTDOWN, "-O2");
+    CollectingSink sink = new CollectingSink();
+    assertEquals(0, TraceSession.launch(List.of(prog.toString()), config(sink, true, "ptrace")).run());
+    List<TraceEvent> steps = sink.events.stream().filter(e -> e.function().name().equals("step")).toList();
+    assertEquals(1000, steps.size(), sink.text());
+    for (int k = 0; k < 500; k++) {
+      TraceEvent call = steps.get(2 * k);
+      TraceEvent ret = steps.get(2 * k + 1);
+      assertTrue(call.isCall() && !ret.isCall(), "call then return at " + k);
+      assertEquals(500 - k, call.values()[0]);
+      assertEquals(499 - k, ret.values()[0]);
+    }
+  }
 }
