@@ -146,7 +146,7 @@ public final class Tracer {
 
   private boolean anyFollowsForks() {
     for (EventPump p : pumps) {
-      if (p instanceof ThreadSet ts && ts.forkHandler() != null) return true;
+      if (p instanceof ThreadSet ts && ts.forkHandler() != null && !ts.live().isEmpty()) return true;
     }
     return false;
   }
