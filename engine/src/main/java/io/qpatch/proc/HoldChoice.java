@@ -74,7 +74,7 @@ final class HoldChoice {
     return TIMED_SLEEPS.contains(nr) ? 2 : 1;
   }
 
-  private static String read(int pid, int tid, String file) {
+  static String read(int pid, int tid, String file) {
     try {
       return Files.readString(Path.of("/proc", "" + pid, "task", "" + tid, file));
     } catch (IOException | RuntimeException e) {

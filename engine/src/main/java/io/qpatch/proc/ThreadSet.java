@@ -217,11 +217,24 @@ final class ThreadSet implements Tracer.EventPump {
     if (waited > STOP_TIMEOUT_NANOS) {
       throw new RefusedException(
           "thread " + waiting.getFirst().tid + " of pid " + pid
-              + " did not stop within 2 s (uninterruptible sleep?); try again later");
+              + " did not stop within 2 s (uninterruptible sleep?" + stateOf(waiting.getFirst())
+              + "); try again later");
     }
     if (Boost.active()) java.util.concurrent.locks.LockSupport.parkNanos(10_000);
     else if (waited < 1_000_000) Thread.yield();
     else java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+  }
+
+  /**
+   * For the message: the thread's state letter in /proc (D: uninterruptible; t: already in a
+   * ptrace stop whose status we never collected, which would be a bug of ours) and what we
+   * believe of it.
+   */
+  private String stateOf(TracedThread t) {
+    String stat = HoldChoice.read(pid, t.tid, "stat");
+    int close = stat.lastIndexOf(')');
+    String letter = close > 0 && close + 2 < stat.length() ? stat.substring(close + 2, close + 3) : "?";
+    return " state " + letter + ", ours " + t.state + (t.interruptPending ? " interrupt pending" : "");
   }
 
   /** Lets every held thread run again, delivering the signals kept for it. */
