@@ -48,9 +48,7 @@ final class BlockingEvents {
           if (e.errno() == Errno.ECHILD) return; // nothing left to wait for
           throw e;
         }
-        if (tid == 0) continue;
-        if (waker.owns(tid)) waker.onStatus(status[0]);
-        else dispatch(tracer, tid, status[0]);
+        if (tid != 0) deliver(tracer, waker, tid, status[0]);
       }
     } finally {
       tracer.setWakeHook(null);
@@ -99,13 +97,18 @@ final class BlockingEvents {
       }
       if (tid == 0) return any;
       any = true;
-      if (waker.owns(tid)) waker.onStatus(status[0]);
-      else dispatch(tracer, tid, status[0]);
+      deliver(tracer, waker, tid, status[0]);
     }
   }
 
   /** How long to poll before blocking. */
   static final long SPIN_NANOS = Long.getLong("qpatch.trace.spinNanos", 100_000);
+
+  /** A collected status to whoever it belongs to: the waker, or a target (see dispatch). */
+  private static void deliver(Tracer tracer, Waker waker, int tid, int rawStatus) {
+    if (waker.owns(tid)) waker.onStatus(rawStatus);
+    else dispatch(tracer, tid, rawStatus);
+  }
 
   /**
    * Gives the status to the target that owns {@code tid}; else, when a target follows

@@ -59,8 +59,7 @@ final class HoldChoice {
 
   /** 3 to 0 as in the class comment, from a thread's stat and syscall files ("" if unreadable). */
   static int rank(String stat, String syscall) {
-    int close = stat.lastIndexOf(')');
-    boolean asleep = close > 0 && close + 2 < stat.length() && stat.charAt(close + 2) == 'S';
+    boolean asleep = state(stat) == 'S';
     String[] fields = syscall.strip().split(" ");
     if (!asleep || fields.length < 3) return 0;
     int nr;
@@ -72,6 +71,12 @@ final class HoldChoice {
     if (nr < 0) return 0;
     if (EVENT_WAITS.contains(nr)) return 3;
     return TIMED_SLEEPS.contains(nr) ? 2 : 1;
+  }
+
+  /** The state letter of a stat line (after the parenthesised name, proc(5)); '?' if unreadable. */
+  static char state(String stat) {
+    int close = stat.lastIndexOf(')');
+    return close > 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : '?';
   }
 
   static String read(int pid, int tid, String file) {

@@ -231,9 +231,7 @@ final class ThreadSet implements Tracer.EventPump {
    * believe of it.
    */
   private String stateOf(TracedThread t) {
-    String stat = HoldChoice.read(pid, t.tid, "stat");
-    int close = stat.lastIndexOf(')');
-    String letter = close > 0 && close + 2 < stat.length() ? stat.substring(close + 2, close + 3) : "?";
+    char letter = HoldChoice.state(HoldChoice.read(pid, t.tid, "stat"));
     return " state " + letter + ", ours " + t.state + (t.interruptPending ? " interrupt pending" : "");
   }
 
