@@ -2,7 +2,10 @@
  * The benchmark's target: THREADS threads (default 2) call work() in a loop and
  * measure, each for itself, the longest gap between two consecutive iterations: the
  * longest pause they saw. SIGUSR1 makes the target print "max_gap_us N" (the longest gap
- * of any thread since the previous report) and start over.
+ * of any thread since the previous report) and start over. Before it, one line
+ * "gap TID FROM TO" (CLOCK_MONOTONIC seconds) for each gap over GAP_LOG_US since the
+ * previous report, so that bench/patch-bench can tell the gaps in which qpatch held
+ * that thread from the machine's own.
  *
  * usage: pause_target [THREADS] [busy]
  *
@@ -17,6 +20,7 @@
  * small machine; the gap of an idle period (a report with nothing done in between) is
  * the baseline that sleep, timer slack and scheduling give.
  */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -28,6 +32,17 @@
 
 static atomic_long max_gap_ns;
 static volatile sig_atomic_t report;
+
+#define GAP_LOG_US 100
+#define GAP_LOG_SIZE 65536
+struct gap { long tid, from, to; };
+static struct gap gaps[GAP_LOG_SIZE];
+static atomic_long gap_count;
+
+static void log_gap(long from, long to) {
+  long i = atomic_fetch_add(&gap_count, 1);
+  if (i < GAP_LOG_SIZE) gaps[i] = (struct gap){gettid(), from, to};
+}
 
 /* volatile keeps it longer than the 5 bytes of an entry jump at any -O level. */
 __attribute__((noinline)) int work(int x) {
@@ -41,8 +56,15 @@ static long now_ns(void) {
   return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
+/* Gaps logged while this prints may be lost, or printed half-written: only by the
+ * reporting thread itself (busy mode), whose own gap here is not measured. */
 static void print_report(void) {
   report = 0;
+  long n = atomic_exchange(&gap_count, 0);
+  for (long i = 0; i < n && i < GAP_LOG_SIZE; i++) {
+    printf("gap %ld %ld.%09ld %ld.%09ld\n", gaps[i].tid, gaps[i].from / 1000000000L,
+           gaps[i].from % 1000000000L, gaps[i].to / 1000000000L, gaps[i].to % 1000000000L);
+  }
   printf("max_gap_us %ld\n", atomic_exchange(&max_gap_ns, 0) / 1000);
   fflush(stdout);
 }
@@ -60,6 +82,7 @@ static void *loop(void *arg) {
     long t = now_ns();
     long gap = t - last, seen = atomic_load(&max_gap_ns);
     while (gap > seen && !atomic_compare_exchange_weak(&max_gap_ns, &seen, gap)) {}
+    if (gap > GAP_LOG_US * 1000L) log_gap(last, t);
     last = t;
     if (arg == REPORTER && report) {
       print_report();

@@ -1,5 +1,6 @@
 package io.qpatch.patch;
 
+import io.qpatch.proc.MemfdFile;
 import io.qpatch.elf.ElfFile;
 import io.qpatch.error.RefusedException;
 import io.qpatch.link.LinkOptions;

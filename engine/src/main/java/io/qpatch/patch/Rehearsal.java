@@ -1,5 +1,6 @@
 package io.qpatch.patch;
 
+import io.qpatch.proc.MemfdFile;
 import io.qpatch.elf.ElfFile;
 import io.qpatch.link.SymbolSource;
 import io.qpatch.proc.Target;
@@ -43,6 +44,12 @@ public final class Rehearsal {
 
   private static final long SWITCH_STOPS_NANOS = 300_000_000L;
 
+  /** Rehearsals of a one-thread hold with a remote system call in it, as many and as long at most. */
+  static final int HOLDS = 250;
+
+  private static final long HOLDS_NANOS = 200_000_000L;
+  private static final int GETPID = 39;
+
   private Rehearsal() {}
 
   /** Rehearses; returns how long it took, in milliseconds, or -1 when it could not run. */
@@ -79,6 +86,10 @@ public final class Rehearsal {
       });
     }
     long[] at = Stops.held(t, "rehearsal", () -> mapScratch(memory));
+    long holdsUntil = System.nanoTime() + HOLDS_NANOS;
+    for (int i = 0; i < HOLDS && System.nanoTime() < holdsUntil; i++) {
+      Stops.held(t, "rehearsal", () -> t.syscall(GETPID));
+    }
     long data = at[0], code = at[1];
     t.write(data, RecordCodec.MAGIC);
     t.write(code, StubCode.stub(data, code, code));

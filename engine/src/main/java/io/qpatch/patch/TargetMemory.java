@@ -1,5 +1,6 @@
 package io.qpatch.patch;
 
+import io.qpatch.proc.MemfdFile;
 import io.qpatch.error.SyscallException;
 import io.qpatch.proc.Target;
 

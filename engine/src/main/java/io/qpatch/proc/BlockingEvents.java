@@ -105,7 +105,7 @@ final class BlockingEvents {
   static final long SPIN_NANOS = Long.getLong("qpatch.trace.spinNanos", 100_000);
 
   /** A collected status to whoever it belongs to: the waker, or a target (see dispatch). */
-  private static void deliver(Tracer tracer, Waker waker, int tid, int rawStatus) {
+  static void deliver(Tracer tracer, Waker waker, int tid, int rawStatus) {
     if (waker.owns(tid)) waker.onStatus(rawStatus);
     else dispatch(tracer, tid, rawStatus);
   }

@@ -131,24 +131,31 @@ final class ControlPage {
     return le(memory.read(slot(i) + SLOT_FRAME, 8), 0);
   }
 
-  /**
-   * True when no thread can still need the page (every thread stopped): none runs its
-   * code, and each taken slot's owner is gone, or is past its system call (it is not in
-   * the pad), or is back above its call's frame (the call returned or was abandoned).
-   * Only a thread of a killed qpatch run that is still inside the called function keeps
-   * the page.
-   */
-  boolean idle(Memory memory, ThreadSet threads) {
-    java.util.Map<Integer, Registers> regs = new java.util.HashMap<>();
-    for (TracedThread t : threads.live()) {
-      Registers r = ThreadRegs.get(t.tid);
-      if (containsCode(r.rip())) return false;
-      regs.put(t.tid, r);
-    }
+  /** Each slot's owner word and frame address, as read now: {owners, frames}. */
+  long[][] slotWords(Memory memory) {
+    long[] owners = new long[SLOTS], frames = new long[SLOTS];
     for (int i = 0; i < SLOTS; i++) {
-      long owner = owner(memory, i);
-      Registers r = regs.get((int) owner);
-      if (owner != 0 && r != null && owner >>> 32 == KIND_CALL && r.rsp() <= frame(memory, i)) {
+      owners[i] = owner(memory, i);
+      frames[i] = frame(memory, i);
+    }
+    return new long[][] {owners, frames};
+  }
+
+  /**
+   * True when no thread can still need the page, given the slots' words ({@link #slotWords})
+   * and, read after them, the registers of every live thread ({@code regs}): none runs its
+   * code, and each taken slot's owner is gone, or is past its system call (it is not in
+   * the pad), or is back above its call's frame (the call returned or was abandoned). Only
+   * a thread of a killed qpatch run that is still inside the called function keeps the page.
+   */
+  boolean idle(long[][] slotWords, java.util.Map<Integer, Registers> regs) {
+    for (Registers r : regs.values()) {
+      if (containsCode(r.rip())) return false;
+    }
+    long[] owners = slotWords[0], frames = slotWords[1];
+    for (int i = 0; i < SLOTS; i++) {
+      Registers r = regs.get((int) owners[i]);
+      if (owners[i] != 0 && r != null && owners[i] >>> 32 == KIND_CALL && r.rsp() <= frames[i]) {
         return false;
       }
     }

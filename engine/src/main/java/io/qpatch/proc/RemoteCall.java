@@ -1,16 +1,13 @@
 package io.qpatch.proc;
 
 import io.qpatch.error.RefusedException;
-import io.qpatch.sys.Libc;
 import io.qpatch.sys.Ptrace;
 import io.qpatch.sys.Reg;
 import io.qpatch.sys.Registers;
 import io.qpatch.sys.Signals;
-import io.qpatch.sys.WaitFlags;
 import io.qpatch.sys.WaitStatus;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Makes a stopped thread call a function in the target and return its result, then puts
@@ -119,18 +116,13 @@ final class RemoteCall {
 
   private WaitStatus awaitStop(RemoteOp op, long deadline, long function) {
     int[] status = new int[1];
-    while (true) {
-      if (Libc.waitpid(op.t.tid, status, WaitFlags.WNOHANG | WaitFlags.__WALL) != 0) {
-        return new WaitStatus(status[0]);
-      }
-      if (System.nanoTime() > deadline) {
-        abandon(op);
-        throw new RefusedException("call to " + hex(function) + " in pid " + threads.pid
-            + " did not return within 5 s (blocked on a lock held by a stopped thread?);"
-            + " it was abandoned and the thread restored");
-      }
-      LockSupport.parkNanos(20_000);
+    if (Tracer.get().awaitStatus(deadline, status, tid -> tid == op.t.tid) != 0) {
+      return new WaitStatus(status[0]);
     }
+    abandon(op);
+    throw new RefusedException("call to " + hex(function) + " in pid " + threads.pid
+        + " did not return within 5 s (blocked on a lock held by a stopped thread?);"
+        + " it was abandoned and the thread restored");
   }
 
   /** Interrupts the running call: the thread ends in an event stop, ready to be restored. */

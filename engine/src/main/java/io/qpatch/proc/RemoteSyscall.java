@@ -1,5 +1,6 @@
 package io.qpatch.proc;
 
+import io.qpatch.error.ProcessExitedException;
 import io.qpatch.error.SyscallException;
 import io.qpatch.sys.Errno;
 import io.qpatch.sys.Reg;
@@ -59,6 +60,8 @@ final class RemoteSyscall {
   private final MemorySegment scratch8 = Arena.ofAuto().allocate(8, 8);
   private Gadgets gadgets;
   private ControlPage page;
+  /** The main thread's stack mapping as {@link #prepare} read it; null: not read. */
+  private Mapping mainStack;
 
   RemoteSyscall(ThreadSet threads, Memory memory) {
     this.threads = threads;
@@ -152,11 +155,15 @@ final class RemoteSyscall {
   /**
    * What the first remote operation would otherwise do while it holds a thread, done now
    * with every thread running: find the code sequences the bootstrap uses (a scan of
-   * libc's text) and a control page an earlier qpatch left.
+   * libc's text), the main thread's stack, and a control page an earlier qpatch left; and
+   * when there is none, make it with {@code tid}, each of its system calls a hold of its own.
    */
-  void prepare() {
+  void prepare(int tid) {
     gadgets();
-    if (page == null) page = ControlPage.find(ProcMaps.read(threads.pid), memory);
+    List<Mapping> maps = ProcMaps.read(threads.pid);
+    mainStack = maps.stream().filter(m -> m.path().equals("[stack]")).findFirst().orElse(null);
+    if (page == null) page = ControlPage.find(maps, memory);
+    if (page == null) page = createPage(tid);
   }
 
   /** The control page, found in the target's maps or made now with {@code tid}. */
@@ -167,49 +174,99 @@ final class RemoteSyscall {
     return page;
   }
 
+  /**
+   * Makes the control page with four system calls in thread {@code tid}: memfd_create, mmap
+   * of the whole read-write, mprotect of the pad R-X, close. Each is a hold of the thread
+   * of its own when it runs (the others run throughout), so that no hold is longer than one
+   * system call. Its size and pad code are set from our side through the descriptor
+   * ({@link MemfdFile}) before it is mapped. A qpatch killed in between leaves a half-made
+   * page, which {@link #releaseControlPage} removes, or a close-on-exec descriptor.
+   */
   private ControlPage createPage(int tid) {
     int fd = (int) checked("memfd_create",
-        viaTarget(tid, SYS_MEMFD_CREATE, ControlPage.NAME, 0, MFD_CLOEXEC));
+        heldAlone(tid, t -> viaTarget(t, SYS_MEMFD_CREATE, ControlPage.NAME, 0, MFD_CLOEXEC)));
     try {
-      checked("ftruncate", viaTarget(tid, SYS_FTRUNCATE, null, fd, ControlPage.TOTAL));
-      long base = checked("mmap", viaTarget(tid, SYS_MMAP, null,
-          0, ControlPage.TOTAL, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+      try (MemfdFile file = MemfdFile.open(threads.pid, fd, "the control page")) {
+        file.setLength(ControlPage.TOTAL);
+        file.write(0, ControlPage.code());
+      }
+      long base = checked("mmap", heldAlone(tid, t -> viaTarget(t, SYS_MMAP, null,
+          0, ControlPage.TOTAL, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)));
       try {
-        memory.write(base, ControlPage.code());
-        checked("mprotect", viaTarget(tid, SYS_MPROTECT, null,
-            base, ControlPage.CODE_SIZE, PROT_READ | PROT_EXEC));
+        checked("mprotect", heldAlone(tid, t -> viaTarget(t, SYS_MPROTECT, null,
+            base, ControlPage.CODE_SIZE, PROT_READ | PROT_EXEC)));
       } catch (RuntimeException e) {
-        viaTarget(tid, SYS_MUNMAP, null, base, ControlPage.TOTAL);
+        heldAlone(tid, t -> viaTarget(t, SYS_MUNMAP, null, base, ControlPage.TOTAL));
         throw e;
       }
       return new ControlPage(base);
     } finally {
-      viaTarget(tid, SYS_CLOSE, null, fd);
+      heldAlone(tid, t -> viaTarget(t, SYS_CLOSE, null, fd));
     }
+  }
+
+  /**
+   * Runs {@code work} on thread {@code tid}, or on another live thread once it has exited:
+   * as it is when it is stopped already, else held alone for the work and let go.
+   */
+  private long heldAlone(int tid, java.util.function.IntToLongFunction work) {
+    TracedThread t = threads.find(tid);
+    if (t == null || t.isGone()) {
+      List<TracedThread> live = threads.live();
+      if (live.isEmpty()) throw new ProcessExitedException(threads.pid, threads.exitStatus());
+      t = live.getFirst();
+    }
+    if (t.isStopped()) return work.applyAsLong(t.tid);
+    TracedThread held = t;
+    return Boost.during(() -> {
+      if (!threads.hold(held)) return heldAlone(held.tid, work); // exited meanwhile
+      try {
+        return work.applyAsLong(held.tid);
+      } finally {
+        threads.release(held);
+      }
+    });
   }
 
   /**
    * Unmaps the control page if no thread can still need it: none runs its code, and no
    * slot belongs to a thread still inside a call made by a qpatch that was killed. Also
-   * unmaps a half-made page (never made executable: nothing can run there). Stops every
-   * thread. Best effort: a page left mapped is harmless and the next qpatch retries.
+   * unmaps a half-made page (never made executable: nothing can run there). Best effort: a
+   * page left mapped is harmless and the next qpatch retries.
+   *
+   * <p>No stop of every thread: the slots are read first, then each thread is held alone in
+   * turn to read its registers. That suffices because only a thread of a killed qpatch's
+   * call can enter the page without us, and such a thread owns its slot until it is in the
+   * pad's last two instructions, after which it leaves the page for good: a thread that
+   * owned no slot when the slots were read, and is seen outside the pad, never comes back.
    */
   void releaseControlPage() {
     List<Mapping> maps = ProcMaps.read(threads.pid);
     page = null;
     if (maps.stream().noneMatch(ControlPage::isOurs)) return;
-    threads.stopAll();
-    int tid = threads.live().getFirst().tid;
     ControlPage p = ControlPage.find(maps, memory);
-    if (p != null && p.idle(memory, threads)) {
-      checked("munmap", viaTarget(tid, SYS_MUNMAP, null, p.base, ControlPage.TOTAL));
+    long[][] slots = p == null ? null : p.slotWords(memory); // before the registers, see above
+    if (p != null && p.idle(slots, registersOfEach())) {
+      checked("munmap", heldAlone(threads.pid, t -> viaTarget(t, SYS_MUNMAP, null, p.base, ControlPage.TOTAL)));
     }
     for (Mapping m : maps) {
       boolean partOfPage = p != null && m.start() >= p.base && m.end() <= p.base + ControlPage.TOTAL;
       if (ControlPage.isOurs(m) && !m.isExecutable() && !partOfPage) {
-        checked("munmap", viaTarget(tid, SYS_MUNMAP, null, m.start(), m.size()));
+        checked("munmap", heldAlone(threads.pid, t -> viaTarget(t, SYS_MUNMAP, null, m.start(), m.size())));
       }
     }
+  }
+
+  /** The registers of every live thread, each read while that thread is held alone. */
+  private java.util.Map<Integer, Registers> registersOfEach() {
+    java.util.Map<Integer, Registers> regs = new java.util.HashMap<>();
+    for (TracedThread t : threads.live()) {
+      heldAlone(t.tid, tid -> {
+        regs.put(tid, ThreadRegs.get(tid));
+        return 0;
+      });
+    }
+    return regs;
   }
 
   // ---- system calls that cannot use the control page -----------------------------
@@ -244,14 +301,16 @@ final class RemoteSyscall {
 
   /**
    * True when {@code rsp} lies well inside the main thread's stack, where a few KiB below
-   * the red zone are free. Elsewhere (a goroutine's small stack in the Go heap, say) the
+   * the red zone are free. The stack's mapping was read ahead by {@link #prepare} (it only
+   * grows, so a stack pointer within it is within the stack now). Elsewhere (a goroutine's small stack in the Go heap, say) the
    * FPU image is left out of the frame.
    */
   private boolean onMainStack(long rsp) {
-    for (Mapping m : ProcMaps.read(threads.pid)) {
-      if (m.contains(rsp)) return m.path().equals("[stack]") && rsp - m.start() > 64 * 1024;
+    Mapping stack = mainStack;
+    if (stack == null || !stack.contains(rsp)) {
+      stack = ProcMaps.read(threads.pid).stream().filter(m -> m.contains(rsp)).findFirst().orElse(null);
     }
-    return false;
+    return stack != null && stack.path().equals("[stack]") && rsp - stack.start() > 64 * 1024;
   }
 
   private long unprotected(RemoteOp op, long syscall, int nr, long[] args) {

@@ -68,6 +68,7 @@ public final class Target implements AutoCloseable {
     Tracer tracer = Tracer.get();
     return tracer.call(
         () -> {
+          tracer.prepareWaits();
           ThreadSet ts = new ThreadSet(pid, ThreadSet.OPTIONS);
           Boost.during(ts::seizeAll);
           Target t = new Target(ts, false);
@@ -86,6 +87,7 @@ public final class Target implements AutoCloseable {
     Tracer tracer = Tracer.get();
     return tracer.call(
         () -> {
+          tracer.prepareWaits();
           Target t = new Target(Launch.start(argv, env), true);
           tracer.addPump(t.threads);
           return t;
@@ -204,7 +206,7 @@ public final class Target implements AutoCloseable {
           List<TracedThread> live = threads.live();
           if (live.isEmpty()) throw new ProcessExitedException(pid(), threads.exitStatus());
           int tid = HoldChoice.pick(pid(), threadIds(live));
-          remote.prepare();
+          remote.prepare(tid);
           return Boost.during(() -> {
             long start = System.nanoTime();
             try {
@@ -498,6 +500,7 @@ public final class Target implements AutoCloseable {
             // nothing left to detach from
           } finally {
             memory.close();
+            HoldLog.flush();
           }
         });
   }

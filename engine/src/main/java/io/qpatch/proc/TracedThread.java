@@ -29,6 +29,8 @@ final class TracedThread {
    * again: the first is injected on resume, the rest re-sent with tgkill.
    */
   final ArrayDeque<Integer> pendingSignals = new ArrayDeque<>();
+  /** When we interrupted it, for {@link HoldLog}; 0: not held, or not logging. */
+  long heldSince;
 
   TracedThread(int tid) {
     this.tid = tid;

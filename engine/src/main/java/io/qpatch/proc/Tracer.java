@@ -8,6 +8,8 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import io.qpatch.sys.Libc;
+import io.qpatch.sys.WaitFlags;
 
 /**
  * The one platform thread that owns every ptrace and waitpid call. Linux accepts
@@ -37,6 +39,8 @@ public final class Tracer {
   private volatile Runnable wakeHook;
 
   private final Waker waker = new Waker();
+  /** Wakes {@link #awaitStatus} at its deadline; made on first use. */
+  private java.util.concurrent.ScheduledExecutorService watchdog;
 
   private Tracer() {
     thread = Thread.ofPlatform().name("qpatch-tracer").daemon(true).unstarted(this::loop);
@@ -90,6 +94,54 @@ public final class Tracer {
    */
   public void serveEvents(BooleanSupplier until) {
     run(() -> BlockingEvents.serve(this, waker, until));
+  }
+
+  /**
+   * Blocks the tracer thread until one of its tracees reports a status, or until {@code
+   * deadlineNanos} (System.nanoTime). Returns the tid, its status in {@code status[0]}, or
+   * 0 at the deadline. Statuses that are not {@code mine} go where they belong first (the
+   * waker, or any attached target, as the blocking loop delivers them), so that nothing
+   * collected here is lost.
+   *
+   * <p>Why block rather than poll: a tracer that polls with short sleeps at real-time
+   * priority ({@link Boost}) preempts the very thread it waits for whenever the two share
+   * a CPU. Seen on the 2-CPU VM (perf sched): a thread interrupted in nanosleep needed 6
+   * to 46 ms to reach its stop, running 20 us at a time between our 10 us sleeps. Blocked
+   * in waitpid, we take no CPU until the stop is reported, then run at once.
+   *
+   * <p>waitpid has no timeout: a watchdog thread wakes the {@link Waker} at the deadline.
+   */
+  int awaitStatus(long deadlineNanos, int[] status, java.util.function.IntPredicate mine) {
+    assertTracerThread();
+    waker.ensureStarted();
+    java.util.concurrent.ScheduledFuture<?> alarm = watchdog().schedule(
+        waker::wake, Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    try {
+      while (true) {
+        waker.rearm();
+        if (System.nanoTime() - deadlineNanos >= 0) return 0;
+        int tid = Libc.waitpid(-1, status, WaitFlags.__WALL | BlockingEvents.WNOTHREAD);
+        if (mine.test(tid)) return tid;
+        BlockingEvents.deliver(this, waker, tid, status[0]);
+      }
+    } finally {
+      alarm.cancel(false);
+    }
+  }
+
+  /** Starts the waker and the watchdog ahead of a hold, so that a first wait does not. */
+  void prepareWaits() {
+    assertTracerThread();
+    waker.ensureStarted();
+    watchdog();
+  }
+
+  private java.util.concurrent.ScheduledExecutorService watchdog() {
+    if (watchdog == null) {
+      watchdog = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          r -> Thread.ofPlatform().name("qpatch-watchdog").daemon(true).unstarted(r));
+    }
+    return watchdog;
   }
 
   /** Makes a running {@link #serveEvents} loop check its condition again soon. */

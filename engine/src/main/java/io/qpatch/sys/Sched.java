@@ -12,8 +12,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * The scheduling policy of the calling thread: {@code sched_getscheduler(2)} and {@code
- * sched_setscheduler(2)} with pid 0, which on Linux name the calling thread, not the
+ * The scheduling policy of a thread: {@code sched_getscheduler(2)} and {@code
+ * sched_setscheduler(2)}, whose pid names one thread on Linux, 0 the calling one, not the
  * process (sched(7)). Changing to a real-time policy needs CAP_SYS_NICE or an RLIMIT_RTPRIO
  * that allows it; without, the call fails with EPERM and nothing changes.
  */
@@ -22,6 +22,9 @@ public final class Sched {
   public static final int SCHED_OTHER = 0;
 
   public static final int SCHED_FIFO = 1;
+
+  /** Runs only when no ordinary thread wants the CPU; an ordinary thread that wakes preempts it. */
+  public static final int SCHED_IDLE = 5;
 
   /** {@code struct sched_param} (linux/sched/types.h): the priority alone. */
   static final StructLayout PARAM_LAYOUT = MemoryLayout.structLayout(JAVA_INT.withName("sched_priority"));
@@ -55,13 +58,18 @@ public final class Sched {
    * with nothing changed.
    */
   public static int setPolicy(int policy, int priority) {
+    return setPolicy(0, policy, priority);
+  }
+
+  /** As {@link #setPolicy(int, int)}, for thread {@code tid} (0: the calling thread). */
+  public static int setPolicy(int tid, int policy, int priority) {
     MemorySegment cap = Libc.capture();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment param = arena.allocate(PARAM_LAYOUT);
       PRIORITY.set(param, 0L, priority);
       int r;
       try {
-        r = (int) Holder.SET.invokeExact(cap, 0, policy, param);
+        r = (int) Holder.SET.invokeExact(cap, tid, policy, param);
       } catch (Throwable t) {
         throw Libc.linkageBug(t);
       }

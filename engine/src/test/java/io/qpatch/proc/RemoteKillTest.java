@@ -130,17 +130,18 @@ class RemoteKillTest {
   }
 
   /**
-   * Steps of the first getpid, made with the control page made first by five system calls
-   * of eight steps each (all of memfd_create's, then each later one right after it ran:
-   * a half-made page must be cleaned up), every step of the first getpid and call through
-   * the page, and of removing the page after the fourth pair.
+   * Steps of the first round (the thread held alone): the control page made first by four
+   * system calls of eight steps each, each a hold of its own (all of memfd_create's, then
+   * each later one right after it ran: a half-made page must be cleaned up), every step of
+   * the first getpid (9) and call (11) through the page, and of removing the page after the
+   * fourth pair.
    */
   private static List<Integer> steps() {
     List<Integer> steps = new ArrayList<>();
     for (int i = 1; i <= 8; i++) steps.add(i);
-    for (int i = 13; i <= 37; i += 8) steps.add(i);
-    for (int i = 41; i <= 60; i++) steps.add(i);
-    for (int i = 121; i <= 128; i++) steps.add(i);
+    for (int i = 13; i <= 29; i += 8) steps.add(i);
+    for (int i = 33; i <= 52; i++) steps.add(i);
+    for (int i = 113; i <= 120; i++) steps.add(i);
     return steps;
   }
 

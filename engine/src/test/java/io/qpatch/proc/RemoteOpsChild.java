@@ -4,7 +4,9 @@ package io.qpatch.proc;
  * Run in a child JVM by {@link RemoteKillTest}, which SIGKILLs it: attaches to the target
  * and makes remote getpid calls and remote calls of {@code work} (which sleeps about 1 ms)
  * until killed, detaching and attaching again every few operations so that the control
- * page is made and removed again and again. Prints "ops N" after each pair; any wrong
+ * page is made and removed again and again: in even rounds with the thread held alone
+ * ({@link Target#whileOneHeld}, the page made before, each of its system calls a hold of
+ * its own), in odd rounds inside a stop of every thread (the page made in the stop). Prints "ops N" after each pair; any wrong
  * result ends it with exit code 3. With a signal number, it also sends that signal to the
  * target's thread while it holds it stopped, printing "sending" before and "sent" after.
  *
@@ -17,13 +19,24 @@ public final class RemoteOpsChild {
     int pid = Integer.parseInt(args[0]);
     long work = Long.parseLong(args[1], 16);
     int signal = args.length > 2 ? Integer.parseInt(args[2]) : 0;
-    for (long n = 0; ; ) {
+    for (long n = 0, round = 0; ; round++) {
       try (Target t = Target.attach(pid)) {
         for (int i = 0; i < 4; i++, n++) {
-          try (Target.Stopped s = t.stop()) {
+          long k = n;
+          Runnable ops = () -> {
             if (signal != 0) send(pid, signal);
             check("getpid", t.syscall(RemoteSyscall.SYS_GETPID), pid);
-            check("work(" + n + ")", t.callFunction(work, n), 3 * n + 1);
+            check("work(" + k + ")", t.callFunction(work, k), 3 * k + 1);
+          };
+          if (round % 2 == 0) {
+            t.whileOneHeld(() -> {
+              ops.run();
+              return null;
+            });
+          } else {
+            try (Target.Stopped s = t.stop()) {
+              ops.run();
+            }
           }
           System.out.println("ops " + n);
           System.out.flush();

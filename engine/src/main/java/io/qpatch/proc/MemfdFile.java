@@ -1,4 +1,4 @@
-package io.qpatch.patch;
+package io.qpatch.proc;
 
 import io.qpatch.error.SyscallException;
 import io.qpatch.sys.Errno;
@@ -17,7 +17,7 @@ import java.nio.file.Path;
  * <p>Opened while the target still has the descriptor (between its memfd_create and its
  * close); afterwards the file lives on through our descriptor and the target's mappings.
  */
-final class MemfdFile implements AutoCloseable {
+public final class MemfdFile implements AutoCloseable {
   private final int pid;
   private final String what;
   private final RandomAccessFile file;
@@ -31,7 +31,7 @@ final class MemfdFile implements AutoCloseable {
   }
 
   /** Opens descriptor {@code fd} of process {@code pid} read-write. */
-  static MemfdFile open(int pid, int fd, String what) {
+  public static MemfdFile open(int pid, int fd, String what) {
     Path link = Path.of("/proc", "" + pid, "fd", "" + fd);
     try {
       return new MemfdFile(pid, what, new RandomAccessFile(link.toFile(), "rw"));
@@ -42,7 +42,7 @@ final class MemfdFile implements AutoCloseable {
   }
 
   /** ftruncate(2) on our descriptor: the new bytes read as zero. */
-  void setLength(long length) {
+  public void setLength(long length) {
     try {
       file.setLength(length);
     } catch (IOException e) {
@@ -51,7 +51,7 @@ final class MemfdFile implements AutoCloseable {
   }
 
   /** Writes all of {@code bytes} at {@code offset} of the file (one pwrite, as a rule). */
-  void write(long offset, byte[] bytes) {
+  public void write(long offset, byte[] bytes) {
     ByteBuffer buf = ByteBuffer.wrap(bytes);
     try {
       while (buf.hasRemaining()) channel.write(buf, offset + buf.position());
