@@ -44,11 +44,14 @@ public final class Rehearsal {
 
   private static final long SWITCH_STOPS_NANOS = 300_000_000L;
 
-  /** Rehearsals of a one-thread hold with a remote system call in it, as many and as long at most. */
+  /**
+   * Rehearsals of a one-thread hold with a remote system call in it (an mprotect that
+   * changes nothing), as many and as long at most: the same count, for the JIT, as the
+   * switch's stop.
+   */
   static final int HOLDS = 250;
 
   private static final long HOLDS_NANOS = 200_000_000L;
-  private static final int GETPID = 39;
 
   private Rehearsal() {}
 
@@ -88,7 +91,10 @@ public final class Rehearsal {
     long[] at = Stops.held(t, "rehearsal", () -> mapScratch(memory));
     long holdsUntil = System.nanoTime() + HOLDS_NANOS;
     for (int i = 0; i < HOLDS && System.nanoTime() < holdsUntil; i++) {
-      Stops.held(t, "rehearsal", () -> t.syscall(GETPID));
+      Stops.held(t, "rehearsal", () -> {
+        t.mprotect(at[0], PAGE, TargetMemory.PROT_READ | TargetMemory.PROT_WRITE); // as it is
+        return null;
+      });
     }
     long data = at[0], code = at[1];
     t.write(data, RecordCodec.MAGIC);

@@ -30,14 +30,16 @@ import java.util.List;
  *  3 CALL_RETURN  mov rdi, rax           ; a remote call returns here: keep its result
  *  6              mov eax, 39            ; getpid: a harmless syscall whose entry-stop
  * 11              syscall                ;   tells a live qpatch "returned"
- * 13 DONE         mov qword [rbx], 0     ; the slot is free
- * 20              mov eax, 15            ; rt_sigreturn, frame at rsp - 8
- * 25              syscall
- * 27              ud2
+ * 13 DONE         mov [rbx + 16], rax    ; the result, for a call made let go
+ * 17              mov qword [rbx], 0     ; the slot is free
+ * 24              mov eax, 15            ; rt_sigreturn, frame at rsp - 8
+ * 29              syscall
+ * 31              ud2
  * </pre>
  *
  * <p>Slot layout: owner word (0 = free, else kind &lt;&lt; 32 | tid), the frame address,
- * the XSAVE image at {@link #SLOT_FPSTATE}, and, for system calls, the frame near the
+ * the result word, the XSAVE image at {@link #SLOT_FPSTATE}, a string argument at {@link
+ * #SLOT_STRING}, and, for system calls, the frame near the
  * slot's end: a signal delivered while a thread runs the pad on that frame gets the rest
  * of the slot below it as stack.
  */
@@ -50,7 +52,9 @@ final class ControlPage {
   static final long TOTAL = CODE_SIZE + (long) SLOTS * SLOT_SIZE;
 
   static final int SYSCALL_RET = 0, CALL_RETURN = 3, RETURNED = 13, DONE = 13;
-  static final int SLOT_OWNER = 0, SLOT_FRAME = 8, SLOT_FPSTATE = 512;
+  static final int SLOT_OWNER = 0, SLOT_FRAME = 8, SLOT_RESULT = 16, SLOT_FPSTATE = 512;
+  /** After the largest XSAVE image (AVX-512: 2.7 KiB); memfd names are at most 249 bytes. */
+  static final int SLOT_STRING = 4096, SLOT_STRING_SIZE = 512;
   static final int SLOT_SIGFRAME = SLOT_SIZE - 512;
 
   /** Owner kinds: a system call's frame is in the slot, a call's on the thread's stack. */
@@ -73,6 +77,7 @@ final class ControlPage {
     w.putMovRegReg(Gpr.RDI, Gpr.RAX);
     w.putMovReg32Imm32(Gpr.RAX, SYS_GETPID);
     w.putSyscall();
+    w.putBytes((byte) 0x48, (byte) 0x89, (byte) 0x43, (byte) SLOT_RESULT); // mov [rbx + 16], rax
     w.putMovMemBaseImm32(Gpr.RBX, 0);
     w.putMovReg32Imm32(Gpr.RAX, SYS_RT_SIGRETURN);
     w.putSyscall();
@@ -125,6 +130,11 @@ final class ControlPage {
 
   long owner(Memory memory, int i) {
     return le(memory.read(slot(i) + SLOT_OWNER, 8), 0);
+  }
+
+  /** The result a call made let go left in slot {@code i} (read once the slot is free). */
+  long result(Memory memory, int i) {
+    return le(memory.read(slot(i) + SLOT_RESULT, 8), 0);
   }
 
   long frame(Memory memory, int i) {

@@ -1,6 +1,7 @@
 package io.qpatch.proc;
 
 import io.qpatch.error.ProcessExitedException;
+import io.qpatch.error.RefusedException;
 import io.qpatch.error.SyscallException;
 import io.qpatch.sys.Errno;
 import io.qpatch.sys.Reg;
@@ -70,27 +71,54 @@ final class RemoteSyscall {
 
   /**
    * Runs syscall {@code nr} with {@code args} in thread {@code tid} (stopped) and returns
-   * the kernel's raw result: a negative value is -errno.
+   * the kernel's raw result: a negative value is -errno. The thread is stopped afterwards.
    */
   long call(int tid, int nr, long... args) {
+    return call(tid, false, null, nr, args);
+  }
+
+  /**
+   * As {@link #call(int, int, long...)}. With {@code string} non-null, its bytes
+   * (NUL-terminated) are placed in the target and their address replaces {@code args[0]}.
+   * With {@code mayRelease} (one thread held alone, the others running), the thread may
+   * be let go for the call itself and is then running afterwards (see {@link #released}).
+   */
+  long call(int tid, boolean mayRelease, String string, int nr, long... args) {
     if (args.length > ARG_REGS.length) throw new IllegalArgumentException("at most 6 arguments");
     ControlPage p = controlPage(tid);
     int slot = p.claim(memory, tid, ControlPage.KIND_SYSCALL, 0);
-    if (slot < 0) return viaTarget(tid, nr, null, args); // every slot held by killed runs
+    if (slot < 0) return viaTarget(tid, nr, string, args); // every slot held by killed runs
+    boolean released = false;
     try {
-      return viaSlot(p, p.slot(slot), tid, nr, args);
+      long at = p.slot(slot);
+      if (string != null) args[0] = writeString(at, string);
+      RemoteOp op = new RemoteOp("syscall", threads, tid, scratch8);
+      if (mayRelease && canRelease(op)) {
+        released = true;
+        return released(p, slot, op, nr, args);
+      }
+      return viaSlot(p, at, op, nr, args);
     } finally {
-      if (isLive(threads, tid)) {
+      if (!released && isLive(threads, tid)) {
         p.free(memory, slot);
         KillPoints.passed("syscall slot freed");
       }
     }
   }
 
-  private long viaSlot(ControlPage p, long slot, int tid, int nr, long[] args) {
-    RemoteOp op = new RemoteOp("syscall", threads, tid, scratch8);
+  /** Writes {@code s} (NUL-terminated) into slot {@code slot}'s string area; returns its address. */
+  private long writeString(long slot, String s) {
+    byte[] bytes = (s + "\0").getBytes(StandardCharsets.UTF_8);
+    if (bytes.length > ControlPage.SLOT_STRING_SIZE) {
+      throw new IllegalArgumentException("string for a remote system call too long: " + s.length());
+    }
+    memory.write(slot + ControlPage.SLOT_STRING, bytes);
+    return slot + ControlPage.SLOT_STRING;
+  }
+
+  private long viaSlot(ControlPage p, long slot, RemoteOp op, int nr, long[] args) {
     long frame = slot + ControlPage.SLOT_SIGFRAME, fpstate = slot + ControlPage.SLOT_FPSTATE;
-    memory.write(fpstate, XState.forSigFrame(xstate.read(tid)));
+    memory.write(fpstate, XState.forSigFrame(xstate.read(op.t.tid)));
     memory.write(frame, op.frame(p.done(), fpstate, new byte[0]));
     op.step("frame written");
     Registers work = workRegisters(op.saved, p.syscallRet(), frame, nr, args).set(Reg.RBX, slot);
@@ -102,12 +130,67 @@ final class RemoteSyscall {
     }
   }
 
+  /**
+   * True when the thread can make the call let go, restoring itself through the pad
+   * ({@link #released}) exactly as ptrace would: it is in a plain stop of ours (not a
+   * signal-delivery-stop or group-stop), and not inside a system call that the kernel would
+   * resume through restart_block (-ERESTART_RESTARTBLOCK: nanosleep, poll, a futex wait
+   * with a timeout), which rt_sigreturn resets (see {@link SigFrame#resumeState}).
+   */
+  private static boolean canRelease(RemoteOp op) {
+    if (op.t.inSignalStop || op.t.groupStopped) return false;
+    return op.saved.origRax() < 0 || op.saved.rax() != SigFrame.ERESTART_RESTARTBLOCK;
+  }
+
+  /**
+   * The call made with the thread let go: its state is in the slot's frame, its registers
+   * point at the pad's {@code syscall; ret} with every signal blocked, and it is resumed;
+   * it makes the call, and the pad stores the result in the slot, frees the slot and
+   * restores the thread with rt_sigreturn, with no stop in between. The hold ends at the
+   * resume: the thread is not stopped at the two system-call stops and at the stop before
+   * the restore that {@link #viaSlot} makes, each of which needs a CPU for it and for us
+   * (0.2 to 0.4 ms of a hold on the 2-CPU VM). The same frame restores it if qpatch dies.
+   */
+  private long released(ControlPage p, int slot, RemoteOp op, int nr, long[] args) {
+    long at = p.slot(slot);
+    long frame = at + ControlPage.SLOT_SIGFRAME, fpstate = at + ControlPage.SLOT_FPSTATE;
+    memory.write(fpstate, XState.forSigFrame(xstate.read(op.t.tid)));
+    memory.write(frame, op.frame(p.done(), fpstate, new byte[0]));
+    op.step("frame written");
+    op.redirect(workRegisters(op.saved, p.syscallRet(), frame, nr, args).set(Reg.RBX, at));
+    threads.release(op.t);
+    op.step("released");
+    awaitFreed(p, slot, op.t);
+    op.step("done");
+    return p.result(memory, slot);
+  }
+
+  /**
+   * Until the pad has freed {@code slot}: a system call of ours takes microseconds, so
+   * polled, with the thread's own events handled meanwhile (it may be stopped by a
+   * SIGSTOP, or be killed). Refuses after 5 s (the thread finishes the call on its own).
+   */
+  private void awaitFreed(ControlPage p, int slot, TracedThread t) {
+    long start = System.nanoTime();
+    while (p.owner(memory, slot) != 0) {
+      threads.pollOne(t, false);
+      if (t.isGone()) throw new ProcessExitedException(threads.pid, threads.exitStatus());
+      long waited = System.nanoTime() - start;
+      if (waited > 5_000_000_000L) {
+        throw new RefusedException("a system call of qpatch in thread " + t.tid + " of pid "
+            + threads.pid + " did not finish within 5 s; it finishes on its own");
+      }
+      if (waited < 50_000) Thread.onSpinWait();
+      else java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+    }
+  }
+
   /** As {@link #call}, but a negative result becomes a SyscallException named {@code what}. */
   long check(int tid, String what, int nr, long... args) {
     return checked(what, call(tid, nr, args));
   }
 
-  private long checked(String what, long r) {
+  long checked(String what, long r) {
     if (r < 0 && r > -4096) {
       int errno = (int) -r;
       throw new SyscallException(

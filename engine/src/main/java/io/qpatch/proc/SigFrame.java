@@ -74,8 +74,8 @@ final class SigFrame {
   private static final int SS_INVALID = 3;
   private static final long TF = 0x100, RF = 0x10000;
   /** include/linux/errno.h: the kernel-internal restart codes a stopped syscall may hold. */
-  private static final long ERESTARTSYS = -512, ERESTARTNOINTR = -513, ERESTARTNOHAND = -514,
-      ERESTART_RESTARTBLOCK = -516;
+  private static final long ERESTARTSYS = -512, ERESTARTNOINTR = -513, ERESTARTNOHAND = -514;
+  static final long ERESTART_RESTARTBLOCK = -516;
 
   private static final Reg[] SAVED = {
     Reg.R8, Reg.R9, Reg.R10, Reg.R11, Reg.R12, Reg.R13, Reg.R14, Reg.R15, Reg.RDI, Reg.RSI,

@@ -193,7 +193,9 @@ public final class Target implements AutoCloseable {
   /**
    * Runs {@code work} with one thread held and the others running: the remote system calls
    * and calls it makes ({@link #syscall}, {@link #mmap}, {@link #callFunction} ...) run in
-   * that thread. The thread is the one least likely to notice ({@link HoldChoice}): one
+   * that thread. For a memory call ({@link #mmap}, {@link #munmap}, {@link #memfdCreate} ...)
+   * the thread is let go and makes the call on its own, restoring itself afterwards; it is
+   * held again when the work makes its next remote call. The thread is the one least likely to notice ({@link HoldChoice}): one
    * blocked in a system call that waits for an event, which the kernel restarts after the
    * hold. Signals it is sent meanwhile are kept and delivered afterwards, as for {@link
    * #stop()}. Inside a stop of every thread, {@code work} just runs (in the leader).
@@ -346,56 +348,47 @@ public final class Target implements AutoCloseable {
     return tracer.call(() -> calls.call(executor(), memory, address, args));
   }
 
+  /*
+   * The memory calls below, made with one thread held alone (whileOneHeld), let that thread
+   * go for the system call itself (RemoteSyscall.released): it runs the call and restores
+   * itself, and is held again only if the work makes another remote call. Inside a stop of
+   * every thread they run with the thread stopped throughout.
+   */
+
   /** mmap(2) in the target; returns the address. */
   public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
-    return tracer.call(
-        () ->
-            remote.check(executor(), "mmap", RemoteSyscall.SYS_MMAP, addr, length, prot, flags, fd,
-                offset));
+    return tracer.call(() -> memoryCall("mmap", null, RemoteSyscall.SYS_MMAP, addr, length, prot,
+        flags, fd, offset));
   }
 
   public void munmap(long addr, long length) {
-    tracer.run(() -> remote.check(executor(), "munmap", RemoteSyscall.SYS_MUNMAP, addr, length));
+    tracer.run(() -> memoryCall("munmap", null, RemoteSyscall.SYS_MUNMAP, addr, length));
   }
 
   public void mprotect(long addr, long length, int prot) {
-    tracer.run(
-        () -> remote.check(executor(), "mprotect", RemoteSyscall.SYS_MPROTECT, addr, length, prot));
+    tracer.run(() -> memoryCall("mprotect", null, RemoteSyscall.SYS_MPROTECT, addr, length, prot));
   }
 
   /**
    * memfd_create(2) in the target; returns the fd. The name appears in /proc/PID/maps as
-   * {@code /memfd:NAME} once mapped. It is passed on the executing thread's stack, below
-   * the red zone, and those bytes are put back afterwards.
+   * {@code /memfd:NAME} once mapped. It is passed in qpatch's control mapping.
    */
   public int memfdCreate(String name, int flags) {
-    return tracer.call(() -> (int) withStackString(name, addr ->
-        remote.check(executor(), "memfd_create", RemoteSyscall.SYS_MEMFD_CREATE, addr, flags)));
+    return tracer.call(() -> (int) memoryCall("memfd_create", name, RemoteSyscall.SYS_MEMFD_CREATE, 0, flags));
   }
 
   public void ftruncate(int fd, long length) {
-    tracer.run(() -> remote.check(executor(), "ftruncate", RemoteSyscall.SYS_FTRUNCATE, fd, length));
+    tracer.run(() -> memoryCall("ftruncate", null, RemoteSyscall.SYS_FTRUNCATE, fd, length));
   }
 
   public void close(int fd) {
-    tracer.run(() -> remote.check(executor(), "close", RemoteSyscall.SYS_CLOSE, fd));
+    tracer.run(() -> memoryCall("close", null, RemoteSyscall.SYS_CLOSE, fd));
   }
 
-  private interface AddressFunction {
-    long apply(long address);
-  }
-
-  /** 128 bytes of red zone (psABI 3.2.2) plus slack lie unused below the stack pointer. */
-  private long withStackString(String s, AddressFunction f) {
-    byte[] bytes = (s + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    long addr = (ThreadRegs.get(executor()).rsp() - 256 - bytes.length) & ~15L;
-    byte[] saved = memory.read(addr, bytes.length);
-    memory.write(addr, bytes);
-    try {
-      return f.apply(addr);
-    } finally {
-      memory.write(addr, saved);
-    }
+  private long memoryCall(String what, String string, int nr, long... args) {
+    int tid = executor();
+    long r = remote.call(tid, held != null && stopDepth == 0, string, nr, args);
+    return remote.checked(what, r);
   }
 
   /**
@@ -404,7 +397,11 @@ public final class Target implements AutoCloseable {
    */
   private int executor() {
     requireAttached();
-    if (held != null) return threads.requireStopped(held.tid).tid;
+    if (held != null) {
+      // let go for a system call (memoryCall): held again for the next remote call
+      if (!held.isStopped() && !threads.hold(held)) throw new ProcessExitedException(pid(), threads.exitStatus());
+      return threads.requireStopped(held.tid).tid;
+    }
     if (stopDepth == 0) {
       throw new IllegalStateException("stop the target or hold a thread before remote calls"
           + " (target.stop(), target.whileOneHeld(...))");

@@ -157,7 +157,7 @@ final class ThreadSet implements Tracer.EventPump {
   void stopAll() {
     holding = true;
     for (TracedThread t : live()) {
-      if (t.state == TracedThread.State.RUNNING) interrupt(t); // even if one is pending, see NUDGE_NANOS
+      if (t.state == TracedThread.State.RUNNING && !t.interruptPending) interrupt(t);
     }
     awaitStopped(this::live);
     if (live().isEmpty()) throw new ProcessExitedException(pid, exitStatus);
@@ -170,7 +170,7 @@ final class ThreadSet implements Tracer.EventPump {
    */
   boolean hold(TracedThread t) {
     if (t.isStopped() || t.isGone()) return false;
-    interrupt(t); // even if one is pending, see NUDGE_NANOS
+    if (!t.interruptPending) interrupt(t);
     awaitStopped(() -> t.isGone() ? List.of() : List.of(t));
     return t.isStopped();
   }
@@ -210,9 +210,9 @@ final class ThreadSet implements Tracer.EventPump {
    * absorbed by another ptrace-stop that comes first, with no PTRACE_EVENT_STOP after it:
    * seen in about one test run in four as a thread of a program attached in the middle of
    * its execve (the exec event stop came instead), which the next stop of every thread then
-   * waited for in vain (state S, our interrupt "pending"). So a stop always sends a new
-   * interrupt, and sends it again after this long; a PTRACE_INTERRUPT while one is still
-   * pending sets the same trap, and an extra stop it may cause later is let go at once.
+   * waited for in vain (state S, our interrupt "pending"). Not sooner: while the first is
+   * really pending, a second sets the same trap, but one sent after its stop (not yet
+   * collected) makes an extra stop later.
    */
   private static final long NUDGE_NANOS = 100_000_000L;
 

@@ -20,10 +20,11 @@ class ControlPageTest {
         "48 89 c7",              //  3 mov rdi, rax           CALL_RETURN
         "b8 27 00 00 00",        //  6 mov eax, 39 (getpid)
         "0f 05",                 // 11 syscall
-        "48 c7 03 00 00 00 00",  // 13 mov qword ptr [rbx], 0 DONE
-        "b8 0f 00 00 00",        // 20 mov eax, 15 (rt_sigreturn)
-        "0f 05",                 // 25 syscall
-        "0f 0b"                  // 27 ud2
+        "48 89 43 10",           // 13 mov [rbx + 16], rax    DONE
+        "48 c7 03 00 00 00 00",  // 17 mov qword ptr [rbx], 0
+        "b8 0f 00 00 00",        // 24 mov eax, 15 (rt_sigreturn)
+        "0f 05",                 // 29 syscall
+        "0f 0b"                  // 31 ud2
     ), ControlPage.code());
   }
 

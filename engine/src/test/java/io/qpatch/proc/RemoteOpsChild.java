@@ -6,7 +6,9 @@ package io.qpatch.proc;
  * until killed, detaching and attaching again every few operations so that the control
  * page is made and removed again and again: in even rounds with the thread held alone
  * ({@link Target#whileOneHeld}, the page made before, each of its system calls a hold of
- * its own), in odd rounds inside a stop of every thread (the page made in the stop). Prints "ops N" after each pair; any wrong
+ * its own; the first operation starts with a remote mprotect, a memory call that lets the
+ * thread go for the call when it is not in a restartable sleep), in odd rounds inside a
+ * stop of every thread (the page made in the stop). Prints "ops N" after each pair; any wrong
  * result ends it with exit code 3. With a signal number, it also sends that signal to the
  * target's thread while it holds it stopped, printing "sending" before and "sent" after.
  *
@@ -23,8 +25,12 @@ public final class RemoteOpsChild {
       try (Target t = Target.attach(pid)) {
         for (int i = 0; i < 4; i++, n++) {
           long k = n;
+          boolean first = i == 0 && round % 2 == 0;
           Runnable ops = () -> {
             if (signal != 0) send(pid, signal);
+            // a memory call, made with the thread let go when it can (RemoteSyscall.released):
+            // the page of work() made r-x again, as it is
+            if (first) t.mprotect(work & ~4095L, 4096, 5);
             check("getpid", t.syscall(RemoteSyscall.SYS_GETPID), pid);
             check("work(" + k + ")", t.callFunction(work, k), 3 * k + 1);
           };
