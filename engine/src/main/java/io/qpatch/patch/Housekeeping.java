@@ -2,6 +2,7 @@ package io.qpatch.patch;
 
 import io.qpatch.error.SyscallException;
 import io.qpatch.proc.Mapping;
+import io.qpatch.proc.Target;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,8 +15,10 @@ import java.util.stream.Stream;
  * finish or was killed in the middle of. Rolled-back patches whose memory was still in
  * use are freed once it is not; a load cut short (a record without its magic, a state of
  * LOADING, mappings no record lists) is undone; memfd descriptors left open in the target
- * by a command killed between memfd_create and close are closed. Only qpatch's own
- * mappings and descriptors (names {@code qpatch:ID...}, see {@link PatchNames}) are touched,
+ * by a command killed between memfd_create and close are closed (a patch's, and the control
+ * mapping's, which a command makes, maps and closes before it holds anything else). Only
+ * qpatch's own mappings and descriptors (names {@code qpatch:ID...}, see {@link PatchNames},
+ * and {@code qpatch-control}) are touched,
  * and nothing a thread still uses. {@code qpatch -q} does not tidy; it reports.
  */
 final class Housekeeping {
@@ -74,7 +77,8 @@ final class Housekeeping {
     try (Stream<Path> fds = Files.list(dir)) {
       for (Path fd : fds.toList()) {
         String link = readLink(fd);
-        if (link.startsWith("/memfd:") && PatchNames.isPatchName(memfdName(link))) {
+        if (link.startsWith("/memfd:") && (PatchNames.isPatchName(memfdName(link))
+            || Target.isControlMappingName(memfdName(link)))) {
           out.add(Integer.parseInt(fd.getFileName().toString()));
         }
       }

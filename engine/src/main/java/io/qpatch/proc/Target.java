@@ -98,6 +98,11 @@ public final class Target implements AutoCloseable {
     return launch(argv, null);
   }
 
+  /** True for the memfd name of qpatch's control mapping ({@code qpatch-control}). */
+  public static boolean isControlMappingName(String memfdName) {
+    return ControlPage.NAME.equals(memfdName);
+  }
+
   public int pid() {
     return threads.pid;
   }
