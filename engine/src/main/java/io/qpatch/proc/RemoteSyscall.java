@@ -266,50 +266,137 @@ final class RemoteSyscall {
    * page, which {@link #releaseControlPage} removes, or a close-on-exec descriptor.
    */
   private ControlPage createPage(int tid) {
-    int fd = (int) checked("memfd_create",
-        heldAlone(tid, t -> viaTarget(t, SYS_MEMFD_CREATE, ControlPage.NAME, 0, MFD_CLOEXEC)));
+    java.util.Set<Integer> fdsBefore = controlFds();
+    java.util.Set<Long> mappedBefore = controlMappings();
+    int fd = (int) checked("memfd_create", bootstrapCall(tid, () -> newest(controlFds(), fdsBefore),
+        SYS_MEMFD_CREATE, ControlPage.NAME, 0, MFD_CLOEXEC));
     try {
       try (MemfdFile file = MemfdFile.open(threads.pid, fd, "the control page")) {
         file.setLength(ControlPage.TOTAL);
         file.write(0, ControlPage.code());
       }
-      long base = checked("mmap", heldAlone(tid, t -> viaTarget(t, SYS_MMAP, null,
-          0, ControlPage.TOTAL, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)));
+      long base = checked("mmap", bootstrapCall(tid, () -> newest(controlMappings(), mappedBefore),
+          SYS_MMAP, null, 0, ControlPage.TOTAL, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
       try {
-        checked("mprotect", heldAlone(tid, t -> viaTarget(t, SYS_MPROTECT, null,
-            base, ControlPage.CODE_SIZE, PROT_READ | PROT_EXEC)));
+        checked("mprotect", bootstrapCall(tid, () -> isPadMapped(base) ? 0 : NOT_YET,
+            SYS_MPROTECT, null, base, ControlPage.CODE_SIZE, PROT_READ | PROT_EXEC));
       } catch (RuntimeException e) {
-        heldAlone(tid, t -> viaTarget(t, SYS_MUNMAP, null, base, ControlPage.TOTAL));
+        heldAlone(tid, (t, alone) -> viaTarget(t, SYS_MUNMAP, null, base, ControlPage.TOTAL));
         throw e;
       }
       return new ControlPage(base);
     } finally {
-      heldAlone(tid, t -> viaTarget(t, SYS_CLOSE, null, fd));
+      bootstrapCall(tid, () -> controlFds().contains(fd) ? NOT_YET : 0, SYS_CLOSE, null, fd);
     }
+  }
+
+  /** What {@link #viaTarget} returns for a thread let go: the call's result is not seen. */
+  private static final long LET_GO = Long.MIN_VALUE;
+
+  /** What an effect returns while the call has not taken effect yet. */
+  private static final long NOT_YET = Long.MIN_VALUE + 1;
+
+  /**
+   * A system call that makes or removes the control page, in thread {@code tid} held alone:
+   * the thread is let go for the call when it can be ({@link #viaTarget(int, boolean, int,
+   * String, long...)}), and then the call's {@code effect} in /proc is waited for (it returns
+   * the call's result once it sees it, {@link #NOT_YET} before); else it is made with the
+   * thread stopped throughout and its result returned.
+   */
+  private long bootstrapCall(int tid, java.util.function.LongSupplier effect, int nr, String string,
+      long... args) {
+    int[] ran = {tid};
+    long r = heldAlone(tid, (t, alone) -> {
+      ran[0] = t;
+      return viaTarget(t, alone, nr, string, args);
+    });
+    if (r != LET_GO) return r;
+    TracedThread t = threads.find(ran[0]);
+    long start = System.nanoTime();
+    while (true) {
+      long seen = effect.getAsLong();
+      if (seen != NOT_YET) return seen;
+      if (t != null) threads.pollOne(t, false);
+      long waited = System.nanoTime() - start;
+      if (waited > 2_000_000_000L) {
+        throw new RefusedException("a system call of qpatch (" + nr + ") in thread " + ran[0]
+            + " of pid " + threads.pid + " had no effect within 2 s; try again");
+      }
+      if (waited > 100_000) java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+    }
+  }
+
+  /** The target's descriptors of control-mapping memfds. */
+  private java.util.Set<Integer> controlFds() {
+    java.util.Set<Integer> out = new java.util.HashSet<>();
+    java.nio.file.Path dir = java.nio.file.Path.of("/proc", "" + threads.pid, "fd");
+    try (java.util.stream.Stream<java.nio.file.Path> fds = java.nio.file.Files.list(dir)) {
+      for (java.nio.file.Path fd : fds.toList()) {
+        try {
+          String link = java.nio.file.Files.readSymbolicLink(fd).toString();
+          if (link.equals("/memfd:" + ControlPage.NAME + " (deleted)")) {
+            out.add(Integer.parseInt(fd.getFileName().toString()));
+          }
+        } catch (java.io.IOException e) {
+          // closed meanwhile
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new ProcessExitedException(threads.pid, threads.exitStatus());
+    }
+    return out;
+  }
+
+  /** Starts of the target's read-write control-mapping mappings of the full size. */
+  private java.util.Set<Long> controlMappings() {
+    java.util.Set<Long> out = new java.util.HashSet<>();
+    for (Mapping m : ProcMaps.read(threads.pid)) {
+      if (ControlPage.isOurs(m) && m.isWritable() && m.size() == ControlPage.TOTAL) out.add(m.start());
+    }
+    return out;
+  }
+
+  private boolean isPadMapped(long base) {
+    return ProcMaps.read(threads.pid).stream().anyMatch(m -> m.start() == base
+        && ControlPage.isOurs(m) && m.isExecutable() && m.size() == ControlPage.CODE_SIZE);
+  }
+
+  /** The one element of {@code now} not in {@code before}, or NOT_YET. */
+  private static <T extends Number> long newest(java.util.Set<T> now, java.util.Set<T> before) {
+    for (T x : now) {
+      if (!before.contains(x)) return x.longValue();
+    }
+    return NOT_YET;
   }
 
   /**
    * Runs {@code work} on thread {@code tid}, or on another live thread once it has exited:
    * as it is when it is stopped already, else held alone for the work and let go.
    */
-  private long heldAlone(int tid, java.util.function.IntToLongFunction work) {
+  private long heldAlone(int tid, HeldWork work) {
     TracedThread t = threads.find(tid);
     if (t == null || t.isGone()) {
       List<TracedThread> live = threads.live();
       if (live.isEmpty()) throw new ProcessExitedException(threads.pid, threads.exitStatus());
       t = live.getFirst();
     }
-    if (t.isStopped()) return work.applyAsLong(t.tid);
+    if (t.isStopped()) return work.run(t.tid, false);
     TracedThread held = t;
     return Boost.during(() -> {
       if (!threads.hold(held)) return heldAlone(held.tid, work); // exited meanwhile
       try {
-        return work.applyAsLong(held.tid);
+        return work.run(held.tid, true);
       } finally {
         threads.release(held);
       }
     });
   }
+
+  /** Work on a thread; {@code alone}: held alone for it by {@link #heldAlone}, the others running. */
+  private interface HeldWork {
+    long run(int tid, boolean alone);
+  }
+
 
   /**
    * Unmaps the control page if no thread can still need it: none runs its code, and no
@@ -330,12 +417,12 @@ final class RemoteSyscall {
     ControlPage p = ControlPage.find(maps, memory);
     long[][] slots = p == null ? null : p.slotWords(memory); // before the registers, see above
     if (p != null && p.idle(slots, registersOfEach())) {
-      checked("munmap", heldAlone(threads.pid, t -> viaTarget(t, SYS_MUNMAP, null, p.base, ControlPage.TOTAL)));
+      checked("munmap", heldAlone(threads.pid, (t, alone) -> viaTarget(t, SYS_MUNMAP, null, p.base, ControlPage.TOTAL)));
     }
     for (Mapping m : maps) {
       boolean partOfPage = p != null && m.start() >= p.base && m.end() <= p.base + ControlPage.TOTAL;
       if (ControlPage.isOurs(m) && !m.isExecutable() && !partOfPage) {
-        checked("munmap", heldAlone(threads.pid, t -> viaTarget(t, SYS_MUNMAP, null, m.start(), m.size())));
+        checked("munmap", heldAlone(threads.pid, (t, alone) -> viaTarget(t, SYS_MUNMAP, null, m.start(), m.size())));
       }
     }
   }
@@ -344,7 +431,7 @@ final class RemoteSyscall {
   private java.util.Map<Integer, Registers> registersOfEach() {
     java.util.Map<Integer, Registers> regs = new java.util.HashMap<>();
     for (TracedThread t : threads.live()) {
-      heldAlone(t.tid, tid -> {
+      heldAlone(t.tid, (tid, alone) -> {
         regs.put(tid, ThreadRegs.get(tid));
         return 0;
       });
@@ -360,6 +447,18 @@ final class RemoteSyscall {
    * frame and their address replaces {@code args[0]}.
    */
   private long viaTarget(int tid, int nr, String string, long... args) {
+    return viaTarget(tid, false, nr, string, args);
+  }
+
+  /**
+   * As {@link #viaTarget(int, int, String, long...)}; with {@code mayLetGo}, a thread on the
+   * main thread's stack that {@link #canRelease} is let go for the call and {@link #LET_GO}
+   * returned: libc's {@code syscall; ret} returns into its rt_sigreturn sequence, which
+   * restores it from the frame, and the bytes below its red zone that the frame took are
+   * dead stack (a signal handler may take them at any time). Its result is not seen; the
+   * caller looks for the call's effect instead ({@link #bootstrapCall}).
+   */
+  private long viaTarget(int tid, boolean mayLetGo, int nr, String string, long... args) {
     Gadgets g = gadgets();
     RemoteOp op = new RemoteOp("bootstrap", threads, tid, scratch8);
     if (g.sigreturn() == 0) return unprotected(op, g.syscallRet(), nr, args);
@@ -368,12 +467,19 @@ final class RemoteSyscall {
     long low = fpu == null ? frame : (frame - fpu.length) & ~63L;
     byte[] data = string == null ? new byte[0] : (string + "\0").getBytes(StandardCharsets.UTF_8);
     if (string != null) args[0] = frame + SigFrame.SCRATCH_OFFSET;
-    byte[] stack = memory.read(low, (int) (frame + SigFrame.size() - low));
+    boolean letGo = mayLetGo && fpu != null && canRelease(op);
+    byte[] stack = letGo ? null : memory.read(low, (int) (frame + SigFrame.size() - low));
     if (fpu != null) memory.write(low, fpu);
     memory.write(frame, op.frame(g.sigreturn(), fpu == null ? 0 : low, data));
     op.step("frame written");
+    Registers work = workRegisters(op.saved, g.syscallRet(), frame, nr, args);
+    if (letGo) {
+      op.redirect(work);
+      threads.release(op.t);
+      op.step("released");
+      return LET_GO;
+    }
     try {
-      Registers work = workRegisters(op.saved, g.syscallRet(), frame, nr, args);
       op.redirect(work);
       return run(op, work, nr);
     } finally {
@@ -381,6 +487,7 @@ final class RemoteSyscall {
       if (!op.t.isGone()) memory.write(low, stack);
     }
   }
+
 
   /**
    * True when {@code rsp} lies well inside the main thread's stack, where a few KiB below

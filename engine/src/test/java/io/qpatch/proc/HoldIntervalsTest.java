@@ -51,7 +51,9 @@ class HoldIntervalsTest {
           .filter(e -> e.getKey() != target.pid()).findFirst().orElseThrow().getValue();
       // control page: 4 system calls; 3 getpid; removing the page: 1; plus attach, check, detach
       assertTrue(main.size() >= 8, "holds of the thread in pause(): " + main.size());
-      assertTrue(counting.size() <= 3, "holds of the counting thread: " + counting.size());
+      // attach, the check before the control page is removed, detach; one more if a stop took
+      // long enough in this cold child JVM to be interrupted again (ThreadSet.NUDGE_NANOS)
+      assertTrue(counting.size() <= 4, "holds of the counting thread: " + counting.size());
       for (double[] a : main) {
         for (double[] b : counting) {
           assertFalse(a[0] < b[1] && b[0] < a[1],

@@ -118,7 +118,8 @@ class RemoteKillTest {
         assertControlPageRemovable(target, when);
       }
       assertTrue(killedAt.size() >= 25, "distinct steps killed at: " + killedAt);
-      killedWhileLetGo(target, work);
+      killedWhileLetGo(target, work, "bootstrap released", 1);
+      killedWhileLetGo(target, work, "syscall released", 17);
       for (String kind : List.of("bootstrap", "syscall", "call")) {
         assertTrue(killedAt.stream().anyMatch(s -> s.startsWith(kind + " ")), kind + " in " + killedAt);
       }
@@ -132,35 +133,38 @@ class RemoteKillTest {
 
   /**
    * Steps of the first round (the thread held alone): the control page made first by four
-   * system calls of eight steps each, each a hold of its own (all of memfd_create's, then
-   * each later one right after it ran: a half-made page must be cleaned up); every step of
-   * the first mprotect (5 steps let go, 9 when the thread was stopped in its nanosleep,
-   * which is not let go), getpid (9) and call (11) through the page; and of removing the
-   * page after the fourth pair (8 steps from 117 or from 121).
+   * system calls, each a hold of its own, of eight steps each with the thread stopped
+   * throughout, or four when it is let go for the call (not when stopped in its nanosleep);
+   * then the first mprotect (5 steps let go, 9 not), getpid (9) and call (11) through the
+   * page; and removing the page after the fourth pair. Which step a number lands on varies
+   * with that: the numbers cover every step of the first calls, and the removal wherever it
+   * falls (from 101 to 129).
    */
   private static List<Integer> steps() {
     List<Integer> steps = new ArrayList<>();
-    for (int i = 1; i <= 8; i++) steps.add(i);
-    for (int i = 13; i <= 29; i += 8) steps.add(i);
-    for (int i = 33; i <= 61; i++) steps.add(i);
-    for (int i = 117; i <= 129; i++) steps.add(i);
+    for (int i = 1; i <= 61; i++) steps.add(i);
+    for (int i = 101; i <= 129; i += 2) steps.add(i);
     return steps;
   }
 
   /**
-   * Killed right after the thread was let go to make the first mprotect itself (step 36,
-   * "syscall released"): whether it is let go depends on where the thread was stopped (not
-   * in its nanosleep), so this is tried until it happens, up to 20 times.
+   * Killed right after the thread was let go to make a call itself ({@code label}: "bootstrap
+   * released", "syscall released"). Whether a call is let go depends on where the thread was
+   * stopped (not in its nanosleep), so the step numbers that land there vary from run to run:
+   * steps from {@code from} on are tried in turn, three rounds at most, until a kill lands.
    */
-  private void killedWhileLetGo(LiveProcess target, String work) throws Exception {
-    for (int attempt = 0; attempt < 20; attempt++) {
-      String last = killAtStep(target, work, 36);
-      assertIntact(target, "killed after step 36 (" + last + ")");
-      awaitSignals(target, "killed after step 36 (" + last + ")");
-      assertControlPageRemovable(target, "killed after step 36 (" + last + ")");
-      if (last.equals("syscall released")) return;
+  private void killedWhileLetGo(LiveProcess target, String work, String label, int from)
+      throws Exception {
+    for (int attempt = 0; attempt < 3 * 12; attempt++) {
+      int step = from + attempt % 12;
+      String last = killAtStep(target, work, step);
+      String when = "killed after step " + step + " (" + last + ")";
+      assertIntact(target, when);
+      awaitSignals(target, when);
+      assertControlPageRemovable(target, when);
+      if (last.equals(label)) return;
     }
-    fail("the thread was never let go for the mprotect in 20 tries");
+    fail("no kill landed on " + label);
   }
 
   /** Runs the child until it kills itself after step {@code n}; returns that step's name. */
