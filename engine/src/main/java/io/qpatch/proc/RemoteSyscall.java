@@ -18,15 +18,25 @@ import java.util.List;
  * an rt_sigreturn frame in a slot of that page, so a thread we die on returns into the
  * pad and restores itself.
  *
- * <p>The control page is made (memfd_create, ftruncate, mmap, mprotect, close) and removed
- * (munmap) by system calls that cannot use it. Those run at a {@code syscall; ret} and an
+ * <p>Two ways: with the thread stopped throughout (syscall-entry and -exit stops, then
+ * qpatch restores it with ptrace, exactly), or, for a thread held alone whose restore by
+ * rt_sigreturn is exact ({@link #canRelease}), with the thread let go for the call: it runs
+ * it, and the pad stores the result, frees the slot and restores it, with no stop after
+ * the one that redirected it ({@link #released}).
+ *
+ * <p>The control page is made (memfd_create, mmap, mprotect, close; its size and code are
+ * set through the descriptor from our side) and removed (munmap) by system calls that
+ * cannot use it, each a hold of its own. Those run at a {@code syscall; ret} and an
  * {@code rt_sigreturn} sequence the target already has (glibc's and musl's syscall wrappers
  * and __restore_rt, the Go runtime's osyield and sigreturn), with the frame on the thread's
- * stack below the red zone (the bytes there are put back afterwards). The FPU image goes
- * there too when the thread is on the main thread's stack; elsewhere (it is too big for a
- * goroutine's stack) a thread we die on during those few calls gets every register and
- * its signal mask back, but its x87/SSE/AVX state reset. A target with neither sequence falls back to any {@code syscall}
- * instruction, unprotected: a thread we die on there runs on with our registers.
+ * stack below the red zone. On the main thread's stack the FPU image goes there too, and
+ * the thread may be let go for the call (the bytes there are dead stack; the call's effect
+ * is read in /proc); elsewhere (a goroutine's stack is too small for the FPU image, and the
+ * bytes below it may be another object's) the thread stays stopped and the bytes are put
+ * back afterwards, and a thread we die on during those few calls gets every register and
+ * its signal mask back, but its x87/SSE/AVX state reset. A target with neither sequence
+ * falls back to any {@code syscall} instruction, unprotected: a thread we die on there runs
+ * on with our registers.
  *
  * <p>A thread stopped inside an interrupted system call (nanosleep, read ...) keeps it:
  * while our call runs, orig_rax is -1 so the kernel does not apply its restart logic to
