@@ -61,6 +61,7 @@ public final class Patcher {
         Loading.Laid laid = loading.lay(object, symbols, RecordStore.valid(found));
         PatchRecord r = activate ? activateQuietly(laid.record(), x -> loading.initialise(laid), true)
             : initialiseHeld(laid);
+        keepControlMappingWhileLoaded();
         return status(r);
       }
     }
@@ -87,7 +88,9 @@ public final class Patcher {
       case LOADED -> { }
       default -> throw new BadInputException(r.label() + " has been rolled back in pid " + target.pid());
     }
-    return status(activateQuietly(r, UnaryOperator.identity(), false));
+    PatchStatus status = status(activateQuietly(r, UnaryOperator.identity(), false));
+    keepControlMappingWhileLoaded();
+    return status;
   }
 
   /**
@@ -153,7 +156,17 @@ public final class Patcher {
       r = Stops.stopped(target, "deactivate " + r.name(), () -> switching.deactivate(deactivation));
     }
     Optional<Quiescence.Busy> busy = unloading.unloadWhenUnused(r, options.unloadWait());
+    keepControlMappingWhileLoaded();
     return new RollbackResult(r.label(), busy.map(Quiescence.Busy::describe));
+  }
+
+  /**
+   * qpatch's control mapping stays in the target while any patch is in it (loaded, active,
+   * or rolled back with its memory still in use), and goes with the last: see {@link
+   * Target#keepControlMapping}.
+   */
+  private void keepControlMappingWhileLoaded() {
+    target.keepControlMapping(!RecordStore.valid(store.scan()).isEmpty());
   }
 
   /**

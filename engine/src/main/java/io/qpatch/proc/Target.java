@@ -35,6 +35,8 @@ import java.util.function.Supplier;
  */
 public final class Target implements AutoCloseable {
   private final Tracer tracer = Tracer.get();
+  /** See {@link #keepControlMapping}. */
+  private volatile boolean keepControlMapping;
   private final ThreadSet threads;
   private final Memory memory;
   private final RemoteSyscall remote;
@@ -495,7 +497,7 @@ public final class Target implements AutoCloseable {
           tracer.removePump(threads);
           try {
             Boost.during(() -> {
-              releaseControlPage();
+              if (!keepControlMapping) releaseControlPage();
               threads.detachAll();
             });
           } catch (ProcessExitedException e) {
@@ -505,6 +507,16 @@ public final class Target implements AutoCloseable {
             HoldLog.flush();
           }
         });
+  }
+
+  /**
+   * Whether {@link #detach} leaves qpatch's control mapping ({@code /memfd:qpatch-control})
+   * in the target; by default it is removed. The patch engine keeps it while a patch is
+   * loaded, so that the next command on the target does not make it again (four system
+   * calls, each a hold of a thread), and lets it go with the last patch.
+   */
+  public void keepControlMapping(boolean keep) {
+    keepControlMapping = keep;
   }
 
   /** Best effort: a control page left behind is harmless, and the next attach retries. */
