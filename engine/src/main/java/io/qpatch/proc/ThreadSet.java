@@ -121,7 +121,8 @@ final class ThreadSet implements Tracer.EventPump {
       Ptrace.seize(tid, options);
     } catch (SyscallException e) {
       if (e.errno() == Errno.ESRCH && !leader) return false; // exited meanwhile
-      if (e.errno() == Errno.EPERM && !leader && tracedByUs(tid)) return false; // auto-attached
+      // auto-attached already, or exiting (ptrace_attach refuses a task with an exit_state)
+      if (e.errno() == Errno.EPERM && !leader && (tracedByUs(tid) || exiting(tid))) return false;
       throw e;
     }
     threads.put(tid, new TracedThread(tid));
@@ -136,6 +137,14 @@ final class ThreadSet implements Tracer.EventPump {
     } catch (IOException e) {
       throw new ProcessExitedException(pid, exitStatus, "cannot list threads of pid " + pid + ": " + e.getMessage());
     }
+  }
+
+  /** True when thread {@code tid} is gone or a zombie (state Z or X in its stat line). */
+  private boolean exiting(int tid) {
+    String stat = HoldChoice.read(pid, tid, "stat");
+    if (stat.isEmpty()) return true;
+    char state = HoldChoice.state(stat);
+    return state == 'Z' || state == 'X';
   }
 
   /** TracerPid in /proc/TID/status is the tracing thread's id: ours is the tracer thread. */

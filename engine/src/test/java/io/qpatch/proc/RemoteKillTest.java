@@ -117,7 +117,8 @@ class RemoteKillTest {
         awaitSignals(target, when);
         assertControlPageRemovable(target, when);
       }
-      assertTrue(killedAt.size() >= 25, "distinct steps killed at: " + killedAt);
+      // 31 step names in all; which are reached depends on which calls were let go
+      assertTrue(killedAt.size() >= 20, "distinct steps killed at: " + killedAt);
       killedWhileLetGo(target, work, "bootstrap released", 1);
       killedWhileLetGo(target, work, "syscall released", 17);
       for (String kind : List.of("bootstrap", "syscall", "call")) {
