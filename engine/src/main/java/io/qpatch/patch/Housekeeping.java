@@ -2,13 +2,11 @@ package io.qpatch.patch;
 
 import io.qpatch.error.SyscallException;
 import io.qpatch.proc.Mapping;
+import io.qpatch.proc.ProcFds;
 import io.qpatch.proc.Target;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.Map;
 
 /**
  * What a qpatch command tidies before it starts: whatever an earlier command could not
@@ -70,35 +68,11 @@ final class Housekeeping {
     return regions.stream().map(g -> new Quiescence.Range(g.start(), g.end(), "leftover " + g)).toList();
   }
 
-  /** Descriptors of the target open on qpatch patch memfds: none is kept open on purpose. */
+  /** Descriptors of the target open on qpatch's memfds: none is kept open on purpose. */
   private List<Integer> leakedDescriptors() {
-    List<Integer> out = new ArrayList<>();
-    Path dir = Path.of("/proc", "" + memory.target().pid(), "fd");
-    try (Stream<Path> fds = Files.list(dir)) {
-      for (Path fd : fds.toList()) {
-        String link = readLink(fd);
-        if (link.startsWith("/memfd:") && (PatchNames.isPatchName(memfdName(link))
-            || Target.isControlMappingName(memfdName(link)))) {
-          out.add(Integer.parseInt(fd.getFileName().toString()));
-        }
-      }
-    } catch (IOException e) {
-      return List.of();
-    }
-    return out;
-  }
-
-  private static String memfdName(String link) {
-    String name = link.substring("/memfd:".length());
-    return name.endsWith(" (deleted)") ? name.substring(0, name.length() - 10) : name;
-  }
-
-  private static String readLink(Path p) {
-    try {
-      return Files.readSymbolicLink(p).toString();
-    } catch (IOException e) {
-      return "";
-    }
+    return ProcFds.memfds(memory.target().pid()).entrySet().stream()
+        .filter(e -> PatchNames.isPatchName(e.getValue()) || Target.isControlMappingName(e.getValue()))
+        .map(Map.Entry::getKey).toList();
   }
 
   private void closeQuietly(int fd) {

@@ -72,20 +72,14 @@ final class Boost {
     }
 
     private static List<Integer> lookUp() {
+      int self = (int) ProcessHandle.current().pid();
       java.nio.file.Path tasks = java.nio.file.Path.of("/proc/self/task");
       try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(tasks)) {
-        return s.filter(Compilers::isCompiler)
-            .map(p -> Integer.parseInt(p.getFileName().toString())).toList();
+        return s.map(p -> Integer.parseInt(p.getFileName().toString()))
+            .filter(tid -> HoldChoice.read(self, tid, "comm").matches("C[12] CompilerThre.*\\s*"))
+            .toList();
       } catch (java.io.IOException | RuntimeException e) {
         return List.of();
-      }
-    }
-
-    private static boolean isCompiler(java.nio.file.Path task) {
-      try {
-        return java.nio.file.Files.readString(task.resolve("comm")).matches("C[12] CompilerThre.*\\s*");
-      } catch (java.io.IOException e) {
-        return false; // exited
       }
     }
   }

@@ -141,14 +141,16 @@ final class ControlPage {
     return le(memory.read(slot(i) + SLOT_FRAME, 8), 0);
   }
 
-  /** Each slot's owner word and frame address, as read now: {owners, frames}. */
-  long[][] slotWords(Memory memory) {
+  /** Each slot's owner word and frame address, as read at one moment. */
+  record SlotWords(long[] owners, long[] frames) {}
+
+  SlotWords slotWords(Memory memory) {
     long[] owners = new long[SLOTS], frames = new long[SLOTS];
     for (int i = 0; i < SLOTS; i++) {
       owners[i] = owner(memory, i);
       frames[i] = frame(memory, i);
     }
-    return new long[][] {owners, frames};
+    return new SlotWords(owners, frames);
   }
 
   /**
@@ -158,11 +160,11 @@ final class ControlPage {
    * the pad), or is back above its call's frame (the call returned or was abandoned). Only
    * a thread of a killed qpatch run that is still inside the called function keeps the page.
    */
-  boolean idle(long[][] slotWords, java.util.Map<Integer, Registers> regs) {
+  boolean idle(SlotWords slotWords, java.util.Map<Integer, Registers> regs) {
     for (Registers r : regs.values()) {
       if (containsCode(r.rip())) return false;
     }
-    long[] owners = slotWords[0], frames = slotWords[1];
+    long[] owners = slotWords.owners(), frames = slotWords.frames();
     for (int i = 0; i < SLOTS; i++) {
       Registers r = regs.get((int) owners[i]);
       if (owners[i] != 0 && r != null && owners[i] >>> 32 == KIND_CALL && r.rsp() <= frames[i]) {

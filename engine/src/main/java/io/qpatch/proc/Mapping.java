@@ -95,7 +95,17 @@ public record Mapping(
 
   /** The memfd name without the "/memfd:" prefix and " (deleted)" suffix, else "". */
   public String memfdName() {
-    return isMemfd() ? filePath().substring(MEMFD_PREFIX.length()) : "";
+    return memfdNameOf(path);
+  }
+
+  /**
+   * The memfd name in a path as /proc shows a memfd file (a mapping's path, a descriptor's
+   * link: "/memfd:NAME (deleted)"), else "".
+   */
+  public static String memfdNameOf(String path) {
+    if (!path.startsWith(MEMFD_PREFIX)) return "";
+    String p = path.endsWith(DELETED_SUFFIX) ? path.substring(0, path.length() - DELETED_SUFFIX.length()) : path;
+    return p.substring(MEMFD_PREFIX.length());
   }
 
   /** The path without the " (deleted)" suffix. */

@@ -127,17 +127,25 @@ final class RemoteSyscall {
   }
 
   private long viaSlot(ControlPage p, long slot, RemoteOp op, int nr, long[] args) {
-    long frame = slot + ControlPage.SLOT_SIGFRAME, fpstate = slot + ControlPage.SLOT_FPSTATE;
-    memory.write(fpstate, XState.forSigFrame(xstate.read(op.t.tid)));
-    memory.write(frame, op.frame(p.done(), fpstate, new byte[0]));
-    op.step("frame written");
-    Registers work = workRegisters(op.saved, p.syscallRet(), frame, nr, args).set(Reg.RBX, slot);
+    Registers work = slotWork(p, slot, op, nr, args);
     try {
       op.redirect(work);
       return run(op, work, nr);
     } finally {
       op.restore(null, null); // a system call leaves the FPU state alone
     }
+  }
+
+  /**
+   * Writes the thread's state as a frame into {@code slot} (its FPU image too) and returns the
+   * registers that make it run the call at the pad, rbx the slot, rsp the frame.
+   */
+  private Registers slotWork(ControlPage p, long slot, RemoteOp op, int nr, long[] args) {
+    long frame = slot + ControlPage.SLOT_SIGFRAME, fpstate = slot + ControlPage.SLOT_FPSTATE;
+    memory.write(fpstate, XState.forSigFrame(xstate.read(op.t.tid)));
+    memory.write(frame, op.frame(p.done(), fpstate, new byte[0]));
+    op.step("frame written");
+    return workRegisters(op.saved, p.syscallRet(), frame, nr, args).set(Reg.RBX, slot);
   }
 
   /**
@@ -162,44 +170,42 @@ final class RemoteSyscall {
    * (0.2 to 0.4 ms of a hold on the 2-CPU VM). The same frame restores it if qpatch dies.
    */
   private long released(ControlPage p, int slot, RemoteOp op, int nr, long[] args) {
-    long at = p.slot(slot);
-    long frame = at + ControlPage.SLOT_SIGFRAME, fpstate = at + ControlPage.SLOT_FPSTATE;
-    memory.write(fpstate, XState.forSigFrame(xstate.read(op.t.tid)));
-    memory.write(frame, op.frame(p.done(), fpstate, new byte[0]));
-    op.step("frame written");
-    op.redirect(workRegisters(op.saved, p.syscallRet(), frame, nr, args).set(Reg.RBX, at));
+    op.redirect(slotWork(p, p.slot(slot), op, nr, args));
     threads.release(op.t);
     op.step("released");
-    awaitFreed(p, slot, op.t);
+    long r = awaitOnItsOwn(op.t, () -> p.owner(memory, slot) == 0 ? p.result(memory, slot) : NOT_YET,
+        5_000_000_000L, "did not finish within 5 s; it finishes on its own");
     op.step("done");
-    return p.result(memory, slot);
+    return r;
   }
 
   /**
-   * Until the pad has freed {@code slot}: a system call of ours takes microseconds, so
-   * polled, with the thread's own events handled meanwhile (it may be stopped by a
-   * SIGSTOP, or be killed). Refuses after 5 s (the thread finishes the call on its own).
+   * Waits for a call that thread {@code t}, let go, makes on its own: until {@code effect}
+   * sees it done (it returns the result then, {@link #NOT_YET} before). Such a call takes
+   * microseconds, so this polls, with the thread's own events handled meanwhile (it may be
+   * stopped by a SIGSTOP, or be killed). Refuses after {@code timeoutNanos}, saying
+   * {@code late} of the call.
    */
-  private void awaitFreed(ControlPage p, int slot, TracedThread t) {
+  private long awaitOnItsOwn(TracedThread t, java.util.function.LongSupplier effect, long timeoutNanos,
+      String late) {
     long start = System.nanoTime();
-    while (p.owner(memory, slot) != 0) {
+    while (true) {
+      long seen = effect.getAsLong();
+      if (seen != NOT_YET) return seen;
       threads.pollOne(t, false);
       if (t.isGone()) throw new ProcessExitedException(threads.pid, threads.exitStatus());
       long waited = System.nanoTime() - start;
-      if (waited > 5_000_000_000L) {
+      if (waited > timeoutNanos) {
         throw new RefusedException("a system call of qpatch in thread " + t.tid + " of pid "
-            + threads.pid + " did not finish within 5 s; it finishes on its own");
+            + threads.pid + " " + late);
       }
       if (waited < 50_000) Thread.onSpinWait();
       else java.util.concurrent.locks.LockSupport.parkNanos(20_000);
     }
   }
 
-  /** As {@link #call}, but a negative result becomes a SyscallException named {@code what}. */
-  long check(int tid, String what, int nr, long... args) {
-    return checked(what, call(tid, nr, args));
-  }
 
+  /** A raw result of {@link #call}: negative ones become a SyscallException named {@code what}. */
   long checked(String what, long r) {
     if (r < 0 && r > -4096) {
       int errno = (int) -r;
@@ -315,45 +321,22 @@ final class RemoteSyscall {
    */
   private long bootstrapCall(int tid, java.util.function.LongSupplier effect, int nr, String string,
       long... args) {
-    int[] ran = {tid};
+    TracedThread[] ran = new TracedThread[1];
     long r = heldAlone(tid, (t, alone) -> {
-      ran[0] = t;
+      ran[0] = threads.find(t); // held: live
       return viaTarget(t, alone, nr, string, args);
     });
     if (r != LET_GO) return r;
-    TracedThread t = threads.find(ran[0]);
-    long start = System.nanoTime();
-    while (true) {
-      long seen = effect.getAsLong();
-      if (seen != NOT_YET) return seen;
-      if (t != null) threads.pollOne(t, false);
-      long waited = System.nanoTime() - start;
-      if (waited > 2_000_000_000L) {
-        throw new RefusedException("a system call of qpatch (" + nr + ") in thread " + ran[0]
-            + " of pid " + threads.pid + " had no effect within 2 s; try again");
-      }
-      if (waited > 100_000) java.util.concurrent.locks.LockSupport.parkNanos(50_000);
-    }
+    return awaitOnItsOwn(ran[0], effect, 2_000_000_000L,
+        "(" + nr + ") had no effect within 2 s; try again");
   }
 
   /** The target's descriptors of control-mapping memfds. */
   private java.util.Set<Integer> controlFds() {
     java.util.Set<Integer> out = new java.util.HashSet<>();
-    java.nio.file.Path dir = java.nio.file.Path.of("/proc", "" + threads.pid, "fd");
-    try (java.util.stream.Stream<java.nio.file.Path> fds = java.nio.file.Files.list(dir)) {
-      for (java.nio.file.Path fd : fds.toList()) {
-        try {
-          String link = java.nio.file.Files.readSymbolicLink(fd).toString();
-          if (link.equals("/memfd:" + ControlPage.NAME + " (deleted)")) {
-            out.add(Integer.parseInt(fd.getFileName().toString()));
-          }
-        } catch (java.io.IOException e) {
-          // closed meanwhile
-        }
-      }
-    } catch (java.io.IOException e) {
-      throw new ProcessExitedException(threads.pid, threads.exitStatus());
-    }
+    ProcFds.memfds(threads.pid).forEach((fd, name) -> {
+      if (name.equals(ControlPage.NAME)) out.add(fd);
+    });
     return out;
   }
 
@@ -407,7 +390,6 @@ final class RemoteSyscall {
     long run(int tid, boolean alone);
   }
 
-
   /**
    * Unmaps the control page if no thread can still need it: none runs its code, and no
    * slot belongs to a thread still inside a call made by a qpatch that was killed. Also
@@ -425,14 +407,16 @@ final class RemoteSyscall {
     page = null;
     if (maps.stream().noneMatch(ControlPage::isOurs)) return;
     ControlPage p = ControlPage.find(maps, memory);
-    long[][] slots = p == null ? null : p.slotWords(memory); // before the registers, see above
+    ControlPage.SlotWords slots = p == null ? null : p.slotWords(memory); // before the registers
     if (p != null && p.idle(slots, registersOfEach())) {
-      checked("munmap", heldAlone(threads.pid, (t, alone) -> viaTarget(t, SYS_MUNMAP, null, p.base, ControlPage.TOTAL)));
+      checked("munmap", heldAlone(threads.pid,
+          (t, alone) -> viaTarget(t, SYS_MUNMAP, null, p.base, ControlPage.TOTAL)));
     }
     for (Mapping m : maps) {
       boolean partOfPage = p != null && m.start() >= p.base && m.end() <= p.base + ControlPage.TOTAL;
       if (ControlPage.isOurs(m) && !m.isExecutable() && !partOfPage) {
-        checked("munmap", heldAlone(threads.pid, (t, alone) -> viaTarget(t, SYS_MUNMAP, null, m.start(), m.size())));
+        checked("munmap", heldAlone(threads.pid,
+            (t, alone) -> viaTarget(t, SYS_MUNMAP, null, m.start(), m.size())));
       }
     }
   }

@@ -202,9 +202,9 @@ public final class Target implements AutoCloseable {
    * and calls it makes ({@link #syscall}, {@link #mmap}, {@link #callFunction} ...) run in
    * that thread. For a memory call ({@link #mmap}, {@link #munmap}, {@link #memfdCreate} ...)
    * the thread is let go and makes the call on its own, restoring itself afterwards; it is
-   * held again when the work makes its next remote call. The thread is the one least likely to notice ({@link HoldChoice}): one
-   * blocked in a system call that waits for an event, which the kernel restarts after the
-   * hold. Signals it is sent meanwhile are kept and delivered afterwards, as for {@link
+   * held again when the work makes its next remote call. The thread is the one least likely
+   * to notice ({@link HoldChoice}): one blocked in a system call that waits for an event,
+   * which the kernel restarts after the hold. Signals it is sent meanwhile are kept and delivered afterwards, as for {@link
    * #stop()}. Inside a stop of every thread, {@code work} just runs (in the leader).
    */
   public <T> T whileOneHeld(Supplier<T> work) {
@@ -406,7 +406,9 @@ public final class Target implements AutoCloseable {
     requireAttached();
     if (held != null) {
       // let go for a system call (memoryCall): held again for the next remote call
-      if (!held.isStopped() && !threads.hold(held)) throw new ProcessExitedException(pid(), threads.exitStatus());
+      if (!held.isStopped() && !threads.hold(held)) {
+        throw new ProcessExitedException(pid(), threads.exitStatus());
+      }
       return threads.requireStopped(held.tid).tid;
     }
     if (stopDepth == 0) {

@@ -65,12 +65,9 @@ class HoldIntervalsTest {
   }
 
   private static Process child(int pid, Path err) throws Exception {
-    String java = ProcessHandle.current().info().command().orElseThrow();
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", cp,
-        HoldIntervalsChild.class.getName(), "" + pid);
+    ProcessBuilder pb = ChildJvm.of(HoldIntervalsChild.class, List.of(), List.of("" + pid));
     pb.environment().put("QPATCH_TRACE_STOPS", "1");
-    return pb.redirectErrorStream(true).redirectOutput(err.toFile()).start();
+    return pb.redirectOutput(err.toFile()).start();
   }
+
 }

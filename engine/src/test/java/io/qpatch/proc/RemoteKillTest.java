@@ -209,15 +209,11 @@ class RemoteKillTest {
 
   private Process child(int pid, String work, Path output, List<String> args, String... props)
       throws IOException {
-    String java = ProcessHandle.current().info().command().orElseThrow();
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", cp));
-    cmd.addAll(List.of(props));
-    cmd.addAll(List.of(RemoteOpsChild.class.getName(), "" + pid, work));
-    cmd.addAll(args);
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    List<String> all = new ArrayList<>(List.of("" + pid, work));
+    all.addAll(args);
+    return ChildJvm.of(RemoteOpsChild.class, List.of(props), all).redirectOutput(output.toFile()).start();
   }
+
 
   /** Alive, no BAD round, and a new OK round printed after the kill. */
   private static void assertIntact(LiveProcess target, String when) {
