@@ -52,7 +52,10 @@ public final class PerfEvent {
   public static final long SAMPLE_IP = 1L;
   public static final long SAMPLE_TID = 1L << 1;
   public static final long SAMPLE_TIME = 1L << 2;
+  public static final long SAMPLE_RAW = 1L << 10;
   public static final long SAMPLE_REGS_USER = 1L << 12;
+  /** perf_type_id PERF_TYPE_TRACEPOINT: config is a tracefs event's id. */
+  public static final int TYPE_TRACEPOINT = 2;
 
   // perf_event_attr flag bits, in declaration order of the bitfield
   public static final long FLAG_DISABLED = 1L;

@@ -35,6 +35,14 @@ public interface Backend {
    */
   void remove();
 
+  /**
+   * What the user should know of this trace once, after {@link #install}: what the
+   * backend cannot show here and which backend can (one line each).
+   */
+  default java.util.List<String> notes() {
+    return java.util.List.of();
+  }
+
   /** Counters for the end-of-trace report. */
   BackendStats stats();
 }

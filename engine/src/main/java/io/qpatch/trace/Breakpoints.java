@@ -236,6 +236,20 @@ public final class Breakpoints {
     } catch (SyscallException e) {
       if (e.errno() != Errno.ESRCH) throw e;
       return true; // killed at the breakpoint (exit_group): the trap is moot
+    } catch (IllegalStateException e) { // its memory could not be read to carry the instruction out
+      if (!exiting()) throw e;
+      return true; // the process is exiting (its leader is gone): the thread will not run on
+    }
+  }
+
+  /** The process's leader has exited (exit_group reaps the rest): /proc says Z or X, or nothing. */
+  private boolean exiting() {
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Integer.toString(target.pid()), "stat"));
+      char state = stat.charAt(stat.lastIndexOf(')') + 2);
+      return state == 'Z' || state == 'X';
+    } catch (java.io.IOException e) {
+      return true;
     }
   }
 

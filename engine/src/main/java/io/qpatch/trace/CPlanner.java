@@ -6,6 +6,7 @@ import io.qpatch.elf.ElfFile;
 import io.qpatch.elf.Section;
 import io.qpatch.elf.Symbol;
 import io.qpatch.elf.SymbolTable;
+import io.qpatch.trace.go.GEntry;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -43,13 +44,13 @@ final class CPlanner {
       if (!selection.accepts(names.get(i))) continue;
       Symbol s = symbols.get(i);
       TracedFunction fn =
-          new TracedFunction(functions.size(), names.get(i), s.value() + bias, s.size(), Abi.SYSV, false);
+          new TracedFunction(functions.size(), names.get(i), s.value() + bias, s.size(), Abi.SYSV, GEntry.UNKNOWN);
       String refusal = addSites(fn, s, selection.returns(), sites);
       if (refusal != null) skipped.put(fn.name(), refusal);
       else functions.add(fn);
     }
     String what = "C/C++ executable " + path + ": " + functions.size() + " functions";
-    return new ProbePlan(path, bias, functions, sites, skipped, -1, what, null, null);
+    return new ProbePlan(path, bias, functions, sites, skipped, -1, ProbePlan.NO_TLS, what, null, null);
   }
 
   /** Adds the sites of {@code fn}; returns why it cannot be probed, or null. */

@@ -3,6 +3,7 @@ package io.qpatch.trace;
 import io.qpatch.arch.x86_64.Instruction;
 import io.qpatch.elf.ElfFile;
 import io.qpatch.error.QpatchException;
+import io.qpatch.trace.go.GEntry;
 import io.qpatch.trace.go.GoBinary;
 import io.qpatch.trace.go.GoFunction;
 import io.qpatch.trace.go.StackCheck;
@@ -66,13 +67,28 @@ final class GoPlanner {
         skipped.put(f.name(), "on the deny-list (runtime code that must not be probed)");
         continue;
       }
-      TracedFunction fn = new TracedFunction(functions.size(), f.name(), f.entry() + bias, f.size(), Abi.GO_REGS, true);
+      TracedFunction fn = new TracedFunction(functions.size(), f.name(), f.entry() + bias, f.size(), Abi.GO_REGS,
+          gAtEntry(f));
       String refusal = addSites(f, fn, selection.returns(), sites);
       if (refusal != null) skipped.put(f.name(), refusal);
       else functions.add(fn);
     }
     String what = "Go " + go.version() + " executable " + path + ": " + functions.size() + " functions";
-    return new ProbePlan(path, bias, functions, sites, skipped, goidOffset, what, null, threadId());
+    long tls = go.gTlsOffset().orElse(ProbePlan.NO_TLS);
+    return new ProbePlan(path, bias, functions, sites, skipped, goidOffset, tls, what, null, threadId());
+  }
+
+  /**
+   * Where {@code f} finds g. runtime.settls is the one function that runs before the thread
+   * pointer is set (runtime/asm_amd64.s, rt0_go: it sets it), so g is nowhere there.
+   */
+  private GEntry gAtEntry(GoFunction f) {
+    if (f.name().equals("runtime.settls")) return GEntry.UNKNOWN;
+    try {
+      return go.gAtEntry(f);
+    } catch (QpatchException e) {
+      return GEntry.UNKNOWN; // its first bytes do not decode: it will be refused below
+    }
   }
 
   /** From DWARF only: a wrong offset here would be dereferenced by the in-process probes. */

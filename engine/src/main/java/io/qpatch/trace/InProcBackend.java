@@ -158,7 +158,7 @@ public final class InProcBackend implements Backend {
         byte[] code = codeOf.computeIfAbsent(fn.entry(), e -> target.read(e, (int) fn.size()));
         byte[] after = code.length >= InProcSite.PATCH_BYTES ? new byte[0]
             : target.read(fn.entry() + code.length, InProcSite.PATCH_BYTES - code.length);
-        sites.add(InProcSite.of(site, sites.size(), code, after, plan.goidOffset(), plan.threadId(), decoder));
+        sites.add(InProcSite.of(site, sites.size(), code, after, plan, decoder));
       } catch (InProcSite.Refusal | QpatchException e) {
         refused.put(site, e.getMessage());
       }
@@ -266,6 +266,13 @@ public final class InProcBackend implements Backend {
     return total;
   }
 
+  /** The process is gone: every record it finished, past any a killed thread left unfinished. */
+  private void drainAfterExit() {
+    batch.clear();
+    ring.drainAfterExit(batch);
+    for (InProcRing.Record r : batch) deliver(r);
+  }
+
   /** Renews the deadline full-ring producers wait until (never in lossy mode). */
   private void keepProducersWaiting() {
     if (!lossy) ring.waitUntil(TimeStampCounter.read() + clock.ticks(WAIT_NANOS));
@@ -279,8 +286,8 @@ public final class InProcBackend implements Backend {
     regs[SampleRegs.IP] = s.site().address();
     hits++;
     long time = clock.nanos(r.tsc());
-    if (r.goid() == InProcRing.GOID_NOT_READ) consumer.hit(s.site(), r.tid(), time, regs);
-    else consumer.hit(s.site(), r.tid(), time, regs, r.goid());
+    long goid = r.goid() == InProcRing.GOID_NOT_READ ? TraceEvent.NO_GOID : r.goid();
+    consumer.hit(s.site(), r.tid(), time, regs, goid);
   }
 
   @Override
@@ -301,6 +308,7 @@ public final class InProcBackend implements Backend {
       // the process exited while we restored it: nothing is left to restore
     } finally {
       poll();
+      if (!alive.getAsBoolean()) drainAfterExit();
       ring.waitUntil(0); // a thread still in a trampoline must not wait for a reader that is leaving
       area.closeLocal();
       ring = null;

@@ -48,12 +48,32 @@ final class InProcCode {
 
   /**
    * What the record block reads through g, the register {@code g} (its value at the
-   * probe): the goroutine id at {@code [g + offset]}, and the thread id at {@code
+   * probe) or, when {@code g} is null and {@code tlsOffset} is not {@link ProbePlan#NO_TLS},
+   * the TLS slot {@code fs:[tlsOffset]} (0 on a thread without Go: then nothing is read
+   * through it): the goroutine id at {@code [g + offset]}, and the thread id at {@code
    * [[g + threadId.gToM] + threadId.mToProcid]} unless {@code threadId} is null (then, or
-   * while procid is still 0, it asks the kernel: gettid). {@code g} null: nothing is read.
+   * while procid is still 0, it asks the kernel: gettid). {@link #NONE}: nothing is read.
    */
-  record Goid(Gpr g, long offset, ProbePlan.GoThreadId threadId) {
-    static final Goid NONE = new Goid(null, -1, null);
+  record Goid(Gpr g, long tlsOffset, long offset, ProbePlan.GoThreadId threadId) {
+    static final Goid NONE = new Goid(null, ProbePlan.NO_TLS, -1, null);
+
+    /** g in register {@code g}. */
+    Goid(Gpr g, long offset, ProbePlan.GoThreadId threadId) {
+      this(g, ProbePlan.NO_TLS, offset, threadId);
+    }
+
+    /** g in the TLS slot at {@code tlsOffset} from the fs base. */
+    static Goid fromTls(long tlsOffset, long offset, ProbePlan.GoThreadId threadId) {
+      return new Goid(null, tlsOffset, offset, threadId);
+    }
+
+    boolean reads() {
+      return g != null || fromTls();
+    }
+
+    boolean fromTls() {
+      return g == null && tlsOffset != ProbePlan.NO_TLS;
+    }
   }
 
   /**
@@ -202,18 +222,34 @@ final class InProcCode {
   }
 
   private static void putStoreGoid(X86Writer out, Goid goid) {
-    if (goid.g() == null) {
-      out.putBytes((byte) 0x48, (byte) 0xc7, (byte) 0x46, (byte) disp("goid")); // mov qword [rsi+goid], imm32
-      out.putS32((int) InProcRing.GOID_NOT_READ);
-      return;
+    X86Writer.Label none = out.newLabel();
+    X86Writer.Label done = out.newLabel();
+    if (goid.reads()) {
+      putLoadG(out, goid, none);
+      putLoadRaxAtRax(out, goid.offset());
+      putStore(out, Gpr.RAX, "goid");
+      if (!goid.fromTls()) return;
+      out.putJmpShortLabel(done);
     }
-    putLoadG(out, goid.g());
-    putLoadRaxAtRax(out, goid.offset());
-    putStore(out, Gpr.RAX, "goid");
+    out.putLabel(none);
+    out.putBytes((byte) 0x48, (byte) 0xc7, (byte) 0x46, (byte) disp("goid")); // mov qword [rsi+goid], imm32
+    out.putS32((int) InProcRing.GOID_NOT_READ);
+    out.putLabel(done);
   }
 
-  /** rax = g as it was at the probe: from its saved copy, or from the register itself. */
-  private static void putLoadG(X86Writer out, Gpr g) {
+  /**
+   * rax = g as it was at the probe: from its saved copy, from the register itself, or from
+   * TLS; a TLS slot holding 0 (a thread that is not Go's) goes to {@code none}.
+   */
+  private static void putLoadG(X86Writer out, Goid goid, X86Writer.Label none) {
+    if (goid.fromTls()) {
+      out.putBytes((byte) 0x64, (byte) 0x48, (byte) 0x8b, (byte) 0x04, (byte) 0x25); // mov rax, fs:[disp32]
+      out.putS32((int) goid.tlsOffset());
+      out.putBytes((byte) 0x48, (byte) 0x85, (byte) 0xc0); // test rax, rax
+      out.putJccShortLabel(Cond.E, none);
+      return;
+    }
+    Gpr g = goid.g();
     int slot = savedSlot(g);
     if (slot >= 0) {
       putLoadRaxFromStack(out, slot);
@@ -233,14 +269,16 @@ final class InProcCode {
     out.putBytes((byte) 0xc7, (byte) 0x46, (byte) disp("site")); // mov dword [rsi+site], imm32
     out.putS32(site);
     X86Writer.Label known = out.newLabel();
-    if (goid.g() != null && goid.threadId() != null) {
-      putLoadG(out, goid.g());
+    X86Writer.Label ask = out.newLabel();
+    if (goid.reads() && goid.threadId() != null) {
+      putLoadG(out, goid, ask);
       putLoadRaxAtRax(out, goid.threadId().gToM()); // m
       out.putBytes((byte) 0x8b, (byte) 0x80); // mov eax, [rax+disp32]: procid (a tid fits 32 bits)
       out.putS32((int) goid.threadId().mToProcid());
       out.putBytes((byte) 0x85, (byte) 0xc0); // test eax, eax
       out.putJccShortLabel(Cond.NE, known); // 0 until minit has run
     }
+    out.putLabel(ask);
     out.putMovReg32Imm32(Gpr.RAX, SYS_GETTID);
     out.putBytes((byte) 0x0f, (byte) 0x05); // syscall (clobbers rcx, r11)
     out.putLabel(known);

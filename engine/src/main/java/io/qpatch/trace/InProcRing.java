@@ -70,6 +70,7 @@ final class InProcRing {
   private static final VarHandle TSC = RECORD.varHandle(groupElement("tsc"));
   private static final VarHandle GOID = RECORD.varHandle(groupElement("goid"));
   private static final VarHandle TAIL = HEADER.varHandle(groupElement("tail"));
+  private static final VarHandle HEAD = HEADER.varHandle(groupElement("head"));
   private static final VarHandle LOST = HEADER.varHandle(groupElement("lost"));
   private static final VarHandle MAGIC_FIELD = HEADER.varHandle(groupElement("magic"));
   private static final VarHandle DEADLINE = HEADER.varHandle(groupElement("deadline"));
@@ -126,6 +127,24 @@ final class InProcRing {
     }
     if (n > 0) TAIL.setRelease(header, 0L, tail);
     return n;
+  }
+
+  /**
+   * For a process that has exited, so that no producer is left: reads every reserved slot
+   * up to head, skipping the ones never published (exit_group killed their thread inside
+   * a probe, between the reservation and the publishing store: that call never ran on), so
+   * that such a hole does not hide the records after it. Returns how many were skipped.
+   */
+  long drainAfterExit(java.util.List<Record> out) {
+    long head = (long) HEAD.getAcquire(header, 0L);
+    long skipped = 0;
+    for (; tail < head; tail++) {
+      MemorySegment slot = slots.asSlice((tail & (capacity - 1)) * RECORD_BYTES, RECORD_BYTES);
+      if ((long) SEQ.getAcquire(slot, 0L) == tail + 1) out.add(read(slot));
+      else skipped++;
+    }
+    TAIL.setRelease(header, 0L, tail);
+    return skipped;
   }
 
   private static Record read(MemorySegment slot) {

@@ -52,10 +52,12 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
   /**
    * Analyses {@code site} given the function's bytes as they are in memory now.
    *
-   * @param goidOffset offset of goid in Go's runtime.g, or -1 (not Go)
+   * @param plan the plan it belongs to: where goid and g are (Go)
    */
-  static InProcSite of(ProbeSite site, int index, byte[] code, byte[] after, long goidOffset,
-      ProbePlan.GoThreadId threadId, Decoder decoder) throws Refusal {
+  static InProcSite of(ProbeSite site, int index, byte[] code, byte[] after, ProbePlan plan,
+      Decoder decoder) throws Refusal {
+    long goidOffset = plan.goidOffset();
+    ProbePlan.GoThreadId threadId = believable(plan.threadId());
     if (site.kind() != ProbeSite.Kind.CALL) throw new Refusal("the inproc backend has no return probes");
     TracedFunction fn = site.function();
     byte[] original = firstBytes(code, after);
@@ -75,7 +77,8 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
     }
     checkNoBranchInto(all, fn.entry(), fn.entry() + Math.max(PATCH_BYTES, check.consumed()));
     int redZone = fn.isGo() ? 0 : InProcCode.RED_ZONE;
-    return new InProcSite(site, index, fn.entry(), original, null, code, displaced, InProcCode.Goid.NONE, redZone);
+    InProcCode.Goid goid = recordFirstGoid(fn, goidOffset, plan.gTlsOffset(), threadId);
+    return new InProcSite(site, index, fn.entry(), original, null, code, displaced, goid, redZone);
   }
 
   /**
@@ -152,10 +155,6 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
   private static InProcCode.Goid goidFrom(List<Instruction> prologue, long goidOffset,
       ProbePlan.GoThreadId threadId) {
     if (goidOffset < 0 || goidOffset > MAX_OFFSET || prologue.size() < 2) return InProcCode.Goid.NONE;
-    if (threadId != null && (threadId.gToM() < 0 || threadId.gToM() > MAX_OFFSET
-        || threadId.mToProcid() < 0 || threadId.mToProcid() > MAX_OFFSET)) {
-      threadId = null;
-    }
     Instruction cmp = prologue.get(prologue.size() - 2);
     for (Operand op : cmp.operands()) {
       if (op.mem() == null || op.mem().base().isEmpty() || !op.mem().index().isEmpty()) continue;
@@ -163,6 +162,31 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
       if (g != null && g != Gpr.RSP) return new InProcCode.Goid(g, goidOffset, threadId);
     }
     return InProcCode.Goid.NONE;
+  }
+
+  /**
+   * A probe without a stack check to show where g is: R14 in ABIInternal code, the TLS slot
+   * in ABI0 code (both exact at the entry: {@link io.qpatch.trace.go.GEntry}); nothing
+   * when the function's g is unknown or the program is not Go.
+   */
+  private static InProcCode.Goid recordFirstGoid(TracedFunction fn, long goidOffset, long tlsOffset,
+      ProbePlan.GoThreadId threadId) {
+    if (!fn.isGo() || goidOffset < 0 || goidOffset > MAX_OFFSET) return InProcCode.Goid.NONE;
+    return switch (fn.g()) {
+      case REGISTER -> new InProcCode.Goid(Gpr.R14, goidOffset, threadId);
+      case TLS -> tlsOffset == ProbePlan.NO_TLS || Math.abs(tlsOffset) > MAX_OFFSET ? InProcCode.Goid.NONE
+          : InProcCode.Goid.fromTls(tlsOffset, goidOffset, threadId);
+      case UNKNOWN -> InProcCode.Goid.NONE;
+    };
+  }
+
+  /** {@code threadId} when its offsets lie inside runtime.g and runtime.m, else null. */
+  private static ProbePlan.GoThreadId believable(ProbePlan.GoThreadId threadId) {
+    if (threadId == null || threadId.gToM() < 0 || threadId.gToM() > MAX_OFFSET
+        || threadId.mToProcid() < 0 || threadId.mToProcid() > MAX_OFFSET) {
+      return null;
+    }
+    return threadId;
   }
 
   /** Writes this probe's trampoline at {@code out.pc()}. */

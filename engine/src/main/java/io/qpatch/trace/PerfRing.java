@@ -33,15 +33,26 @@ final class PerfRing {
     return map;
   }
 
-  /** A record as parsed: a sample or a count of lost ones. */
-  record Sample(int pid, int tid, long time, long[] regs) {}
+  /**
+   * A sample as parsed.
+   *
+   * @param raw the tracepoint record (PERF_SAMPLE_RAW), empty when not sampled
+   */
+  record Sample(int pid, int tid, long time, long[] regs, byte[] raw) {
+    /** The little-endian 64-bit word at {@code offset} of the raw record. */
+    long rawLong(int offset) {
+      long v = 0;
+      for (int i = 7; i >= 0; i--) v = v << 8 | (raw[offset + i] & 0xff);
+      return v;
+    }
+  }
 
   /**
    * Appends the samples of every complete record written since the last call to {@code
    * out} (registers spread into {@link SampleRegs} slots); returns the number of samples
    * the kernel reported lost meanwhile.
    */
-  long drain(List<Sample> out, long regMask) {
+  long drain(List<Sample> out, long regMask, boolean raw) {
     long head = (long) LONG.getAcquire(map, PerfEvent.DATA_HEAD);
     long tail = (long) LONG.get(map, PerfEvent.DATA_TAIL);
     long lost = 0;
@@ -51,7 +62,7 @@ final class PerfRing {
       int recordSize = (scratch[6] & 0xff) | (scratch[7] & 0xff) << 8;
       if (recordSize < 8 || recordSize > scratch.length) break;
       copy(tail, recordSize);
-      if (type == PerfEvent.RECORD_SAMPLE) out.add(parseSample(regMask));
+      if (type == PerfEvent.RECORD_SAMPLE) out.add(parseSample(regMask, raw));
       else if (type == PerfEvent.RECORD_LOST) lost += readLong(16);
       tail += recordSize;
     }
@@ -59,16 +70,28 @@ final class PerfRing {
     return lost;
   }
 
-  /** PERF_SAMPLE_TID | TIME | REGS_USER: pid, tid, time, abi, regs[popcount(mask)]. */
-  private Sample parseSample(long regMask) {
+  /**
+   * PERF_SAMPLE_TID | TIME [| RAW] | REGS_USER, in the kernel's order (perf_output_sample):
+   * pid, tid, time, [u32 size, raw bytes], abi, regs[popcount(mask)].
+   */
+  private Sample parseSample(long regMask, boolean hasRaw) {
     int pid = readInt(8);
     int tid = readInt(12);
     long time = readLong(16);
-    long abi = readLong(24);
+    int at = 24;
+    byte[] raw = NO_RAW;
+    if (hasRaw) {
+      int size = readInt(at);
+      raw = java.util.Arrays.copyOfRange(scratch, at + 4, at + 4 + size);
+      at += 4 + size;
+    }
+    long abi = readLong(at);
     long[] packed = new long[abi == 0 ? 0 : Long.bitCount(regMask)];
-    for (int i = 0; i < packed.length; i++) packed[i] = readLong(32 + 8 * i);
-    return new Sample(pid, tid, time, SampleRegs.unpack(packed, regMask));
+    for (int i = 0; i < packed.length; i++) packed[i] = readLong(at + 8 + 8 * i);
+    return new Sample(pid, tid, time, SampleRegs.unpack(packed, regMask), raw);
   }
+
+  private static final byte[] NO_RAW = new byte[0];
 
   /** Copies {@code length} bytes at ring position {@code pos} into scratch, unwrapping. */
   private void copy(long pos, int length) {

@@ -13,6 +13,8 @@ import java.util.Map;
  * @param sites every breakpoint to plant
  * @param skipped functions that matched the selection but cannot be probed, with why
  * @param goidOffset offset of {@code goid} in Go's {@code runtime.g}, or -1 (not Go)
+ * @param gTlsOffset where g is relative to the fs base ({@link
+ *     io.qpatch.trace.go.GoBinary#gTlsOffset}), or {@link #NO_TLS}
  * @param description one line for the user: language, version, what is traced
  * @param argDecoder decodes arguments from DWARF ({@code --args=decoded}); null: raw only
  * @param threadId where a Go thread finds its own thread id in memory (g.m.procid); null
@@ -25,9 +27,13 @@ public record ProbePlan(
     List<ProbeSite> sites,
     Map<String, String> skipped,
     long goidOffset,
+    long gTlsOffset,
     String description,
     ArgDecoder argDecoder,
     GoThreadId threadId) {
+
+  /** No known TLS slot of g. */
+  public static final long NO_TLS = Long.MIN_VALUE;
 
   public ProbePlan {
     functions = List.copyOf(functions);
@@ -36,7 +42,7 @@ public record ProbePlan(
   }
 
   ProbePlan withDecoder(ArgDecoder decoder) {
-    return new ProbePlan(executable, loadBias, functions, sites, skipped, goidOffset, description, decoder,
+    return new ProbePlan(executable, loadBias, functions, sites, skipped, goidOffset, gTlsOffset, description, decoder,
         threadId);
   }
 
@@ -46,6 +52,10 @@ public record ProbePlan(
    * by minit, 0 before).
    */
   public record GoThreadId(long gToM, long mToProcid) {}
+
+  public boolean hasGTls() {
+    return gTlsOffset != NO_TLS;
+  }
 
   public boolean isGo() {
     return goidOffset >= 0;

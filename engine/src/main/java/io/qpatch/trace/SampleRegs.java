@@ -29,8 +29,13 @@ public final class SampleRegs {
   public static final int R13 = 21;
   public static final int R14 = 22;
   public static final int R15 = 23;
-  /** Number of slots: perf register numbers 0..23. */
-  public static final int COUNT = 24;
+  /**
+   * The fs base (the thread pointer, where Go finds g in TLS): not a perf register (perf
+   * numbers end at 23), filled by the ptrace backend from user_regs_struct.fs_base.
+   */
+  public static final int FS_BASE = 24;
+  /** Number of slots: perf register numbers 0..23 and {@link #FS_BASE}. */
+  public static final int COUNT = 25;
 
   /** The perf numbers we sample: all general registers, IP and FLAGS (no segments). */
   public static final long PERF_MASK = maskOf(AX, BX, CX, DX, SI, DI, BP, SP, IP, FLAGS,
@@ -44,6 +49,7 @@ public final class SampleRegs {
     System.arraycopy(order, 0, FROM_PTRACE, 0, order.length);
     Reg[] high = {Reg.R8, Reg.R9, Reg.R10, Reg.R11, Reg.R12, Reg.R13, Reg.R14, Reg.R15};
     System.arraycopy(high, 0, FROM_PTRACE, R8, high.length);
+    FROM_PTRACE[FS_BASE] = Reg.FS_BASE;
   }
 
   private SampleRegs() {}

@@ -53,7 +53,7 @@ public final class TraceSession {
     try {
       this.plan = plan(target.pid(), config.selection(), config.decodeArgs());
       TargetMemory memory = new ProcessMemory(target.pid(), target);
-      this.assembler = new EventAssembler(config.sinks(), memory, plan.goidOffset(), plan.argDecoder());
+      this.assembler = new EventAssembler(config.sinks(), memory, GoidReader.of(plan), plan.argDecoder());
       assembler.start(target.pid());
       this.backend = installBackend();
       if (!(backend instanceof PtraceBackend)) target.detach();
@@ -150,7 +150,6 @@ public final class TraceSession {
       String why = config.selection().returns() ? "the inproc backend has no return probes (--returns)"
           : InProcBackend.unavailableReason();
       if (why == null) {
-        assembler.readsLate(true);
         return installed(new InProcBackend(target, this::alive, config.lossy()));
       }
       config.messages().println("gotrace: " + why + "; using the ptrace backend");
@@ -159,14 +158,12 @@ public final class TraceSession {
       String why = UprobeBackend.unavailableReason();
       if (why == null) {
         Backend b = new UprobeBackend(target.pid(), this::alive);
-        assembler.readsLate(true);
         try {
           return installed(b);
         } catch (RefusedException e) {
           why = e.getMessage();
         }
       }
-      assembler.readsLate(false);
       config.messages().println("gotrace: " + why + "; using the ptrace backend");
     } else if (!wanted.equals("ptrace")) {
       throw new BadInputException("unknown backend '" + wanted + "': use ptrace, uprobe or inproc");
@@ -196,6 +193,7 @@ public final class TraceSession {
   private Backend installed(Backend b) {
     Map<ProbeSite, String> refused = b.install(plan, assembler);
     report(b, refused);
+    for (String note : b.notes()) config.messages().println("gotrace: " + note);
     return b;
   }
 

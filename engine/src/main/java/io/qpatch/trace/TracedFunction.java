@@ -1,5 +1,7 @@
 package io.qpatch.trace;
 
+import io.qpatch.trace.go.GEntry;
+
 /**
  * A function of the traced program as the trace shows it.
  *
@@ -8,11 +10,10 @@ package io.qpatch.trace;
  * @param entry run-time address of its first instruction
  * @param size its length in bytes (0 when unknown)
  * @param abi where its arguments and results are
- * @param goroutineAware true when R14 holds the goroutine (Go's ABIInternal with a
- *     stack check): the goid can be read at [R14 + goid offset]
+ * @param g where the running goroutine's g is at the function's entry (Go); {@link
+ *     GEntry#UNKNOWN} for C/C++
  */
-public record TracedFunction(
-    int id, String name, long entry, long size, Abi abi, boolean goroutineAware) {
+public record TracedFunction(int id, String name, long entry, long size, Abi abi, GEntry g) {
 
   /** A Go function (register ABI). */
   public boolean isGo() {

@@ -5,6 +5,7 @@ import io.qpatch.error.RefusedException;
 import io.qpatch.error.SyscallException;
 import io.qpatch.sys.Errno;
 import io.qpatch.sys.PerfEvent;
+import io.qpatch.trace.go.GEntry;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,11 +21,12 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
- * Probes as kernel uprobes created through perf_event_open (PMU type from
- * /sys/bus/event_source/devices/uprobe/type, config1 = path, config2 = file offset): the
- * kernel plants the int3, takes the trap, samples the registers into a per-CPU ring
- * buffer and lets the thread go on. No tracer wake-up per call; this class reads the
- * rings every millisecond on its own thread.
+ * Probes as kernel uprobe events ({@link UprobeEvents}: defined in tracefs, opened with
+ * perf_event_open as tracepoints): the kernel plants the int3, takes the trap, reads the
+ * event's fetch arguments (the goroutine id at [R14 + goid offset], while the thread is
+ * still at the call), samples them with the registers into a per-CPU ring buffer and lets
+ * the thread go on. No tracer wake-up per call; this class reads the rings every
+ * millisecond on its own thread.
  *
  * <p>One event per probe and CPU, for every process (pid -1): per-task events would miss
  * threads created later, and inherit=1 has crashed Go programs here. Samples of other
@@ -38,7 +40,6 @@ import java.util.function.BooleanSupplier;
  * branch; other instructions it single-steps out of line itself.
  */
 public final class UprobeBackend implements Backend {
-  private static final Path PMU_TYPE = Path.of("/sys/bus/event_source/devices/uprobe/type");
   private static final Path ONLINE_CPUS = Path.of("/sys/devices/system/cpu/online");
   /** 2 MiB of ring per CPU: a Go program's start-up burst fits between two polls. */
   private static final long RING_PAGES = 512;
@@ -58,6 +59,10 @@ public final class UprobeBackend implements Backend {
   private final List<Integer> fds = new ArrayList<>();
   private final Map<Integer, PerfRing> rings = new LinkedHashMap<>();
   private final Map<Long, ProbeSite> byAddress = new HashMap<>();
+  /** Where each site's event has the goid in its raw record; absent: no goid fetched. */
+  private final Map<ProbeSite, Integer> goidAt = new HashMap<>();
+  private final List<String> notes = new ArrayList<>();
+  private UprobeEvents events;
   private final List<PerfRing.Sample> batch = new ArrayList<>();
   private HitConsumer consumer;
   private volatile boolean stopRequested;
@@ -75,9 +80,9 @@ public final class UprobeBackend implements Backend {
     this.alive = alive;
   }
 
-  /** Why uprobes cannot be used here, or null when the PMU exists (permission is tried at install). */
+  /** Why uprobes cannot be used here, or null (permission is tried at install). */
   public static String unavailableReason() {
-    return Files.isReadable(PMU_TYPE) ? null : "this kernel has no uprobe PMU (" + PMU_TYPE + ")";
+    return UprobeEvents.unavailableReason();
   }
 
   @Override
@@ -88,18 +93,23 @@ public final class UprobeBackend implements Backend {
   @Override
   public Map<ProbeSite, String> install(ProbePlan plan, HitConsumer consumer) {
     this.consumer = consumer;
-    int type = pmuType();
     List<Integer> cpus = onlineCpus();
     Map<ProbeSite, String> refused = new LinkedHashMap<>();
+    UprobeEvents.removeAbandoned();
+    events = new UprobeEvents();
+    int tlsOnly = 0;
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment attr = arena.allocate(PerfEvent.ATTR);
-      MemorySegment path = arena.allocateFrom(plan.executable());
       for (ProbeSite site : plan.sites()) {
         if (site.fileOffset() < 0) {
           refused.put(site, "not in a loadable segment of the file");
           continue;
         }
-        fill(attr, type, path, site.fileOffset());
+        List<String> args = fetchArgs(site.function(), plan);
+        if (site.function().isGo() && site.function().g() != GEntry.REGISTER) tlsOnly++;
+        UprobeEvents.Event event = events.define("p" + byAddress.size(), plan.executable(), site.fileOffset(), args);
+        if (!args.isEmpty()) goidAt.put(site, event.offsets().get(GOID));
+        fill(attr, event.id());
         for (int cpu : cpus) open(attr, cpu);
         byAddress.put(site.address(), site);
       }
@@ -108,21 +118,43 @@ public final class UprobeBackend implements Backend {
       closeAll();
       throw e;
     }
+    if (tlsOnly > 0) {
+      notes.add(tlsOnly + " probes are in Go assembly (ABI0) code, whose goroutine only thread-local"
+          + " storage tells, which uprobes cannot read: they show goid[------]; --backend ptrace or"
+          + " inproc show it");
+    }
     return refused;
   }
 
-  private static void fill(MemorySegment attr, int type, MemorySegment path, long offset) {
+  /** The name of the fetch argument that reads the goroutine id. */
+  private static final String GOID = "goid";
+
+  /**
+   * The goroutine id of ABIInternal Go code, read by the kernel at the hit: R14 is g there
+   * (abi-internal.md), goid at its offset in runtime.g. Nothing for other code: R14 may be
+   * anything in ABI0 code, and uprobes cannot read the fs base that TLS is relative to.
+   */
+  private static List<String> fetchArgs(TracedFunction fn, ProbePlan plan) {
+    if (!fn.isGo() || fn.g() != GEntry.REGISTER || plan.goidOffset() < 0) return List.of();
+    return List.of(GOID + "=+" + plan.goidOffset() + "(%r14):s64");
+  }
+
+  private static void fill(MemorySegment attr, int eventId) {
     attr.fill((byte) 0);
-    PerfEvent.TYPE.set(attr, 0L, type);
+    PerfEvent.TYPE.set(attr, 0L, PerfEvent.TYPE_TRACEPOINT);
     PerfEvent.SIZE.set(attr, 0L, (int) PerfEvent.ATTR.byteSize());
+    PerfEvent.CONFIG.set(attr, 0L, (long) eventId);
     PerfEvent.SAMPLE_PERIOD.set(attr, 0L, 1L);
     PerfEvent.SAMPLE_TYPE.set(attr, 0L,
-        PerfEvent.SAMPLE_TID | PerfEvent.SAMPLE_TIME | PerfEvent.SAMPLE_REGS_USER);
+        PerfEvent.SAMPLE_TID | PerfEvent.SAMPLE_TIME | PerfEvent.SAMPLE_RAW | PerfEvent.SAMPLE_REGS_USER);
     PerfEvent.FLAGS.set(attr, 0L, PerfEvent.FLAG_DISABLED | PerfEvent.FLAG_USE_CLOCKID);
     PerfEvent.CLOCKID.set(attr, 0L, PerfEvent.CLOCK_MONOTONIC);
     PerfEvent.REGS_USER_MASK.set(attr, 0L, SampleRegs.PERF_MASK);
-    PerfEvent.CONFIG1.set(attr, 0L, path.address());
-    PerfEvent.CONFIG2.set(attr, 0L, offset);
+  }
+
+  @Override
+  public List<String> notes() {
+    return List.copyOf(notes);
   }
 
   /** Opens the event on {@code cpu}; the CPU's first one gets the ring, the rest write to it. */
@@ -169,7 +201,7 @@ public final class UprobeBackend implements Backend {
   /** Reads every ring, merges by time, delivers; returns the number of samples. */
   private int poll() {
     batch.clear();
-    for (PerfRing ring : rings.values()) lost += ring.drain(batch, SampleRegs.PERF_MASK);
+    for (PerfRing ring : rings.values()) lost += ring.drain(batch, SampleRegs.PERF_MASK, true);
     batch.sort(Comparator.comparingLong(PerfRing.Sample::time));
     for (PerfRing.Sample s : batch) deliver(s);
     return batch.size();
@@ -184,7 +216,9 @@ public final class UprobeBackend implements Backend {
       return;
     }
     hits++;
-    consumer.hit(site, s.tid(), s.time(), s.regs());
+    Integer at = goidAt.get(site);
+    long goid = at == null || at + 8 > s.raw().length ? TraceEvent.NO_GOID : s.rawLong(at);
+    consumer.hit(site, s.tid(), s.time(), s.regs(), goid);
   }
 
   @Override
@@ -219,6 +253,7 @@ public final class UprobeBackend implements Backend {
     fds.clear();
     for (PerfRing r : rings.values()) PerfEvent.unmap(r.mapping());
     rings.clear();
+    if (events != null) events.close();
   }
 
   private static void joinQuietly(Thread t) {
@@ -237,14 +272,6 @@ public final class UprobeBackend implements Backend {
   @Override
   public BackendStats stats() {
     return new BackendStats(hits, lost, skippedTaken);
-  }
-
-  private static int pmuType() {
-    try {
-      return Integer.parseInt(Files.readString(PMU_TYPE).trim());
-    } catch (IOException | NumberFormatException e) {
-      throw new RefusedException("uprobes are not available: " + unavailableReason());
-    }
   }
 
   /** CPUs from /sys/devices/system/cpu/online ("0-3,6"). */

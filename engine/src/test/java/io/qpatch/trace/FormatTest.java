@@ -1,13 +1,14 @@
 package io.qpatch.trace;
 
+import io.qpatch.trace.go.GEntry;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 
 /** The seed's line formats, exactly. */
 class FormatTest {
-  private static final TracedFunction GO = new TracedFunction(0, "runtime.check", 0x442160, 0x100, Abi.GO_REGS, true);
-  private static final TracedFunction C = new TracedFunction(1, "add6", 0x401126, 0x20, Abi.SYSV, false);
+  private static final TracedFunction GO = new TracedFunction(0, "runtime.check", 0x442160, 0x100, Abi.GO_REGS, GEntry.REGISTER);
+  private static final TracedFunction C = new TracedFunction(1, "add6", 0x401126, 0x20, Abi.SYSV, GEntry.UNKNOWN);
 
   private static String line(TraceEvent e) {
     StringBuilder sb = new StringBuilder();

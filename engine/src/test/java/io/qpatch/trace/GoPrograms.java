@@ -4,65 +4,6 @@ package io.qpatch.trace;
 final class GoPrograms {
   private GoPrograms() {}
 
-  /**
-   * Four goroutines each learn their own goid from runtime.Stack ("goroutine N [running]")
-   * and call main.work(id); each writes "worker ID goid N" to the file named by its
-   * argument. The goroutines live 200 ms more and main sleeps 300 ms before it exits with
-   * status 3: the uprobe backend reads goids from the target's memory when it processes
-   * samples, shortly after the calls, and a goroutine that has exited by then may show none
-   * (see README, "Backends").
-   */
-  static final String WORKERS = """
-      package main
-
-      import (
-      	"fmt"
-      	"os"
-      	"runtime"
-      	"strconv"
-      	"strings"
-      	"sync"
-      	"time"
-      )
-
-      //go:noinline
-      func work(id int) int {
-      	return id*10 + 1
-      }
-
-      func goid() int {
-      	buf := make([]byte, 64)
-      	n := runtime.Stack(buf, false)
-      	id, _ := strconv.Atoi(strings.Fields(string(buf[:n]))[1])
-      	return id
-      }
-
-      func main() {
-      	out, err := os.Create(os.Args[1])
-      	if err != nil {
-      		panic(err)
-      	}
-      	var wg sync.WaitGroup
-      	var mu sync.Mutex
-      	for i := 1; i <= 4; i++ {
-      		wg.Add(1)
-      		go func(id int) {
-      			defer wg.Done()
-      			g := goid()
-      			r := work(id)
-      			mu.Lock()
-      			fmt.Fprintf(out, "worker %d goid %d result %d\\n", id, g, r)
-      			mu.Unlock()
-      			time.Sleep(200 * time.Millisecond) // still alive when a uprobe sample is read
-      		}(i)
-      	}
-      	wg.Wait()
-      	out.Close()
-      	time.Sleep(300 * time.Millisecond)
-      	os.Exit(3)
-      }
-      """;
-
   /** Prints "tick N" every 50 ms until killed; main.tick(n) is called each time. */
   static final String TICKER = """
       package main
@@ -114,6 +55,66 @@ final class GoPrograms {
       func main() {
       	msg := fmt.Sprintln("ran true:", exec.Command("/bin/true").Run())
       	os.WriteFile(os.Args[1], []byte(msg), 0o644)
+      }
+      """;
+
+  /**
+   * The conformance fixture: six goroutines, each learns its goid from runtime.Stack, then
+   * calls main.leaf(id) (no stack check), main.nonLeaf(id) (a stack check, a call) and
+   * strings.IndexByte on a string of 1000+id bytes (internal/bytealg.IndexByteString, in
+   * assembly), and writes "worker ID goid N" to the file named by its argument; main
+   * writes "main goid N", then exits at once.
+   */
+  static final String CONFORMANCE = """
+      package main
+
+      import (
+      	"fmt"
+      	"os"
+      	"runtime"
+      	"strconv"
+      	"strings"
+      	"sync"
+      )
+
+      //go:noinline
+      func leaf(id int) int {
+      	return id*10 + 1
+      }
+
+      //go:noinline
+      func nonLeaf(id int) int {
+      	return len(fmt.Sprint(id)) + id
+      }
+
+      func goid() int {
+      	buf := make([]byte, 64)
+      	n := runtime.Stack(buf, false)
+      	id, _ := strconv.Atoi(strings.Fields(string(buf[:n]))[1])
+      	return id
+      }
+
+      func main() {
+      	out, err := os.Create(os.Args[1])
+      	if err != nil {
+      		panic(err)
+      	}
+      	fmt.Fprintf(out, "main goid %d\\n", goid())
+      	var wg sync.WaitGroup
+      	var mu sync.Mutex
+      	for i := 1; i <= 6; i++ {
+      		wg.Add(1)
+      		go func(id int) {
+      			defer wg.Done()
+      			g := goid()
+      			r := leaf(id) + nonLeaf(id) + strings.IndexByte(strings.Repeat("a", 1000+id), 'x')
+      			mu.Lock()
+      			fmt.Fprintf(out, "worker %d goid %d result %d\\n", id, g, r)
+      			mu.Unlock()
+      		}(i)
+      	}
+      	wg.Wait()
+      	out.Close()
       }
       """;
 }

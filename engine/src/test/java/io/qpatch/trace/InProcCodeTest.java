@@ -1,5 +1,6 @@
 package io.qpatch.trace;
 
+import io.qpatch.trace.go.GEntry;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -32,10 +33,10 @@ class InProcCodeTest {
   @Test
   void go_stack_check_site_copies_the_check_then_records_goid_and_procid_then_jumps_past_it() throws Exception {
     byte[] code = hex("49 3b 66 10", "76 2a", "55", "48 89 e5", "48 83 ec 10", "90".repeat(38), "e8 00 00 00 00", "eb c5");
-    TracedFunction fn = new TracedFunction(0, "main.f", ENTRY, code.length, Abi.GO_REGS, true);
+    TracedFunction fn = new TracedFunction(0, "main.f", ENTRY, code.length, Abi.GO_REGS, GEntry.REGISTER);
     ProbeSite site = new ProbeSite(ENTRY + 4, 0, ProbeSite.Kind.CALL, fn,
         new Displaced.Jcc(Cond.BE, ENTRY + 0x30, ENTRY + 6, true));
-    InProcSite s = InProcSite.of(site, 7, code, new byte[0], 0x98, new ProbePlan.GoThreadId(0x30, 0x48), Decoder.shared());
+    InProcSite s = InProcSite.of(site, 7, code, new byte[0], plan(0x98, new ProbePlan.GoThreadId(0x30, 0x48)), Decoder.shared());
     assertEquals(6, s.displaced(), "the whole check, an unsafe point for Go's preemption");
     X86Writer w = new X86Writer(PC);
     s.emit(w, RING, Decoder.shared());
@@ -129,9 +130,9 @@ class InProcCodeTest {
   @Test
   void c_site_steps_over_the_red_zone_records_then_runs_the_relocated_entry() throws Exception {
     byte[] code = hex("48 8d 47 01", "c3");
-    TracedFunction fn = new TracedFunction(0, "hot", ENTRY, code.length, Abi.SYSV, false);
+    TracedFunction fn = new TracedFunction(0, "hot", ENTRY, code.length, Abi.SYSV, GEntry.UNKNOWN);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
-    InProcSite s = InProcSite.of(site, 3, code, new byte[0], -1, null, Decoder.shared());
+    InProcSite s = InProcSite.of(site, 3, code, new byte[0], plan(-1, null), Decoder.shared());
     X86Writer w = new X86Writer(PC);
     s.emit(w, RING, Decoder.shared());
     byte[] b = w.bytes();
@@ -153,9 +154,9 @@ class InProcCodeTest {
   @Test
   void a_short_function_followed_by_padding_is_displaced_alone() throws Exception {
     byte[] code = hex("48 ff c0", "c3"); // INCQ AX; RET, then int3 padding (Go)
-    TracedFunction fn = new TracedFunction(0, "main.hot", ENTRY, code.length, Abi.GO_REGS, true);
+    TracedFunction fn = new TracedFunction(0, "main.hot", ENTRY, code.length, Abi.GO_REGS, GEntry.REGISTER);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
-    InProcSite s = InProcSite.of(site, 0, code, hex("cc cc cc cc"), 0x98, null, Decoder.shared());
+    InProcSite s = InProcSite.of(site, 0, code, hex("cc cc cc cc"), plan(0x98, null), Decoder.shared());
     assertEquals(4, s.displaced());
     assertArrayEquals(hex("48 ff c0 c3 cc"), s.original());
   }
@@ -163,18 +164,70 @@ class InProcCodeTest {
   @Test
   void a_short_function_followed_by_code_is_refused() {
     byte[] code = hex("8d 04 3f", "c3"); // lea eax, [rdi+rdi]; ret, then the next function
-    TracedFunction fn = new TracedFunction(0, "work", ENTRY, code.length, Abi.SYSV, false);
+    TracedFunction fn = new TracedFunction(0, "work", ENTRY, code.length, Abi.SYSV, GEntry.UNKNOWN);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
     org.junit.jupiter.api.Assertions.assertThrows(InProcSite.Refusal.class,
-        () -> InProcSite.of(site, 0, code, hex("48 83 ec 18"), -1, null, Decoder.shared()));
+        () -> InProcSite.of(site, 0, code, hex("48 83 ec 18"), plan(-1, null), Decoder.shared()));
   }
 
   @Test
   void a_call_in_the_displaced_bytes_is_refused() {
     byte[] code = hex("e8 00 00 00 00", "c3"); // its return address would be in the trampoline
-    TracedFunction fn = new TracedFunction(0, "f", ENTRY, code.length, Abi.SYSV, false);
+    TracedFunction fn = new TracedFunction(0, "f", ENTRY, code.length, Abi.SYSV, GEntry.UNKNOWN);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
     org.junit.jupiter.api.Assertions.assertThrows(InProcSite.Refusal.class,
-        () -> InProcSite.of(site, 0, code, new byte[0], -1, null, Decoder.shared()));
+        () -> InProcSite.of(site, 0, code, new byte[0], plan(-1, null), Decoder.shared()));
+  }
+
+  /** A plan of an internally linked Go program (g at fs:-8), or of a C one (goidOffset -1). */
+  private static ProbePlan plan(long goidOffset, ProbePlan.GoThreadId threadId) {
+    return new ProbePlan("prog", 0, java.util.List.of(), java.util.List.of(), java.util.Map.of(), goidOffset,
+        goidOffset < 0 ? ProbePlan.NO_TLS : -8, "", null, threadId);
+  }
+
+  /** {@code length} bytes of the trampoline after the store of rsp ({@code mov [rsi+sp], rax}). */
+  private static byte[] goidBlock(InProcSite s, int length) {
+    X86Writer w = new X86Writer(PC);
+    s.emit(w, RING, Decoder.shared());
+    byte[] b = w.bytes();
+    byte[] storeSp = hex("48 89 46 78");
+    for (int i = 0; i + storeSp.length <= b.length; i++) {
+      if (Arrays.equals(Arrays.copyOfRange(b, i, i + storeSp.length), storeSp)) {
+        return Arrays.copyOfRange(b, i + storeSp.length, i + storeSp.length + length);
+      }
+    }
+    throw new AssertionError("no store of rsp in the trampoline");
+  }
+
+  /** A Go leaf without a stack check (ABIInternal): g is R14 at the entry, read from it. */
+  @Test
+  void go_leaf_site_reads_goid_through_r14() throws Exception {
+    byte[] code = hex("48 8d 04 40", "48 ff c0", "c3"); // lea rax, [rax+rax*2]; inc rax; ret
+    TracedFunction fn = new TracedFunction(0, "main.work", ENTRY, code.length, Abi.GO_REGS, GEntry.REGISTER);
+    ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
+    InProcSite s = InProcSite.of(site, 0, code, new byte[0], plan(0x98, null), Decoder.shared());
+    assertArrayEquals(hex(
+        "4c 89 f0",                   // mov rax, r14: g
+        "48 8b 80 98 00 00 00",       // mov rax, [rax+0x98]: g.goid
+        "48 89 46 18"                 // mov [rsi+goid], rax
+    ), goidBlock(s, 14));
+  }
+
+  /** An assembly (ABI0) function: g from TLS, fs:-8, and no goid on a thread whose slot is 0. */
+  @Test
+  void go_abi0_site_reads_goid_through_tls() throws Exception {
+    byte[] code = hex("48 8b 44 24 08", "c3"); // mov rax, [rsp+8]; ret
+    TracedFunction fn = new TracedFunction(0, "runtime.nanotime1", ENTRY, code.length, Abi.GO_REGS, GEntry.TLS);
+    ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
+    InProcSite s = InProcSite.of(site, 0, code, new byte[0], plan(0x98, null), Decoder.shared());
+    assertArrayEquals(hex(
+        "64 48 8b 04 25 f8 ff ff ff", // mov rax, fs:[-8]: g
+        "48 85 c0",                   // test rax, rax
+        "74 0d",                      // je none
+        "48 8b 80 98 00 00 00",       // mov rax, [rax+0x98]: g.goid
+        "48 89 46 18",                // mov [rsi+goid], rax
+        "eb 08",                      // jmp done
+        "48 c7 46 18 fe ff ff ff"     // none: mov qword [rsi+goid], -2
+    ), goidBlock(s, 35));
   }
 }

@@ -216,6 +216,57 @@ public final class GoBinary {
     return GoAbi.forVersion(goVersion());
   }
 
+  /**
+   * Where {@code f} finds g at its entry. Under the register ABI a function is ABIInternal
+   * unless the table marks it assembly (Go 1.19 on) or its first instructions load R14 from
+   * TLS (the ABI0 wrapper of a Go function called from assembly: cmd/compile's
+   * makeABIWrapper, {@code MOVQ (TLS), R14}); without the flag (1.17, 1.18) its stack check
+   * tells which register holds g, and a function without one is {@link GEntry#UNKNOWN}.
+   */
+  public GEntry gAtEntry(GoFunction f) {
+    if (abi() == GoAbi.STACK) return GEntry.TLS;
+    if (loadsGFromTls(head(f))) return GEntry.TLS;
+    if (f.flag() != GoFunction.NO_FLAG && goVersion().atLeast(1, 19)) {
+      return f.isAsm() ? GEntry.TLS : GEntry.REGISTER;
+    }
+    StackCheck check = stackCheck(f);
+    if (!check.hasCheck() || check.gSource().isEmpty()) return GEntry.UNKNOWN;
+    return check.gSource().get() == StackCheck.GSource.R14 ? GEntry.REGISTER : GEntry.TLS;
+  }
+
+  /** {@code mov r14, fs:[...]} among the first instructions: g is being loaded, not yet there. */
+  private static boolean loadsGFromTls(List<Instruction> head) {
+    for (int i = 0; i < Math.min(4, head.size()); i++) {
+      Instruction insn = head.get(i);
+      if (insn.mnemonic().equals("mov") && insn.operandText().startsWith("r14, qword ptr fs:")) return true;
+      if (insn.regsRead().contains("r14")) return false;
+    }
+    return false;
+  }
+
+  /**
+   * Where g lies relative to the fs base (the thread pointer): -8 in an internally linked
+   * binary (runtime/go_tls.h; cmd/link places runtime.tlsg there on linux/amd64, with no
+   * PT_TLS segment); in an externally linked one (cgo), {@code runtime.tlsg}'s offset in the
+   * executable's TLS block, which ends at the thread pointer (psABI 3.4.6, TLS variant II:
+   * the block starts at tp - round_up(p_memsz, p_align)). Empty when it cannot be known (a
+   * stripped external link).
+   */
+  public OptionalLong gTlsOffset() {
+    Optional<io.qpatch.elf.ProgramHeader> tls = elf.programHeaders().stream()
+        .filter(p -> p.type() == io.qpatch.elf.ProgramHeader.PT_TLS).findFirst();
+    if (tls.isEmpty()) return OptionalLong.of(GoAbi.G_TLS_OFFSET);
+    OptionalLong tlsg = elf.symtab().flatMap(t -> t.named("runtime.tlsg").stream()
+        .filter(Symbol::isDefined).findFirst()).map(sym -> OptionalLong.of(sym.value()))
+        .orElse(OptionalLong.empty());
+    if (tlsg.isEmpty()) return OptionalLong.empty();
+    long align = Math.max(1, tls.get().align());
+    long block = (tls.get().memsz() + align - 1) / align * align;
+    long value = tlsg.getAsLong(); // an offset in the segment; some linkers write an address
+    long inBlock = value >= tls.get().vaddr() && tls.get().vaddr() > 0 ? value - tls.get().vaddr() : value;
+    return OptionalLong.of(inBlock - block);
+  }
+
   /** The machine code of {@code f}, [entry, end). */
   public byte[] code(GoFunction f) {
     return image.read(f.entry(), f.size(), f.name());
@@ -223,13 +274,18 @@ public final class GoBinary {
 
   /** The stack-check prologue of {@code f}, or {@link StackCheck.Shape#NONE}. */
   public StackCheck stackCheck(GoFunction f) {
+    return StackChecks.analyse(f, head(f), abi());
+  }
+
+  /** The first instructions of {@code f} (at least one). */
+  private List<Instruction> head(GoFunction f) {
     byte[] head = image.read(f.entry(), Math.min(f.size(), PROLOGUE_BYTES), f.name());
     List<Instruction> insns = Decoder.shared().decodeAll(head, f.entry());
     if (insns.isEmpty()) {
       throw new BadInputException(String.format("%s: %s: the instruction at 0x%x does not"
           + " decode", elf.name(), f.name(), f.entry()));
     }
-    return StackChecks.analyse(f, insns, abi());
+    return insns;
   }
 
   /** Addresses of the {@code ret} instructions of {@code f} (linear sweep of its code). */

@@ -75,7 +75,8 @@ final class Pclntab {
             end));
       }
       previous = entry;
-      out.add(new GoFunction(name(l, funcOff(l, i)), entry, end));
+      long func = l.funcData + funcOff(l, i);
+      out.add(new GoFunction(name(l, func), entry, end, flag(func)));
     }
     return out;
   }
@@ -106,11 +107,26 @@ final class Pclntab {
     return l.fieldSize == 4 ? u32(at, "functab funcoff " + i) : u64(at, "functab funcoff " + i);
   }
 
-  /** The _func at funcData+off: an entry (uintptr, or uint32 since 1.18), then nameOff. */
-  private String name(Layout l, long funcOff) {
-    long func = l.funcData + funcOff;
+  /** The _func at {@code func}: an entry (uintptr, or uint32 since 1.18), then nameOff. */
+  private String name(Layout l, long func) {
     long nameOff = u32(func + (format.hasTextStart() ? 4 : 8), "_func.nameOff");
     return cstring(l.names + nameOff);
+  }
+
+  /**
+   * The _func's flag byte, after funcID (runtime/runtime2.go, {@code type _func}): at 41 in
+   * Go 1.16/1.17 (uintptr entry, 8 int32 fields), 37 in 1.18/1.19 (uint32 entry), 41 from
+   * 1.20 (startLine added); Go 1.16 has padding there (0). None before 1.16.
+   */
+  private int flag(long func) {
+    int at = switch (format) {
+      case GO12 -> -1;
+      case GO116, GO120 -> 41;
+      case GO118 -> 37;
+    };
+    if (at < 0) return GoFunction.NO_FLAG;
+    check(func + at, 1, "_func.flag");
+    return data.get(ValueLayout.JAVA_BYTE, func + at) & 0xff;
   }
 
   private String cstring(long at) {
