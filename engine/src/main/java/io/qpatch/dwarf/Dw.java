@@ -55,6 +55,8 @@ final class Dw {
   static final int AT_GO_KIND = 0x2900;
   static final int AT_GO_ELEM = 0x2902;
   static final int AT_GO_EMBEDDED_FIELD = 0x2903;
+  /** The address of the type's runtime descriptor (runtime._type), DW_CLS_GO_TYPEREF. */
+  static final int AT_GO_RUNTIME_TYPE = 0x2904;
 
   // Forms (table 7.6), and the GNU forms of the DWARF 4 split-DWARF and dwz extensions.
   static final int FORM_ADDR = 0x01;

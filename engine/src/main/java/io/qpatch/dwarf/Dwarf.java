@@ -56,6 +56,15 @@ public final class Dwarf {
     return List.copyOf(index().producers);
   }
 
+  /**
+   * Go: the name of each type by where its runtime descriptor (runtime._type, what an
+   * interface's first word points to) lies from the start of the type descriptors, from
+   * DW_AT_go_runtime_type.
+   */
+  public Map<Long, String> runtimeTypeNames() {
+    return Map.copyOf(index().runtimeTypes);
+  }
+
   /** The named type definition (struct, class, union, typedef, base, enum, Go pointer). */
   public Optional<DwarfType> type(String name) {
     Long offset = index().types.get(name);

@@ -55,6 +55,11 @@ public final class DwarfFunction {
     return params;
   }
 
+  /** The C/C++ return type; empty for void (and for Go, whose results are parameters). */
+  public java.util.Optional<DwarfType> returnType() {
+    return reader.returnType(dieOffset);
+  }
+
   /** Parameters that are not Go results. */
   public List<DwarfParam> inputs() {
     return params().stream().filter(p -> !p.output()).toList();

@@ -59,6 +59,17 @@ final class FunctionReader {
     return ref < 0 ? null : reader.at(ref);
   }
 
+  /** The subprogram's DW_AT_type (its own, or its origin's); empty for a void function. */
+  java.util.Optional<DwarfType> returnType(long dieOffset) {
+    Die d = reader.at(dieOffset);
+    for (int i = 0; i < MAX_LINKS && d != null; i++) {
+      long type = d.ref(Dw.AT_TYPE);
+      if (type >= 0) return java.util.Optional.of(types.type(type));
+      d = origin(d);
+    }
+    return java.util.Optional.empty();
+  }
+
   List<DwarfParam> params(long dieOffset) {
     Die die = reader.at(dieOffset);
     for (int i = 0; i < MAX_LINKS && die != null; i++) {

@@ -15,6 +15,8 @@ final class NameIndex {
   final Map<String, Long> types = new HashMap<>();
   final List<Long> subprograms = new ArrayList<>();
   final List<String> producers = new ArrayList<>();
+  /** Go: a runtime type descriptor's offset (from moduledata.types) to the type's name. */
+  final Map<Long, String> runtimeTypes = new HashMap<>();
 
   static NameIndex build(DieReader reader) {
     NameIndex index = new NameIndex();
@@ -49,7 +51,10 @@ final class NameIndex {
     int i = die.index(Dw.AT_NAME);
     if (i < 0) return;
     String name = die.reader.stringValue(die, i);
-    if (name != null) types.putIfAbsent(name, die.offset);
+    if (name == null) return;
+    types.putIfAbsent(name, die.offset);
+    long rtype = die.number(Dw.AT_GO_RUNTIME_TYPE, 0);
+    if (rtype != 0) runtimeTypes.putIfAbsent(rtype, name);
   }
 
   private static boolean isNamedType(int tag) {

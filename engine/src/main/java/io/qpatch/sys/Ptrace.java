@@ -171,6 +171,18 @@ public final class Ptrace {
     call(GETREGS, tid, 0, userRegs.address());
   }
 
+  /**
+   * PTRACE_GETFPREGS: the thread's user_fpregs_struct (sys/user.h, 512 bytes, the FXSAVE
+   * layout: xmm_space at 160, 16 bytes a register) into {@code fpRegs}.
+   */
+  public static void getFpRegs(int tid, MemorySegment fpRegs) {
+    call(GETFPREGS, tid, 0, fpRegs.address());
+  }
+
+  /** Bytes of user_fpregs_struct, and where XMM0 lies in it (sys/user.h). */
+  public static final int FPREGS_BYTES = 512;
+  public static final int FPREGS_XMM0 = 160;
+
   public static void setRegs(int tid, MemorySegment userRegs) {
     call(SETREGS, tid, 0, userRegs.address());
   }

@@ -2,7 +2,9 @@ package io.qpatch.trace;
 
 import io.qpatch.arch.x86_64.Decoder;
 import io.qpatch.arch.x86_64.Instruction;
+import io.qpatch.dwarf.Dwarf;
 import io.qpatch.elf.ElfFile;
+import io.qpatch.error.QpatchException;
 import io.qpatch.elf.Section;
 import io.qpatch.elf.Symbol;
 import io.qpatch.elf.SymbolTable;
@@ -51,6 +53,26 @@ final class CPlanner {
     }
     String what = "C/C++ executable " + path + ": " + functions.size() + " functions";
     return new ProbePlan(path, bias, functions, sites, skipped, -1, ProbePlan.NO_TLS, what, null, null);
+  }
+
+  /**
+   * The argument decoder for the plan's functions, from the file's DWARF (SysV
+   * assignment); null when it has none (built without -g): arguments then stay raw.
+   */
+  ArgDecoder argDecoder(ProbePlan plan) {
+    Optional<Dwarf> dwarf = Dwarf.of(elf);
+    if (dwarf.isEmpty()) return null;
+    Map<Integer, ArgDecoder.Signature> signatures = new java.util.HashMap<>();
+    for (TracedFunction fn : plan.functions()) {
+      try {
+        dwarf.get().functionAt(fn.entry() - bias).filter(f -> f.lowPc() == fn.entry() - bias)
+            .ifPresent(f -> signatures.put(fn.id(),
+                new ArgDecoder.Signature(SysvAssigner.params(f), SysvAssigner.results(f))));
+      } catch (QpatchException e) {
+        // DWARF that does not describe this function well: its arguments stay raw
+      }
+    }
+    return new ArgDecoder(signatures, Map.of());
   }
 
   /** Adds the sites of {@code fn}; returns why it cannot be probed, or null. */

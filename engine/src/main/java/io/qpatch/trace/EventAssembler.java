@@ -43,25 +43,31 @@ final class EventAssembler implements HitConsumer {
     return goids.at(site.function(), regs, memory);
   }
 
+  /** A hit whose thread is stopped at the probe (or is past it, with nothing to decode). */
   @Override
   public void hit(ProbeSite site, int tid, long timeNanos, long[] regs, long goid) {
+    hit(site, tid, timeNanos, regs, goid, memory);
+  }
+
+  @Override
+  public void hit(ProbeSite site, int tid, long timeNanos, long[] regs, long goid, TargetMemory atProbe) {
     TracedFunction fn = site.function();
     long key = CallPairing.key(tid, goid);
+    String decoded = decoder == null ? null : decodeQuietly(fn, site.kind(), regs, atProbe);
     TraceEvent e;
     if (site.kind() == ProbeSite.Kind.CALL) {
       pairing.call(key, fn.id(), timeNanos);
-      String decoded = decoder == null ? null : decodeQuietly(fn, regs);
       e = new TraceEvent(site.kind(), tid, goid, timeNanos, fn, values(fn.abi().argumentSlots(), regs), -1, decoded);
     } else {
       long duration = pairing.ret(key, fn.id(), timeNanos);
-      e = new TraceEvent(site.kind(), tid, goid, timeNanos, fn, values(fn.abi().resultSlots(), regs), duration, null);
+      e = new TraceEvent(site.kind(), tid, goid, timeNanos, fn, values(fn.abi().resultSlots(), regs), duration, decoded);
     }
     for (EventSink s : sinks) s.accept(e);
   }
 
-  private String decodeQuietly(TracedFunction fn, long[] regs) {
+  private String decodeQuietly(TracedFunction fn, ProbeSite.Kind kind, long[] regs, TargetMemory atProbe) {
     try {
-      return decoder.decode(fn, regs, memory);
+      return decoder.decode(fn, kind, regs, atProbe);
     } catch (RuntimeException e) {
       return null;
     }

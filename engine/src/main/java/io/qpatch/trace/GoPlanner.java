@@ -6,6 +6,7 @@ import io.qpatch.error.QpatchException;
 import io.qpatch.trace.go.GEntry;
 import io.qpatch.trace.go.GoBinary;
 import io.qpatch.trace.go.GoFunction;
+import io.qpatch.trace.go.GoParam;
 import io.qpatch.trace.go.StackCheck;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -40,20 +41,30 @@ final class GoPlanner {
    */
   ArgDecoder argDecoder(ProbePlan plan) {
     if (go.dwarf().isEmpty()) return null;
-    Map<Integer, List<GoArgDecoder.Arg>> params = new java.util.HashMap<>();
+    Map<Integer, ArgDecoder.Signature> params = new java.util.HashMap<>();
     Map<String, GoFunction> byName = new java.util.HashMap<>();
     for (GoFunction f : go.functions()) byName.putIfAbsent(f.name(), f);
     for (TracedFunction fn : plan.functions()) {
       GoFunction f = byName.get(fn.name());
       if (f == null) continue;
       try {
-        go.params(f).ifPresent(ps -> params.put(fn.id(),
-            ps.stream().filter(p -> !p.result()).map(GoArgDecoder.Arg::of).toList()));
+        go.params(f).ifPresent(ps -> params.put(fn.id(), new ArgDecoder.Signature(
+            ps.stream().filter(p -> !p.result()).map(GoPlanner::spec).toList(),
+            ps.stream().filter(GoParam::result).map(GoPlanner::spec).toList())));
       } catch (QpatchException e) {
         // DWARF that does not describe this function well: its arguments stay raw
       }
     }
-    return new GoArgDecoder(params);
+    Map<Long, String> typeNames = new java.util.HashMap<>();
+    java.util.OptionalLong types = go.typesBase();
+    if (types.isPresent()) {
+      go.dwarf().get().runtimeTypeNames().forEach((off, name) -> typeNames.put(types.getAsLong() + off + bias, name));
+    }
+    return new ArgDecoder(params, typeNames);
+  }
+
+  private static ValueSpec spec(GoParam p) {
+    return new ValueSpec(p.name(), ValueShape.of(p.type(), true), p.location(), false);
   }
 
   ProbePlan plan(String path, Selection selection) {

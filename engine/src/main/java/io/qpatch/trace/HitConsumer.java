@@ -25,6 +25,14 @@ public interface HitConsumer {
   }
 
   /**
+   * A hit whose goid and memory the backend captured at the probe ({@link Capture}s): a
+   * decoder reads {@code atProbe}, never the live process.
+   */
+  default void hit(ProbeSite site, int tid, long timeNanos, long[] regs, long goid, TargetMemory atProbe) {
+    hit(site, tid, timeNanos, regs, goid);
+  }
+
+  /**
    * True when {@link #hit} must run while the hitting thread is still stopped (it reads
    * the target's memory, say to decode arguments). When false, the ptrace backend reads
    * {@link #goidAt} at the stop and hands the hit over once the thread runs again, off the

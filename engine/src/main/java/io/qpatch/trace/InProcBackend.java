@@ -104,6 +104,28 @@ public final class InProcBackend implements Backend {
     this(target, alive, DEFAULT_CAPACITY, lossy);
   }
 
+  /**
+   * Why this backend cannot give what {@code plan} asks, or null: return probes, and
+   * decoded values it would have to capture at the call (floating-point registers, the
+   * bytes of strings, stack slots, interfaces' types), which its trampolines do not.
+   */
+  public static String cannotHonour(ProbePlan plan, boolean returns) {
+    if (returns) return "the inproc backend has no return probes yet (--returns): use --backend uprobe or ptrace";
+    if (plan.argDecoder() == null) return null;
+    for (ProbeSite s : plan.sites()) {
+      ArgDecoder d = plan.argDecoder();
+      if (d.readsFloats(s.function(), s.kind())) {
+        return "the inproc backend cannot capture floating-point registers at the call yet ("
+            + d.firstFloat(s.function(), s.kind()) + "): use --backend ptrace";
+      }
+      if (!d.captures(s.function(), s.kind()).isEmpty()) {
+        return "the inproc backend cannot capture memory at the call yet (strings, stack arguments,"
+            + " interfaces of " + s.function().name() + "): use --backend ptrace or uprobe";
+      }
+    }
+    return null;
+  }
+
   /** Why this backend cannot run here, or null. */
   public static String unavailableReason() {
     return TscClock.unreliableReason();

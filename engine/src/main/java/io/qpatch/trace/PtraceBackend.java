@@ -20,6 +20,10 @@ public final class PtraceBackend implements Backend {
   private final Target target;
   private final Breakpoints breakpoints;
   private HitConsumer consumer;
+  /** Sites whose decoding reads floating-point registers (fetched at their hits only). */
+  private final java.util.Set<ProbeSite> readsFloats = new java.util.HashSet<>();
+  private final java.lang.foreign.MemorySegment fpRegs =
+      java.lang.foreign.Arena.ofAuto().allocate(io.qpatch.sys.Ptrace.FPREGS_BYTES, 16);
   private volatile boolean stopRequested;
   private long hits;
   private long skippedTaken;
@@ -42,6 +46,9 @@ public final class PtraceBackend implements Backend {
   public Map<ProbeSite, String> install(ProbePlan plan, HitConsumer consumer) {
     this.consumer = consumer;
     Map<ProbeSite, String> refused = new LinkedHashMap<>();
+    if (plan.argDecoder() != null) {
+      for (ProbeSite s : plan.sites()) if (plan.argDecoder().readsFloats(s.function(), s.kind())) readsFloats.add(s);
+    }
     Tracer.get().run(() -> plantAll(plan, refused));
     return refused;
   }
@@ -107,6 +114,7 @@ public final class PtraceBackend implements Backend {
   private boolean onHit(ProbeSite site, int tid, Registers regs) {
     long now = System.nanoTime();
     long[] sample = SampleRegs.of(regs);
+    if (readsFloats.contains(site)) readXmm(tid, sample);
     if (site.counts(sample[SampleRegs.FLAGS])) {
       hits++;
       handOver(); // a hit answered outside the event loop (while installing, say) comes first
@@ -116,6 +124,14 @@ public final class PtraceBackend implements Backend {
       skippedTaken++;
     }
     return true;
+  }
+
+  /** XMM0-15's low 64 bits into the sample's X slots (user_fpregs_struct.xmm_space). */
+  private void readXmm(int tid, long[] sample) {
+    io.qpatch.sys.Ptrace.getFpRegs(tid, fpRegs);
+    for (int i = 0; i < SampleRegs.XMM_COUNT; i++) {
+      sample[SampleRegs.X0 + i] = fpRegs.get(java.lang.foreign.ValueLayout.JAVA_LONG, io.qpatch.sys.Ptrace.FPREGS_XMM0 + 16L * i);
+    }
   }
 
   @Override

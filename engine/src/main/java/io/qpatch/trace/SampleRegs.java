@@ -34,8 +34,15 @@ public final class SampleRegs {
    * numbers end at 23), filled by the ptrace backend from user_regs_struct.fs_base.
    */
   public static final int FS_BASE = 24;
-  /** Number of slots: perf register numbers 0..23 and {@link #FS_BASE}. */
-  public static final int COUNT = 25;
+  /**
+   * The low 64 bits of XMM0..XMM15 (where float64 and float32 arguments and results are:
+   * Go's X0-X14, SysV's XMM0-7), at X0 + n; not perf registers either: filled by backends
+   * that can read them (ptrace through PTRACE_GETFPREGS) when decoding needs them.
+   */
+  public static final int X0 = 25;
+  public static final int XMM_COUNT = 16;
+  /** Number of slots: perf register numbers 0..23, {@link #FS_BASE}, X0..X15. */
+  public static final int COUNT = X0 + XMM_COUNT;
 
   /** The perf numbers we sample: all general registers, IP and FLAGS (no segments). */
   public static final long PERF_MASK = maskOf(AX, BX, CX, DX, SI, DI, BP, SP, IP, FLAGS,

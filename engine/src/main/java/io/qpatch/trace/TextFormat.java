@@ -14,8 +14,8 @@ import java.io.PrintStream;
  * RCX, R8, R9 (the "..." says more may be on the stack). With returns, a return line
  * shows the result registers and the duration:
  * {@code mid[..] goid[..]: [0x442160] main.work ->( 0x2, ... ) 1.234us}. A goid that
- * cannot be read (assembly functions without a goroutine in R14) prints as
- * {@code ------}. With decoded arguments a call reads {@code main.f(x=41, s="hi")}.
+ * cannot be known at the call prints as {@code ------}. With decoded arguments a call
+ * reads {@code main.f(x=41, s="hi")} and a return {@code main.pair -> (~r0=10, ~r1=nil) 1.234us}.
  */
 public final class TextFormat extends LineFormat {
   /** @param returns print return lines (calls are always printed) */
@@ -47,7 +47,8 @@ public final class TextFormat extends LineFormat {
     } else if (e.isCall()) {
       registers(sb, " <-( ", e.values(), ", ... )");
     } else {
-      registers(sb, " ->( ", e.values(), " )");
+      if (e.decoded() != null) sb.append(" -> (").append(e.decoded()).append(')');
+      else registers(sb, " ->( ", e.values(), " )");
       if (e.durationNanos() >= 0) sb.append(' ').append(micros(e.durationNanos())).append("us");
     }
   }

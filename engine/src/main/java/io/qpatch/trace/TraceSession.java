@@ -143,41 +143,63 @@ public final class TraceSession {
     }
   }
 
-  /** The backend asked for (uprobe falls back to ptrace when not permitted), probes planted. */
+  /**
+   * The backend asked for, which fails with the reason when it cannot give what is asked;
+   * else the default ({@link #defaultBackend}). Probes planted.
+   */
   private Backend installBackend() {
-    String wanted = config.backend().orElseGet(this::defaultBackend);
-    if (wanted.equals("inproc")) {
-      String why = config.selection().returns() ? "the inproc backend has no return probes (--returns)"
-          : InProcBackend.unavailableReason();
-      if (why == null) {
-        return installed(new InProcBackend(target, this::alive, config.lossy()));
-      }
-      config.messages().println("gotrace: " + why + "; using the ptrace backend");
-    } else if (wanted.equals("uprobe")) {
-      warnIfSlowToSetUp();
-      String why = UprobeBackend.unavailableReason();
-      if (why == null) {
-        Backend b = new UprobeBackend(target.pid(), this::alive);
-        try {
-          return installed(b);
-        } catch (RefusedException e) {
-          why = e.getMessage();
-        }
-      }
-      config.messages().println("gotrace: " + why + "; using the ptrace backend");
-    } else if (!wanted.equals("ptrace")) {
-      throw new BadInputException("unknown backend '" + wanted + "': use ptrace, uprobe or inproc");
+    if (config.backend().isPresent()) {
+      String wanted = config.backend().get();
+      String why = cannotHonour(wanted);
+      if (why != null) throw new RefusedException(why);
+      if (wanted.equals("uprobe")) warnIfSlowToSetUp();
+      return installed(create(wanted));
     }
-    return installed(new PtraceBackend(target));
+    String choice = defaultBackend();
+    if (choice.equals("uprobe")) {
+      try {
+        return installed(create("uprobe"));
+      } catch (RefusedException e) { // not permitted for this user, say
+        config.messages().println("gotrace: " + e.getMessage() + "; using the ptrace backend");
+      }
+    }
+    return installed(create("ptrace"));
+  }
+
+  private Backend create(String name) {
+    return switch (name) {
+      case "inproc" -> new InProcBackend(target, this::alive, config.lossy());
+      case "uprobe" -> new UprobeBackend(target.pid(), this::alive);
+      case "ptrace" -> new PtraceBackend(target);
+      default -> throw new BadInputException("unknown backend '" + name + "': use ptrace, uprobe or inproc");
+    };
+  }
+
+  /** Why backend {@code name} cannot give the whole of this trace here, or null. */
+  private String cannotHonour(String name) {
+    return switch (name) {
+      case "inproc" -> {
+        String why = InProcBackend.cannotHonour(plan, config.selection().returns());
+        yield why != null ? why : InProcBackend.unavailableReason();
+      }
+      case "uprobe" -> {
+        String why = UprobeBackend.unavailableReason();
+        yield why != null ? why : UprobeBackend.cannotHonour(plan);
+      }
+      case "ptrace" -> null;
+      default -> throw new BadInputException("unknown backend '" + name + "': use ptrace, uprobe or inproc");
+    };
   }
 
   /**
-   * uprobe when the kernel has it and the probes are few; else ptrace. Every uprobe costs
-   * the kernel an RCU grace period to remove (see {@link UprobeBackend}), which makes
-   * thousands of them (a whole Go runtime) take minutes to set up and tear down.
+   * uprobe when the kernel has it, it can give all that is asked, and the probes are few;
+   * else ptrace. Every uprobe costs the kernel an RCU grace period to remove (see {@link
+   * UprobeBackend}), which makes thousands of them (a whole Go runtime) take minutes to set
+   * up and tear down. inproc, the fastest, is not the default while it cannot give returns
+   * and decoded strings and floats, nor probe every function (see {@link InProcSite}).
    */
   private String defaultBackend() {
-    if (UprobeBackend.unavailableReason() != null) return "ptrace";
+    if (cannotHonour("uprobe") != null) return "ptrace";
     return UprobeBackend.eventsFor(plan) <= UPROBE_DEFAULT_MAX_EVENTS ? "uprobe" : "ptrace";
   }
 
@@ -230,7 +252,9 @@ public final class TraceSession {
         ProbePlan plan = planner.plan(main.path(), selection);
         return decode ? plan.withDecoder(planner.argDecoder(plan)) : plan;
       }
-      return new CPlanner(elf, main.loadBias(), Decoder.shared()).plan(main.path(), selection);
+      CPlanner planner = new CPlanner(elf, main.loadBias(), Decoder.shared());
+      ProbePlan plan = planner.plan(main.path(), selection);
+      return decode ? plan.withDecoder(planner.argDecoder(plan)) : plan;
     }
   }
 

@@ -61,6 +61,9 @@ public final class UprobeBackend implements Backend {
   private final Map<Long, ProbeSite> byAddress = new HashMap<>();
   /** Where each site's event has the goid in its raw record; absent: no goid fetched. */
   private final Map<ProbeSite, Integer> goidAt = new HashMap<>();
+  /** Each site's captures for decoding, and where their bytes are in its raw record. */
+  private final Map<ProbeSite, List<Capture>> captures = new HashMap<>();
+  private final Map<ProbeSite, int[]> captureAt = new HashMap<>();
   private final List<String> notes = new ArrayList<>();
   private UprobeEvents events;
   private final List<PerfRing.Sample> batch = new ArrayList<>();
@@ -93,6 +96,8 @@ public final class UprobeBackend implements Backend {
   @Override
   public Map<ProbeSite, String> install(ProbePlan plan, HitConsumer consumer) {
     this.consumer = consumer;
+    String why = cannotHonour(plan);
+    if (why != null) throw new RefusedException(why);
     List<Integer> cpus = onlineCpus();
     Map<ProbeSite, String> refused = new LinkedHashMap<>();
     UprobeEvents.removeAbandoned();
@@ -105,10 +110,20 @@ public final class UprobeBackend implements Backend {
           refused.put(site, "not in a loadable segment of the file");
           continue;
         }
-        List<String> args = fetchArgs(site.function(), plan);
+        List<String> args = new ArrayList<>(fetchArgs(site.function(), plan));
+        boolean fetchesGoid = !args.isEmpty();
+        List<Capture> wanted = plan.argDecoder() == null ? List.of()
+            : plan.argDecoder().captures(site.function(), site.kind());
+        for (int i = 0; i < wanted.size(); i++) args.add(wanted.get(i).fetchArg("c" + i));
         if (site.function().isGo() && site.function().g() != GEntry.REGISTER) tlsOnly++;
         UprobeEvents.Event event = events.define("p" + byAddress.size(), plan.executable(), site.fileOffset(), args);
-        if (!args.isEmpty()) goidAt.put(site, event.offsets().get(GOID));
+        if (fetchesGoid) goidAt.put(site, event.offsets().get(GOID));
+        if (!wanted.isEmpty()) {
+          int[] at = new int[wanted.size()];
+          for (int i = 0; i < at.length; i++) at[i] = event.offsets().getOrDefault("c" + i, -1);
+          captures.put(site, wanted);
+          captureAt.put(site, at);
+        }
         fill(attr, event.id());
         for (int cpu : cpus) open(attr, cpu);
         byAddress.put(site.address(), site);
@@ -124,6 +139,22 @@ public final class UprobeBackend implements Backend {
           + " inproc show it");
     }
     return refused;
+  }
+
+  /**
+   * Why this backend cannot give what {@code plan} asks, or null: a decoded value in a
+   * floating-point register (a perf sample has the general registers only, and fetch
+   * arguments name only those: arch/x86/kernel/ptrace.c, regoffset_table).
+   */
+  public static String cannotHonour(ProbePlan plan) {
+    if (plan.argDecoder() == null) return null;
+    for (ProbeSite s : plan.sites()) {
+      if (plan.argDecoder().readsFloats(s.function(), s.kind())) {
+        return "uprobes cannot read floating-point registers (" + plan.argDecoder().firstFloat(s.function(), s.kind())
+            + "): use --backend ptrace";
+      }
+    }
+    return null;
   }
 
   /** The name of the fetch argument that reads the goroutine id. */
@@ -218,8 +249,24 @@ public final class UprobeBackend implements Backend {
     hits++;
     Integer at = goidAt.get(site);
     long goid = at == null || at + 8 > s.raw().length ? TraceEvent.NO_GOID : s.rawLong(at);
-    consumer.hit(site, s.tid(), s.time(), s.regs(), goid);
+    consumer.hit(site, s.tid(), s.time(), s.regs(), goid, captured(site, s));
   }
+
+  /** The memory the kernel read at this hit for the decoder (nothing: no live reads either). */
+  private TargetMemory captured(ProbeSite site, PerfRing.Sample s) {
+    List<Capture> wanted = captures.get(site);
+    if (wanted == null) return NOTHING_CAPTURED;
+    int[] at = captureAt.get(site);
+    List<byte[]> bytes = new ArrayList<>();
+    for (int i = 0; i < wanted.size(); i++) {
+      int from = at[i];
+      int to = from + wanted.get(i).length();
+      bytes.add(from < 0 || to > s.raw().length ? null : java.util.Arrays.copyOfRange(s.raw(), from, to));
+    }
+    return new CapturedMemory(wanted, bytes, s.regs());
+  }
+
+  private static final TargetMemory NOTHING_CAPTURED = new CapturedMemory(List.of(), List.of(), new long[0]);
 
   @Override
   public void requestStop() {

@@ -168,4 +168,61 @@ class CTraceTest {
       assertEquals(499 - k, ret.values()[0]);
     }
   }
+
+  static final String DECODE = """
+      #include <stdio.h>
+      #include <string.h>
+      struct pt { long x, y; };
+      struct tag { short kind; int n; };
+      __attribute__((noinline)) long add3(long a, long b, long c) { return a + b + c; }
+      __attribute__((noinline)) size_t greet(const char *name, int times) { return strlen(name) * times; }
+      __attribute__((noinline)) long area(struct pt p, struct tag t) { return p.x * p.y + t.n; }
+      __attribute__((noinline)) struct pt mk(long x) { struct pt p = {x, x + 1}; return p; }
+      __attribute__((noinline)) long seven(long a, long b, long c, long d, long e, long f, long g) { return a + g; }
+      __attribute__((noinline)) double scale(double v, float f) { return v * f; }
+      int main(void) {
+        struct pt p = {3, 4};
+        struct tag t = {-2, 7};
+        printf("%ld %zu %ld %ld %ld %g\\n", add3(1, 2, 3), greet("world", 2), area(p, t), mk(5).y,
+               seven(1, 2, 3, 4, 5, 6, 7), scale(2.5, 2.0f));
+        return 0;
+      }
+      """;
+
+  private static final List<String> DECODED = List.of(
+      "add3(a=1, b=2, c=3)", "add3 -> (ret=6)",
+      "greet(name=\"world\", times=2)", "greet -> (ret=10)",
+      "area(p={x:3 y:4}, t={kind:-2 n:7})", "area -> (ret=19)",
+      "mk(x=5)", "mk -> (ret={x:5 y:6})",
+      "seven(a=1, b=2, c=3, d=4, e=5, f=6, g=7)", "seven -> (ret=8)");
+
+  /** C parameters and results from DWARF by the SysV psABI, the same from ptrace and uprobe. */
+  @ParameterizedTest
+  @ValueSource(strings = {"ptrace", "uprobe"})
+  void c_arguments_and_results_are_decoded_from_dwarf(String backend) {
+    assertEquals(sorted(DECODED), decodedLines(backend, "^(add3|greet|area|mk|seven)$"));
+  }
+
+  @Test
+  void c_floats_are_decoded_from_xmm_registers_by_ptrace() {
+    assertEquals(sorted(List.of("scale(v=2.5, f=2)", "scale -> (ret=5)")), decodedLines("ptrace", "^scale$"));
+  }
+
+  private static List<String> sorted(List<String> lines) {
+    List<String> out = new java.util.ArrayList<>(lines);
+    java.util.Collections.sort(out);
+    return out;
+  }
+
+  private static List<String> decodedLines(String backend, String filter) {
+    Path prog = Fixtures.c("decode", DECODE, "-g", "-O1");
+    CollectingSink sink = new CollectingSink();
+    Selection sel = new Selection(Optional.of(Pattern.compile(filter)), Optional.empty(), true, true);
+    TraceConfig config = new TraceConfig(sel, Optional.of(backend), true, List.of(sink),
+        new PrintStream(new ByteArrayOutputStream()));
+    assertEquals(0, TraceSession.launch(List.of(prog.toString()), config).run());
+    List<String> out = new java.util.ArrayList<>();
+    for (String l : sink.text().split("\n")) out.add(l.replaceFirst("^tid\\[\\d+\\]: \\[0x[0-9a-f]+\\] ", "").replaceFirst(" [0-9.]+us$", ""));
+    return sorted(out);
+  }
 }

@@ -26,19 +26,58 @@ final class GoPrograms {
       }
       """;
 
-  /** main.describe(n int, s string, ok bool, xs []int) called once. */
+  /**
+   * Every kind of argument and result, each function called once from main: integers
+   * of several sizes, bool, pointers, strings (empty, short, longer than 64 bytes),
+   * slices, a struct split over registers, interfaces and errors (nil and not), arguments
+   * past the nine integer registers (on the stack), and floats (X registers).
+   */
   static final String ARGS = """
       package main
 
-      import "fmt"
+      import (
+      	"errors"
+      	"fmt"
+      	"os"
+      )
+
+      type Point struct{ X, Y int }
 
       //go:noinline
-      func describe(n int, s string, ok bool, xs []int) int {
-      	return n + len(s) + len(xs)
+      func scalars(n int, i8 int8, u uint16, ok bool, np *Point) int {
+      	return n + int(i8) + int(u)
+      }
+
+      //go:noinline
+      func texts(s string, empty string, long string, xs []int) (string, int) {
+      	return s + "!", len(xs)
+      }
+
+      //go:noinline
+      func shapes(pt Point, any interface{}, err error, none error) (Point, error) {
+      	if pt.X < 0 {
+      		return pt, nil
+      	}
+      	return Point{pt.Y, pt.X}, errors.New("swapped")
+      }
+
+      //go:noinline
+      func many(a, b, c, d, e, f, g, h, i, j int, s string) int {
+      	return a + j + len(s)
+      }
+
+      //go:noinline
+      func floats(f float64, g float32) float64 {
+      	return f * float64(g)
       }
 
       func main() {
-      	fmt.Println(describe(41, "hi", true, make([]int, 2, 5)))
+      	long := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefXYZ"
+      	fmt.Println(scalars(-41, -8, 65535, true, nil))
+      	fmt.Println(texts("hi", "", long, make([]int, 2, 5)))
+      	fmt.Println(shapes(Point{1, 2}, 7, os.ErrNotExist, nil))
+      	fmt.Println(many(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, "stack"))
+      	fmt.Println(floats(2.5, 0.5))
       }
       """;
 

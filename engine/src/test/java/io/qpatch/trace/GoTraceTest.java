@@ -124,18 +124,6 @@ class GoTraceTest {
     return (int) out.lines().filter(l -> l.startsWith("tick ")).count();
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("toolchains")
-  void decoded_arguments_show_names_and_values_from_dwarf(GoToolchain go) {
-    Path prog = go.build("args", GoPrograms.ARGS);
-    CollectingSink sink = new CollectingSink();
-    Selection sel = new Selection(Optional.of(Pattern.compile("^main\\.describe$")), Optional.empty(), false, true);
-    TraceSession s = TraceSession.launch(List.of(prog.toString()), new TraceConfig(sel,
-        Optional.of("ptrace"), true, List.of(sink), new PrintStream(new ByteArrayOutputStream())));
-    assertEquals(0, s.run());
-    assertTrue(sink.text().contains("] main.describe(n=41, s=\"hi\", ok=true, xs=[]int(len=2 cap=5))"), sink.text());
-  }
-
   /** os/exec's vfork child shares the probed memory: its hits are answered until it execs. */
   @Test
   void a_program_using_os_exec_runs_its_child_under_full_tracing() throws Exception {

@@ -1,7 +1,10 @@
 package io.qpatch.trace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.qpatch.error.RefusedException;
 
 import io.qpatch.testing.GoToolchains;
 import io.qpatch.testing.GoToolchains.GoToolchain;
@@ -116,5 +119,74 @@ class TraceConformanceTest {
       assertEquals(want, byLength.get(w.getKey()), "worker " + w.getKey() + "\n" + t.sink().text());
     }
     if (backend.equals("uprobe")) assertTrue(t.messages().contains("goid[------]"), t.messages());
+  }
+
+  /** What {@link GoPrograms#ARGS} must show, call then return, with goroutine 1. */
+  private static final List<String> DECODED = List.of(
+      "main.scalars(n=-41, i8=-8, u=65535, ok=true, np=nil)",
+      "main.scalars -> (~r0=65486)",
+      "main.texts(s=\"hi\", empty=\"\", long=\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"..., xs=[]int(len=2 cap=5))",
+      "main.texts -> (~r0=\"hi!\", ~r1=2)",
+      "main.shapes(pt={X:1 Y:2}, any=int, err=*errors.errorString, none=nil)",
+      "main.shapes -> (~r0={X:2 Y:1}, ~r1=*errors.errorString)",
+      "main.many(a=1, b=2, c=3, d=4, e=5, f=6, g=7, h=8, i=9, j=10, s=\"stack\")",
+      "main.many -> (~r0=16)");
+
+  /** Every backend that can return (ptrace, uprobe), every Go: the same decoded lines. */
+  static Stream<Arguments> toolchainsAndReturningBackends() {
+    return GoToolchains.all().stream().flatMap(go -> Stream.of("ptrace", "uprobe").map(b -> Arguments.of(go, b)));
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("toolchainsAndReturningBackends")
+  void arguments_and_results_are_decoded_at_the_call_and_the_return(GoToolchain go, String backend) {
+    CollectingSink sink = decoded(go, backend, "^main\\.(scalars|texts|shapes|many)$", true);
+    assertEquals(backend, sink.report.backend());
+    assertEquals(DECODED, decodedLines(sink), sink.text());
+  }
+
+  /** Floats are in X registers: ptrace reads them; uprobes cannot, and say so instead. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("toolchains")
+  void floats_are_decoded_by_ptrace_and_refused_by_uprobe_naming_the_backend_that_can(GoToolchain go) {
+    CollectingSink sink = decoded(go, "ptrace", "^main\\.floats$", true);
+    assertEquals(List.of("main.floats(f=2.5, g=0.5)", "main.floats -> (~r0=1.25)"), decodedLines(sink), sink.text());
+    RefusedException e = assertThrows(RefusedException.class, () -> decoded(go, "uprobe", "^main\\.floats$", false));
+    assertEquals("uprobes cannot read floating-point registers (main.floats's f): use --backend ptrace", e.getMessage());
+  }
+
+  /** inproc records registers only: integer arguments decode, the rest is refused with the reason. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("toolchains")
+  void inproc_decodes_register_integers_and_refuses_what_it_cannot_capture(GoToolchain go) {
+    CollectingSink sink = decoded(go, "inproc", "^main\\.scalars$", false);
+    assertEquals(List.of(DECODED.getFirst()), decodedLines(sink), sink.text());
+    RefusedException e = assertThrows(RefusedException.class, () -> decoded(go, "inproc", "^main\\.texts$", false));
+    assertTrue(e.getMessage().startsWith("the inproc backend cannot capture memory at the call yet"), e.getMessage());
+    assertTrue(e.getMessage().endsWith("use --backend ptrace or uprobe"), e.getMessage());
+  }
+
+  static Stream<GoToolchain> toolchains() {
+    return GoToolchains.all().stream();
+  }
+
+  private static CollectingSink decoded(GoToolchain go, String backend, String filter, boolean returns) {
+    Path prog = go.build("args", GoPrograms.ARGS);
+    CollectingSink sink = new CollectingSink();
+    Selection sel = new Selection(Optional.of(Pattern.compile(filter)), Optional.empty(), returns, true);
+    TraceConfig config = new TraceConfig(sel, Optional.of(backend), true, List.of(sink),
+        new PrintStream(new ByteArrayOutputStream()));
+    assertEquals(0, TraceSession.launch(List.of(prog.toString()), config).run());
+    return sink;
+  }
+
+  /** The lines of goroutine 1 from the function name on, the durations left out. */
+  private static List<String> decodedLines(CollectingSink sink) {
+    List<String> out = new ArrayList<>();
+    for (String l : sink.text().split("\n")) {
+      if (!l.contains("goid[000001]: ")) continue;
+      out.add(l.replaceFirst("^.*?\\] main\\.", "main.").replaceFirst(" [0-9.]+us$", ""));
+    }
+    return out;
   }
 }

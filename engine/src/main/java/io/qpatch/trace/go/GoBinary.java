@@ -267,6 +267,17 @@ public final class GoBinary {
     return OptionalLong.of(inBlock - block);
   }
 
+  /**
+   * Where the runtime's type descriptors start (moduledata.types): DWARF's
+   * DW_AT_go_runtime_type values are offsets from it (cmd/link/internal/ld/dwarf.go,
+   * dwarfDefGoType). runtime.types, else the start of .rodata, where the linker puts them.
+   */
+  public OptionalLong typesBase() {
+    OptionalLong sym = symbol(elf, "runtime.types");
+    if (sym.isPresent()) return sym;
+    return elf.section(".rodata").map(s -> OptionalLong.of(s.addr())).orElse(OptionalLong.empty());
+  }
+
   /** The machine code of {@code f}, [entry, end). */
   public byte[] code(GoFunction f) {
     return image.read(f.entry(), f.size(), f.name());

@@ -1,0 +1,66 @@
+package io.qpatch.trace;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The target's memory as a backend captured it at a probe ({@link Capture}s), for the
+ * decoder: a read inside a captured range answers from it, any other read fails (and the
+ * value prints {@code ?}): never from the live process, which has moved on.
+ */
+final class CapturedMemory implements TargetMemory {
+  private record Range(long address, byte[] bytes) {}
+
+  private final List<Range> ranges = new ArrayList<>();
+
+  /**
+   * @param captures what was asked for, in order (a capture through a word comes after
+   *     the capture of that word)
+   * @param bytes what the kernel read for each (null: not captured)
+   * @param regs the registers at the probe
+   */
+  CapturedMemory(List<Capture> captures, List<byte[]> bytes, long[] regs) {
+    for (int i = 0; i < captures.size(); i++) {
+      Capture c = captures.get(i);
+      byte[] b = bytes.get(i);
+      if (b == null) continue;
+      long base = regs[c.register()] + c.offset();
+      long address;
+      if (c.through()) {
+        try {
+          address = read8(base) + c.inner();
+        } catch (IllegalStateException e) {
+          continue;
+        }
+      } else {
+        address = base;
+      }
+      ranges.add(new Range(address, b));
+    }
+  }
+
+  @Override
+  public byte[] read(long address, int length) {
+    for (Range r : ranges) {
+      long from = address - r.address();
+      if (from >= 0 && from + length <= r.bytes().length) {
+        return Arrays.copyOfRange(r.bytes(), (int) from, (int) from + length);
+      }
+    }
+    throw new IllegalStateException("not captured at the probe: " + length + " bytes at 0x" + Long.toHexString(address));
+  }
+
+  @Override
+  public long read8(long address) {
+    byte[] b = read(address, 8);
+    long v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | (b[i] & 0xff);
+    return v;
+  }
+
+  @Override
+  public void write8(long address, long value) {
+    throw new UnsupportedOperationException("captured memory is read-only");
+  }
+}
