@@ -29,6 +29,15 @@ final class ArgDecoder {
     this.typeNames = Map.copyOf(typeNames);
   }
 
+  /** One decoder for the functions of both (their ids are distinct). */
+  ArgDecoder with(ArgDecoder other) {
+    Map<Integer, Signature> all = new java.util.HashMap<>(signatures);
+    all.putAll(other.signatures);
+    Map<Long, String> names = new java.util.HashMap<>(typeNames);
+    names.putAll(other.typeNames);
+    return new ArgDecoder(all, names);
+  }
+
   /** {@code n=41, s="hi"} at a call or {@code ~r0=10, ~r1=nil} at a return; null when unknown. */
   String decode(TracedFunction fn, ProbeSite.Kind kind, long[] regs, TargetMemory memory) {
     List<ValueSpec> values = values(fn, kind);

@@ -28,30 +28,55 @@ final class CPlanner {
   private final ElfFile elf;
   private final long bias;
   private final Decoder decoder;
+  /** A shared library's name ("libc.so.6"), which qualifies its functions' names; null: the executable. */
+  private final String library;
+  /** The id of the first function planned (the ids of a plan's modules follow one another). */
+  private final int firstId;
 
   CPlanner(ElfFile elf, long bias, Decoder decoder) {
+    this(elf, bias, decoder, null, 0);
+  }
+
+  /** A planner for shared library {@code library}, its functions numbered from {@code firstId}. */
+  CPlanner(ElfFile elf, long bias, Decoder decoder, String library, int firstId) {
     this.elf = elf;
     this.bias = bias;
     this.decoder = decoder;
+    this.library = library;
+    this.firstId = firstId;
+  }
+
+  /** Every name this file would offer the filter, for suggestions when nothing matches. */
+  List<String> names(boolean demangle) {
+    List<String> names = functionGroups().stream().flatMap(List::stream).map(Symbol::name).toList();
+    return demangle ? Demangler.demangle(names) : names;
   }
 
   ProbePlan plan(String path, Selection selection) {
-    List<Symbol> symbols = functionSymbols();
-    List<String> names = symbols.stream().map(Symbol::name).toList();
-    if (selection.demangle()) names = Demangler.demangle(names);
+    List<List<Symbol>> groups = functionGroups();
+    List<String> flat = new ArrayList<>();
+    for (List<Symbol> g : groups) for (Symbol s : g) flat.add(s.name());
+    if (selection.demangle()) flat = Demangler.demangle(flat);
     List<TracedFunction> functions = new ArrayList<>();
     List<ProbeSite> sites = new ArrayList<>();
     Map<String, String> skipped = new LinkedHashMap<>();
-    for (int i = 0; i < symbols.size(); i++) {
-      if (!selection.accepts(names.get(i))) continue;
-      Symbol s = symbols.get(i);
-      TracedFunction fn =
-          new TracedFunction(functions.size(), names.get(i), s.value() + bias, s.size(), Abi.SYSV, GEntry.UNKNOWN);
+    int at = 0;
+    for (List<Symbol> group : groups) {
+      String shown = accepted(flat.subList(at, at + group.size()), selection);
+      at += group.size();
+      if (shown == null) continue;
+      Symbol s = group.getFirst();
+      if (s.type() == Symbol.STT_GNU_IFUNC) {
+        skipped.put(shown, "an IFUNC symbol: its address is the resolver, not the implementation the process selected");
+        continue;
+      }
+      TracedFunction fn = new TracedFunction(firstId + functions.size(), shown, s.value() + bias, s.size(), Abi.SYSV,
+          GEntry.UNKNOWN, path);
       String refusal = addSites(fn, s, selection.returns(), sites);
       if (refusal != null) skipped.put(fn.name(), refusal);
       else functions.add(fn);
     }
-    String what = "C/C++ executable " + path + ": " + functions.size() + " functions";
+    String what = (library == null ? "C/C++ executable " : "library ") + path + ": " + functions.size() + " functions";
     return new ProbePlan(path, bias, functions, sites, skipped, -1, ProbePlan.NO_TLS, what, null, null);
   }
 
@@ -104,23 +129,46 @@ final class CPlanner {
     return new Displaced.Relocated(java.util.Arrays.copyOfRange(code, from, code.length), insn.address());
   }
 
-  /** Defined functions with a size in executable sections, one per address. */
+  /**
+   * The name the function is shown as when the selection takes one of its names ({@code
+   * names}: the preferred first, then its aliases), else null. A library's function is
+   * shown qualified ("libc.so.6!printf") by the alias that matched.
+   */
+  private String accepted(List<String> names, Selection selection) {
+    for (String n : names) {
+      String shown = library == null ? n : library + "!" + n;
+      if (library == null ? selection.accepts(shown) : selection.acceptsLibrary(n, shown)) return shown;
+    }
+    return null;
+  }
+
+  /** Defined functions with a size in executable sections, one per address (the preferred name). */
   private List<Symbol> functionSymbols() {
+    return functionGroups().stream().map(List::getFirst).toList();
+  }
+
+  /**
+   * Defined functions with a size in executable sections, by address; each group is the
+   * names of one address, a global one first (an alias's local twin is noise), so that
+   * a filter may name any alias (glibc's printf is also _IO_printf).
+   */
+  private List<List<Symbol>> functionGroups() {
     Optional<SymbolTable> table = elf.symtab().or(elf::dynsym);
     if (table.isEmpty()) return List.of();
-    Map<Long, Symbol> byAddress = new TreeMap<>();
+    Map<Long, List<Symbol>> byAddress = new TreeMap<>();
     for (Symbol s : table.get().symbols()) {
       if (!s.isFunction() || !s.isDefined() || s.size() == 0 || s.isAbsolute()) continue;
       if (s.sectionIndex() >= Symbol.SHN_LORESERVE) continue;
       if (!elf.section(s.sectionIndex()).isExecutable()) continue;
-      byAddress.merge(s.value(), s, CPlanner::preferred);
+      List<Symbol> names = byAddress.computeIfAbsent(s.value(), a -> new ArrayList<>());
+      if (names.stream().noneMatch(n -> n.name().equals(s.name()))) names.add(s);
     }
-    return byAddress.values().stream().sorted(Comparator.comparingLong(Symbol::value)).toList();
-  }
-
-  /** Of two names for one address, the global one (an alias's local twin is noise). */
-  private static Symbol preferred(Symbol a, Symbol b) {
-    return a.isLocal() && !b.isLocal() ? b : a;
+    List<List<Symbol>> out = new ArrayList<>();
+    for (List<Symbol> names : byAddress.values()) {
+      names.sort(Comparator.comparing(Symbol::isLocal));
+      out.add(names);
+    }
+    return out;
   }
 
   /** The function's bytes from its section, or null when they lie outside it. */

@@ -111,6 +111,14 @@ public final class InProcBackend implements Backend {
    */
   public static String cannotHonour(ProbePlan plan, boolean returns) {
     if (returns) return "the inproc backend has no return probes yet (--returns): use --backend uprobe or ptrace";
+    long low = plan.sites().stream().mapToLong(ProbeSite::address).min().orElse(0);
+    long high = plan.sites().stream().mapToLong(ProbeSite::address).max().orElse(0);
+    if (high - low > REACH) {
+      return "the inproc backend cannot yet probe functions more than 1 GiB apart (those of "
+          + plan.sites().stream().map(s -> new java.io.File(s.function().fileOr(plan.executable())).getName())
+              .distinct().collect(java.util.stream.Collectors.joining(", "))
+          + "): use --backend uprobe or ptrace";
+    }
     if (plan.argDecoder() == null) return null;
     for (ProbeSite s : plan.sites()) {
       ArgDecoder d = plan.argDecoder();
@@ -125,6 +133,12 @@ public final class InProcBackend implements Backend {
     }
     return null;
   }
+
+  /**
+   * The trampolines sit in one area, a 5-byte jmp (rel32, +-2 GiB) from every probe: half
+   * of that on either side of the area leaves room for the area itself.
+   */
+  private static final long REACH = 1L << 30;
 
   /** Why this backend cannot run here, or null. */
   public static String unavailableReason() {

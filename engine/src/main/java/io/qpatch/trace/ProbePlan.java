@@ -53,6 +53,25 @@ public record ProbePlan(
    */
   public record GoThreadId(long gToM, long mToProcid) {}
 
+  /** This plan and {@code library}'s (numbered after this one's functions) as one. */
+  ProbePlan with(ProbePlan library) {
+    List<TracedFunction> fs = new java.util.ArrayList<>(functions);
+    fs.addAll(library.functions());
+    List<ProbeSite> ss = new java.util.ArrayList<>(sites);
+    ss.addAll(library.sites());
+    Map<String, String> sk = new java.util.LinkedHashMap<>(skipped);
+    sk.putAll(library.skipped());
+    ArgDecoder d = argDecoder == null ? library.argDecoder() : library.argDecoder() == null ? argDecoder
+        : argDecoder.with(library.argDecoder());
+    return new ProbePlan(executable, loadBias, fs, ss, sk, goidOffset, gTlsOffset, description, d, threadId);
+  }
+
+  /** The same plan described as {@code text}. */
+  ProbePlan described(String text) {
+    return new ProbePlan(executable, loadBias, functions, sites, skipped, goidOffset, gTlsOffset, text, argDecoder,
+        threadId);
+  }
+
   public boolean hasGTls() {
     return gTlsOffset != NO_TLS;
   }

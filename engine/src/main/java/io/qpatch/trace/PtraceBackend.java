@@ -73,10 +73,12 @@ public final class PtraceBackend implements Backend {
 
   private Map<ProbeSite, Long> placeOutOfLine(ProbePlan plan, Map<ProbeSite, String> refused) {
     Map<ProbeSite, Long> placed = OutOfLineArea.newPlacement();
-    List<ProbeSite> relocated = OutOfLineArea.relocatedSites(plan.sites());
-    if (!relocated.isEmpty()) {
-      breakpoints.adopt(OutOfLineArea.place(target, plan.executable(), relocated, placed, refused));
+    Map<String, List<ProbeSite>> byFile = new LinkedHashMap<>();
+    for (ProbeSite s : OutOfLineArea.relocatedSites(plan.sites())) {
+      byFile.computeIfAbsent(s.function().fileOr(plan.executable()), f -> new java.util.ArrayList<>()).add(s);
     }
+    // one area below each file, within reach of the RIP-relative operands of its code
+    byFile.forEach((file, sites) -> breakpoints.adopt(OutOfLineArea.place(target, file, sites, placed, refused)));
     return placed;
   }
 

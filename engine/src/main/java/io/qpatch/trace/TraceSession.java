@@ -51,7 +51,8 @@ public final class TraceSession {
     this.config = config;
     this.child = launched ? new ChildProcess(target.pid()) : null;
     try {
-      this.plan = plan(target.pid(), config.selection(), config.decodeArgs());
+      if (launched && config.selection().filter().isPresent()) EntryHold.runToEntry(target);
+      this.plan = ProcessPlanner.plan(target.pid(), config.selection(), config.decodeArgs());
       TargetMemory memory = new ProcessMemory(target.pid(), target);
       this.assembler = new EventAssembler(config.sinks(), memory, GoidReader.of(plan), plan.argDecoder());
       assembler.start(target.pid());
@@ -238,23 +239,6 @@ public final class TraceSession {
       if (launched) child.waitExit();
     } catch (RuntimeException e) {
       cause.addSuppressed(e);
-    }
-  }
-
-  static ProbePlan plan(int pid, Selection selection, boolean decode) {
-    try (ProcessSymbols symbols = ProcessSymbols.of(pid)) {
-      Module main = symbols.mainProgram()
-          .orElseThrow(() -> new BadInputException("pid " + pid + " has no main program mapping"));
-      ElfFile elf = main.elf();
-      Optional<GoBinary> go = GoBinary.of(elf);
-      if (go.isPresent()) {
-        GoPlanner planner = new GoPlanner(go.get(), main.loadBias());
-        ProbePlan plan = planner.plan(main.path(), selection);
-        return decode ? plan.withDecoder(planner.argDecoder(plan)) : plan;
-      }
-      CPlanner planner = new CPlanner(elf, main.loadBias(), Decoder.shared());
-      ProbePlan plan = planner.plan(main.path(), selection);
-      return decode ? plan.withDecoder(planner.argDecoder(plan)) : plan;
     }
   }
 

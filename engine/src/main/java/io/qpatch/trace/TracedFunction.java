@@ -12,8 +12,19 @@ import io.qpatch.trace.go.GEntry;
  * @param abi where its arguments and results are
  * @param g where the running goroutine's g is at the function's entry (Go); {@link
  *     GEntry#UNKNOWN} for C/C++
+ * @param file the file it is in (the executable, or a shared library); null: the plan's
+ *     executable
  */
-public record TracedFunction(int id, String name, long entry, long size, Abi abi, GEntry g) {
+public record TracedFunction(int id, String name, long entry, long size, Abi abi, GEntry g, String file) {
+  /** A function of the plan's executable. */
+  public TracedFunction(int id, String name, long entry, long size, Abi abi, GEntry g) {
+    this(id, name, entry, size, abi, g, null);
+  }
+
+  /** The file it is in, {@code executable} when it is the plan's. */
+  public String fileOr(String executable) {
+    return file != null ? file : executable;
+  }
 
   /** A Go function (register ABI). */
   public boolean isGo() {

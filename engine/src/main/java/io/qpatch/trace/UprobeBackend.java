@@ -116,7 +116,8 @@ public final class UprobeBackend implements Backend {
             : plan.argDecoder().captures(site.function(), site.kind());
         for (int i = 0; i < wanted.size(); i++) args.add(wanted.get(i).fetchArg("c" + i));
         if (site.function().isGo() && site.function().g() != GEntry.REGISTER) tlsOnly++;
-        UprobeEvents.Event event = events.define("p" + byAddress.size(), plan.executable(), site.fileOffset(), args);
+        UprobeEvents.Event event = events.define("p" + byAddress.size(), site.function().fileOr(plan.executable()),
+            site.fileOffset(), args);
         if (fetchesGoid) goidAt.put(site, event.offsets().get(GOID));
         if (!wanted.isEmpty()) {
           int[] at = new int[wanted.size()];

@@ -84,7 +84,7 @@ class CTraceTest {
   void cxx_names_are_demangled_with_this_as_the_first_argument(String backend) {
     Path prog = Fixtures.cxx("shapes", SHAPES, "-O1");
     CollectingSink sink = new CollectingSink();
-    Selection sel = new Selection(Optional.of(Pattern.compile("area|twice|scale")), Optional.empty(), false, true);
+    Selection sel = new Selection(Optional.of(Pattern.compile("^(geo::|long geo::|scale\\()")), Optional.empty(), false, true);
     TraceSession session = TraceSession.launch(List.of(prog.toString()), new TraceConfig(sel,
         Optional.of(backend), false, List.of(sink), new PrintStream(new ByteArrayOutputStream())));
     assertEquals(0, session.run());
@@ -224,5 +224,44 @@ class CTraceTest {
     List<String> out = new java.util.ArrayList<>();
     for (String l : sink.text().split("\n")) out.add(l.replaceFirst("^tid\\[\\d+\\]: \\[0x[0-9a-f]+\\] ", "").replaceFirst(" [0-9.]+us$", ""));
     return sorted(out);
+  }
+
+  static final String LIBCALLS = """
+      #include <stdlib.h>
+      int main(void) {
+        long s = labs(-7) + labs(-8) + labs(-9);
+        return s == 24 ? 0 : 1;
+      }
+      """;
+
+  /**
+   * A filter that names a library function probes it in libc, plain or qualified, once
+   * the loader has mapped libc and before main: every call is seen, in every backend.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"ptrace", "uprobe", "inproc"})
+  void library_functions_named_by_the_filter_are_traced_from_before_main(String backend) {
+    Path prog = Fixtures.c("libcalls", LIBCALLS, "-O1", "-fno-builtin");
+    for (String filter : List.of("^labs$", "^libc\\.so\\.6!labs$")) {
+      CollectingSink sink = new CollectingSink();
+      Selection sel = new Selection(Optional.of(Pattern.compile(filter)), Optional.empty(), false, true);
+      TraceConfig config = new TraceConfig(sel, Optional.of(backend), false, List.of(sink),
+          new PrintStream(new ByteArrayOutputStream()));
+      assertEquals(0, TraceSession.launch(List.of(prog.toString()), config).run());
+      List<Long> args = sink.calls("libc.so.6!labs").stream().map(e -> e.values()[0]).toList();
+      assertEquals(List.of(-7L, -8L, -9L), args, filter + "\n" + sink.text());
+    }
+  }
+
+  @Test
+  void a_filter_that_matches_nothing_says_so_and_names_close_functions() {
+    Path prog = Fixtures.c("libcalls", LIBCALLS, "-O1", "-fno-builtin");
+    Selection sel = new Selection(Optional.of(Pattern.compile("^labz$")), Optional.empty(), false, true);
+    TraceConfig config = new TraceConfig(sel, Optional.empty(), false, List.of(new CollectingSink()),
+        new PrintStream(new ByteArrayOutputStream()));
+    io.qpatch.error.BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.qpatch.error.BadInputException.class, () -> TraceSession.launch(List.of(prog.toString()), config));
+    assertTrue(e.getMessage().matches("no function of pid \\d+ matches the filter '\\^labz\\$'; close: .*libc\\.so\\.6!labs.*"),
+        e.getMessage());
   }
 }

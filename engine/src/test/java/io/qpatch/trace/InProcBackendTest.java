@@ -120,7 +120,7 @@ class InProcBackendTest {
     Path prog = Fixtures.c("hot", HOT, "-O2");
     Target target = Target.launch(List.of(prog.toString(), Integer.toString(calls)));
     ChildProcess child = new ChildProcess(target.pid());
-    ProbePlan plan = TraceSession.plan(target.pid(), only("^hot$"), false);
+    ProbePlan plan = ProcessPlanner.plan(target.pid(), only("^hot$"), false);
     InProcBackend backend = new InProcBackend(target, child::alive, 32, lossy);
     assertTrue(backend.install(plan, consumer).isEmpty());
     target.detach();
@@ -135,7 +135,7 @@ class InProcBackendTest {
     Path prog = Fixtures.c("ticker", TICKER, "-O1");
     try (LiveProcess p = LiveProcess.start(tmp.resolve("out.txt"), prog.toString())) {
       p.awaitOutput(o -> o.contains("tick 2"), Duration.ofSeconds(10));
-      ProbePlan plan = TraceSession.plan(p.pid(), only("^tick$"), false);
+      ProbePlan plan = ProcessPlanner.plan(p.pid(), only("^tick$"), false);
       long entry = plan.functions().getFirst().entry();
       byte[] original = readMemory(p.pid(), entry, 5);
       CollectingSink sink = new CollectingSink();

@@ -23,7 +23,7 @@ public final class InProcTraceMain {
     long millis = Long.parseLong(args[3]);
     PrintStream out = new PrintStream(System.out, true);
     Target target = Target.attach(pid);
-    ProbePlan plan = TraceSession.plan(pid, sel, false);
+    ProbePlan plan = ProcessPlanner.plan(pid, sel, false);
     InProcBackend backend = new InProcBackend(target, () -> Files.exists(Path.of("/proc", args[0])), capacity, false);
     long[] hits = {0};
     HitConsumer slow = (site, tid, time, regs) -> {

@@ -24,8 +24,33 @@ final class GotraceCli {
   }
 
   int run(List<String> args) {
-    return spec().execute(io, args, parsed -> engine.get().trace(options(parsed)));
+    return spec().execute(io, args, parsed -> {
+      if (parsed.value("backend").filter("help"::equals).isPresent()) {
+        io.out().print(BACKENDS);
+        return 0;
+      }
+      return engine.get().trace(options(parsed));
+    });
   }
+
+  /** {@code --backend help}: what each backend can give, and which one is the default. */
+  static final String BACKENDS = """
+      Backends (--backend NAME); each gives the goroutine id of every Go call, read at the call:
+        ptrace  int3 breakpoints answered by gotrace: everything (returns, every decoded
+                argument kind, floats included, assembly functions' goids), and the slowest
+                (a stop of the thread per call: 16-26 us in bench/trace-bench).
+        uprobe  kernel uprobes, values read by the kernel at the call (tracefs fetch
+                arguments): returns, decoded strings, structs, interfaces, stack arguments;
+                not floats (the kernel does not sample X registers), not the goid of Go
+                assembly functions (shown as goid[------]). About 14 us a call; each probe
+                costs ~0.1 s to remove, so it suits up to a hundred or so.
+        inproc  trampolines in the program writing to a ring gotrace reads: the fastest
+                (0.5-2.3 us a call), for calls only: no returns yet, and decoded
+                arguments only from integer registers.
+      Default: uprobe when it can give everything asked for and the probes are at most 128
+      (times the CPUs), else ptrace. A backend named with --backend that cannot give what is
+      asked stops gotrace with the reason and the backends that can.
+      """;
 
   private static TraceOptions options(ParsedArgs args) {
     OptionalInt pid = args.optionalPid();
@@ -67,14 +92,14 @@ final class GotraceCli {
         .addOption(QpatchCli.pidOption("attach to the running process PID instead of launching"))
         .addOption(valued("o", "output", "FILE", "write the trace to FILE instead of stdout"))
         .addOption(Option.builder("c").desc("do not demangle C++ names").get())
-        .addOption(valued("f", "filter", "REGEX", "trace only functions whose name matches REGEX"))
+        .addOption(valued("f", "filter", "REGEX", "trace only functions whose name matches REGEX; it may name shared libraries' functions (^malloc$, libc.so.6!malloc)"))
         .addOption(valued("x", "exclude", "REGEX", "do not trace functions whose name matches REGEX"))
         .addOption(longFlag("returns", "also print each return, with result registers and duration"))
         .addOption(valued(null, "args", "raw|decoded", "arguments as raw registers (default) or decoded from DWARF"))
         .addOption(valued(null, "format", "text|json", "one text line per event (default) or JSON lines"))
         .addOption(valued(null, "chrome", "FILE", "also write a Chrome Trace Event file (opens in Perfetto)"))
         .addOption(longFlag("summary", "print calls, total and mean time per function at exit"))
-        .addOption(valued(null, "backend", "ptrace|uprobe|inproc", "how calls are caught (default: uprobe for up to 128 probes, else ptrace)"))
+        .addOption(valued(null, "backend", "ptrace|uprobe|inproc", "how calls are caught; 'help' says what each gives and the default"))
         .addOption(longFlag("lossy", "inproc: drop calls when gotrace falls behind (default: the program waits)"))
         .addOption(valued(null, "duration", "SECONDS", "stop tracing after SECONDS (detach when attached)"));
   }

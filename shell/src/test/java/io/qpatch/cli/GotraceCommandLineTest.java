@@ -153,4 +153,17 @@ class GotraceCommandLineTest {
   void a_duration_that_is_not_a_positive_number_is_a_usage_error(String seconds) {
     fails("--duration", seconds, "-p", "1");
   }
+
+  @Test
+  void backend_help_says_what_each_backend_gives_and_which_is_the_default() {
+    CliRun run = CliRun.of(io -> new RecordingCommands(), "gotrace", "--backend", "help");
+    assertEquals(0, run.exit(), run.err());
+    for (String b : List.of("ptrace", "uprobe", "inproc")) assertTrue(run.out().contains("  " + b + "  "), run.out());
+    assertTrue(run.out().contains("Default: uprobe when it can give everything asked for"), run.out());
+  }
+
+  @Test
+  void backend_help_after_the_program_is_the_programs_argument() {
+    assertEquals(List.of("./prog", "--backend", "help"), parse("./prog", "--backend", "help").command());
+  }
 }

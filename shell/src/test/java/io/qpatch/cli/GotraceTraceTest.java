@@ -84,4 +84,29 @@ class GotraceTraceTest {
     assertEquals(1, run.exit());
     assertEquals("gotrace: cannot run '" + tmp.resolve("nope") + "': no such file\n", run.err());
   }
+
+  static final String LIBCALLS = """
+      #include <stdlib.h>
+      int main(void) { return labs(-7) + labs(-8) == 15 ? 0 : 1; }
+      """;
+
+  @Test
+  void a_library_function_named_by_the_filter_is_traced_in_the_default_backend() throws Exception {
+    Path prog = TraceTargets.compile(tmp, "libcalls", LIBCALLS, "-fno-builtin");
+    CliRun run = gotrace("-f", "^labs$", prog.toString());
+    assertEquals(0, run.exit(), run.err());
+    List<String> lines = run.out().lines().toList();
+    assertEquals(2, lines.size(), run.out());
+    assertTrue(lines.get(0).matches("tid\\[\\d{8}\\]: \\[0x[0-9a-f]+\\] libc\\.so\\.6!labs <-\\( 0xfffffffffffffff9, .*"), lines.get(0));
+  }
+
+  @Test
+  void a_filter_that_matches_nothing_is_one_line_naming_close_functions_and_status_1() throws Exception {
+    Path prog = TraceTargets.compile(tmp, "libcalls", LIBCALLS, "-fno-builtin");
+    CliRun run = gotrace("-f", "^labz$", prog.toString());
+    assertEquals(1, run.exit(), run.err());
+    assertEquals(1, run.err().lines().count(), run.err());
+    assertTrue(run.err().startsWith("gotrace: no function of pid ") && run.err().contains("close: ")
+        && run.err().contains("libc.so.6!labs"), run.err());
+  }
 }

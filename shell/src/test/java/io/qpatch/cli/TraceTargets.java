@@ -50,13 +50,15 @@ final class TraceTargets {
       }
       """;
 
-  static Path compile(Path dir, String name, String source) throws IOException, InterruptedException {
+  static Path compile(Path dir, String name, String source, String... flags) throws IOException, InterruptedException {
     Prerequisites.require("gcc", "apt-get install gcc");
     Path src = dir.resolve(name + ".c");
     Path out = dir.resolve(name);
     Files.writeString(src, source);
-    Process p = new ProcessBuilder("gcc", "-O1", "-g", "-o", out.toString(), src.toString())
-        .redirectErrorStream(true).start();
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("gcc", "-O1", "-g"));
+    cmd.addAll(java.util.List.of(flags));
+    cmd.addAll(java.util.List.of("-o", out.toString(), src.toString()));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String log = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError("gcc: " + log);
     return out;
