@@ -148,7 +148,7 @@ final class InProcRing {
   }
 
   private static Record read(MemorySegment slot) {
-    long[] regs = new long[SampleRegs.COUNT];
+    long[] regs = new long[SampleRegs.GPR_COUNT];
     for (int i = 0; i < REG_OFFSETS.length; i++) regs[REG_SLOTS[i]] = slot.get(JAVA_LONG, REG_OFFSETS[i]);
     return new Record((int) SITE.get(slot, 0L), (int) TID.get(slot, 0L), (long) TSC.get(slot, 0L),
         (long) GOID.get(slot, 0L), regs);

@@ -43,6 +43,11 @@ public final class SampleRegs {
   public static final int XMM_COUNT = 16;
   /** Number of slots: perf register numbers 0..23, {@link #FS_BASE}, X0..X15. */
   public static final int COUNT = X0 + XMM_COUNT;
+  /**
+   * Slots of a sample without X registers (uprobe, inproc: those backends refuse to decode
+   * floats), which the hot path allocates per hit.
+   */
+  public static final int GPR_COUNT = X0;
 
   /** The perf numbers we sample: all general registers, IP and FLAGS (no segments). */
   public static final long PERF_MASK = maskOf(AX, BX, CX, DX, SI, DI, BP, SP, IP, FLAGS,
@@ -78,9 +83,9 @@ public final class SampleRegs {
 
   /** Spreads {@code packed} (the sampled registers in ascending perf number) into slots. */
   public static long[] unpack(long[] packed, long mask) {
-    long[] out = new long[COUNT];
+    long[] out = new long[GPR_COUNT];
     int j = 0;
-    for (int i = 0; i < COUNT && j < packed.length; i++) {
+    for (int i = 0; i < GPR_COUNT && j < packed.length; i++) {
       if ((mask & (1L << i)) != 0) out[i] = packed[j++];
     }
     return out;
