@@ -57,7 +57,10 @@ class TraceConformanceTest {
   private record Traced(CollectingSink sink, Report report, String messages) {}
 
   private Traced trace(GoToolchain go, String backend, String filter) throws Exception {
-    Path prog = go.build("conformance", GoPrograms.CONFORMANCE);
+    return trace(go.build("conformance", GoPrograms.CONFORMANCE), backend, filter);
+  }
+
+  private Traced trace(Path prog, String backend, String filter) throws Exception {
     Path out = tmp.resolve("out.txt");
     CollectingSink sink = new CollectingSink();
     ByteArrayOutputStream messages = new ByteArrayOutputStream();
@@ -106,8 +109,25 @@ class TraceConformanceTest {
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("toolchainsAndBackends")
   void an_assembly_function_shows_its_goroutine_from_tls_or_none(GoToolchain go, String backend) throws Exception {
+    checkAssemblyGoids(go.build("conformance", GoPrograms.CONFORMANCE), backend);
+  }
+
+  /**
+   * Linked externally (cgo, the system linker): g's TLS slot is then where the linker put
+   * runtime.tlsg in the executable's TLS block.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"ptrace", "uprobe", "inproc"})
+  void an_externally_linked_program_shows_its_goroutines_from_tls_too(String backend) throws Exception {
+    Path prog = GoToolchains.newest().buildCgo("conformance-external", GoPrograms.CONFORMANCE, "-ldflags=-linkmode=external");
+    checkAssemblyGoids(prog, backend);
+    Traced t = trace(prog, backend, "^main\\.leaf$");
+    assertEquals(expected(t.report(), "main.leaf"), lines(t.sink(), "main.leaf"), t.sink().text());
+  }
+
+  private void checkAssemblyGoids(Path prog, String backend) throws Exception {
     String asm = "internal/bytealg.IndexByteString";
-    Traced t = trace(go, backend, "^" + Pattern.quote(asm) + "$");
+    Traced t = trace(prog, backend, "^" + Pattern.quote(asm) + "$");
     Map<Long, Long> byLength = new TreeMap<>();
     for (TraceEvent e : t.sink().calls(asm)) {
       long length = e.values()[1]; // RBX: the string's length, 1000 + id
