@@ -35,6 +35,11 @@ final class UprobeEvents implements AutoCloseable {
   private final String group = "qpatch_" + ProcessHandle.current().pid() + "_" + GROUPS.incrementAndGet();
   private final List<String> names = new ArrayList<>();
 
+  /** This set's tracefs group. */
+  String group() {
+    return group;
+  }
+
   /** One defined event: its perf id and where each fetch argument lies in a raw sample. */
   record Event(String name, int id, Map<String, Integer> offsets) {}
 
