@@ -43,6 +43,15 @@ public interface Backend {
     return java.util.List.of();
   }
 
+  /**
+   * Probes {@code more} too (a library the program mapped after {@link #install}), soon,
+   * from the thread that runs {@link #run}; from any thread. False when this backend
+   * cannot add probes while it runs.
+   */
+  default boolean addWhileRunning(ProbePlan more) {
+    return false;
+  }
+
   /** Counters for the end-of-trace report. */
   BackendStats stats();
 }

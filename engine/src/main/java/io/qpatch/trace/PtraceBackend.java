@@ -49,12 +49,26 @@ public final class PtraceBackend implements Backend {
     if (plan.argDecoder() != null) {
       for (ProbeSite s : plan.sites()) if (plan.argDecoder().readsFloats(s.function(), s.kind())) readsFloats.add(s);
     }
-    Tracer.get().run(() -> plantAll(plan, refused));
+    Tracer.get().run(() -> plantAll(plan, refused, true));
     return refused;
   }
 
+  /** Plans queued by {@link #addWhileRunning}, planted on the tracer thread between events. */
+  private final java.util.Queue<ProbePlan> later = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  @Override
+  public boolean addWhileRunning(ProbePlan more) {
+    later.add(more);
+    target.wakeEvents();
+    return true;
+  }
+
+  private void plantLater() {
+    for (ProbePlan p; (p = later.poll()) != null; ) plantAll(p, new LinkedHashMap<>(), false);
+  }
+
   @SuppressWarnings("try") // the stop is held for the body and released by close()
-  private void plantAll(ProbePlan plan, Map<ProbeSite, String> refused) {
+  private void plantAll(ProbePlan plan, Map<ProbeSite, String> refused, boolean first) {
     try (Target.Stopped stopped = target.stop()) {
       Map<ProbeSite, Long> trampolines = placeOutOfLine(plan, refused);
       for (ProbeSite site : plan.sites()) {
@@ -67,7 +81,7 @@ public final class PtraceBackend implements Backend {
           refused.put(site, e.getMessage());
         }
       }
-      breakpoints.start(breakpoints.size() > 0);
+      if (first) breakpoints.start(breakpoints.size() > 0);
     }
   }
 
@@ -87,6 +101,7 @@ public final class PtraceBackend implements Backend {
     try {
       target.serveEvents(() -> {
         handOver();
+        if (!stopRequested) plantLater();
         return stopRequested;
       });
     } finally {

@@ -40,6 +40,8 @@ public final class TraceSession {
   /** The caller's target ({@link #on}): never killed, detached or waited for here. */
   private final boolean borrowed;
   private volatile boolean stopRequested;
+  /** Libraries mapped while the trace runs: probed when the filter names their functions. */
+  private final LibraryWatch libraryWatch;
 
   /** Above this many perf events the default backend is ptrace (see {@link #defaultBackend}). */
   private static final int UPROBE_DEFAULT_MAX_EVENTS = 128;
@@ -51,12 +53,18 @@ public final class TraceSession {
     this.config = config;
     this.child = launched ? new ChildProcess(target.pid()) : null;
     try {
-      if (launched && config.selection().filter().isPresent()) EntryHold.runToEntry(target);
+      boolean libraries = config.selection().filter().isPresent();
+      if (launched && libraries) EntryHold.runToEntry(target);
+      java.util.Set<String> mapped = libraries ? LibraryWatch.mappedFiles(target.pid()) : java.util.Set.of();
       this.plan = ProcessPlanner.plan(target.pid(), config.selection(), config.decodeArgs());
       TargetMemory memory = new ProcessMemory(target.pid(), target);
       this.assembler = new EventAssembler(config.sinks(), memory, GoidReader.of(plan), plan.argDecoder());
       assembler.start(target.pid());
       this.backend = installBackend();
+      java.util.Set<String> planned = new java.util.HashSet<>(mapped);
+      for (TracedFunction f : plan.functions()) if (f.file() != null) planned.add(f.file());
+      this.libraryWatch = libraries ? new LibraryWatch(target.pid(), config.selection(), backend, config.messages(),
+          planned, plan.functions().size()) : null;
       if (!(backend instanceof PtraceBackend)) target.detach();
     } catch (RuntimeException e) {
       abandon(e);
@@ -111,6 +119,7 @@ public final class TraceSession {
     try {
       if (launched && backend instanceof PtraceBackend) target.resume();
       if (!stopRequested) backend.run();
+      if (libraryWatch != null) libraryWatch.close();
       removeProbes();
     } finally {
       assembler.finish(new TraceReport(backend.name(), backend.stats(), System.nanoTime()));

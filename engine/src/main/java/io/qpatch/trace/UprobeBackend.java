@@ -98,11 +98,24 @@ public final class UprobeBackend implements Backend {
     this.consumer = consumer;
     String why = cannotHonour(plan);
     if (why != null) throw new RefusedException(why);
-    List<Integer> cpus = onlineCpus();
-    Map<ProbeSite, String> refused = new LinkedHashMap<>();
     UprobeEvents.removeAbandoned();
     events = new UprobeEvents();
+    Map<ProbeSite, String> refused;
+    try {
+      refused = plant(plan);
+    } catch (RuntimeException e) {
+      closeAll();
+      throw e;
+    }
+    return refused;
+  }
+
+  /** Defines, opens and enables the events of {@code plan}'s sites; returns the sites refused. */
+  private Map<ProbeSite, String> plant(ProbePlan plan) {
+    List<Integer> cpus = onlineCpus();
+    Map<ProbeSite, String> refused = new LinkedHashMap<>();
     int tlsOnly = 0;
+    int firstFd = fds.size();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment attr = arena.allocate(PerfEvent.ATTR);
       for (ProbeSite site : plan.sites()) {
@@ -129,10 +142,7 @@ public final class UprobeBackend implements Backend {
         for (int cpu : cpus) open(attr, cpu);
         byAddress.put(site.address(), site);
       }
-      for (int fd : fds) PerfEvent.ioctl(fd, PerfEvent.IOC_ENABLE, 0);
-    } catch (RuntimeException e) {
-      closeAll();
-      throw e;
+      for (int fd : fds.subList(firstFd, fds.size())) PerfEvent.ioctl(fd, PerfEvent.IOC_ENABLE, 0);
     }
     if (tlsOnly > 0) {
       notes.add(tlsOnly + " probes are in Go assembly (ABI0) code, whose goroutine only thread-local"
@@ -225,9 +235,29 @@ public final class UprobeBackend implements Backend {
   @Override
   public void run() {
     while (!stopRequested && alive.getAsBoolean()) {
+      plantLater();
       if (poll() == 0) LockSupport.parkNanos(POLL_NANOS);
     }
     poll();
+  }
+
+  /** Plans queued by {@link #addWhileRunning}, planted by {@link #run}'s thread (it owns the tables). */
+  private final java.util.Queue<ProbePlan> later = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  @Override
+  public boolean addWhileRunning(ProbePlan more) {
+    later.add(more);
+    return true;
+  }
+
+  private void plantLater() {
+    for (ProbePlan p; (p = later.poll()) != null; ) {
+      try {
+        plant(p);
+      } catch (RuntimeException e) { // a library we cannot probe: the rest of the trace goes on
+        notes.add("cannot probe " + p.executable() + ": " + e.getMessage());
+      }
+    }
   }
 
   /** Reads every ring, merges by time, delivers; returns the number of samples. */

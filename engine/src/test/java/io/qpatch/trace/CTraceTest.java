@@ -264,4 +264,44 @@ class CTraceTest {
     assertTrue(e.getMessage().matches("no function of pid \\d+ matches the filter '\\^labz\\$'; close: .*libc\\.so\\.6!labs.*"),
         e.getMessage());
   }
+
+  static final String PLUGIN = """
+      __attribute__((noinline)) long plug_add(long x) { return x + 100; }
+      """;
+
+  static final String DLOPENER = """
+      #include <dlfcn.h>
+      #include <unistd.h>
+      int main(int argc, char **argv) {
+        usleep(100000);
+        void *h = dlopen(argv[1], RTLD_NOW);
+        if (!h) return 2;
+        long (*add)(long) = (long (*)(long)) dlsym(h, "plug_add");
+        usleep(500000); /* gotrace reads the maps every 5 ms, then plans and plants */
+        long s = add(1) + add(2) + add(3);
+        return s == 306 ? 0 : 1;
+      }
+      """;
+
+  /** A library loaded with dlopen after the trace began is probed once it is mapped. */
+  @ParameterizedTest
+  @ValueSource(strings = {"ptrace", "uprobe", "inproc"})
+  void a_library_loaded_later_is_probed_when_it_appears(String backend) {
+    Path plugin = Fixtures.c("libplug.so", PLUGIN, "-O1", "-shared", "-fPIC");
+    Path prog = Fixtures.c("dlopener", DLOPENER, "-O1");
+    CollectingSink sink = new CollectingSink();
+    ByteArrayOutputStream messages = new ByteArrayOutputStream();
+    // usleep too: a filter that matches nothing when the trace begins is an error
+    Selection sel = new Selection(Optional.of(Pattern.compile("^plug_add$|^usleep$")), Optional.empty(), false, true);
+    TraceConfig config = new TraceConfig(sel, Optional.of(backend), false, List.of(sink), new PrintStream(messages, true));
+    assertEquals(0, TraceSession.launch(List.of(prog.toString(), plugin.toString()), config).run());
+    List<Long> args = sink.calls("libplug.so!plug_add").stream().map(e -> e.values()[0]).toList();
+    if (backend.equals("inproc")) {
+      assertEquals(List.of(), args);
+      assertTrue(messages.toString().contains("libplug.so was loaded: 1 functions not probed: the inproc backend"), messages.toString());
+    } else {
+      assertEquals(List.of(1L, 2L, 3L), args, messages + sink.text());
+      assertTrue(messages.toString().contains("libplug.so was loaded: 1 functions probed"), messages.toString());
+    }
+  }
 }

@@ -1,0 +1,92 @@
+package io.qpatch.trace;
+
+import io.qpatch.arch.x86_64.Decoder;
+import io.qpatch.error.QpatchException;
+import io.qpatch.symbols.Module;
+import io.qpatch.symbols.ProcessSymbols;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Watches a traced process for shared libraries it maps later (dlopen) and hands the
+ * functions the filter names in them to the backend. It reads /proc/PID/maps every {@link
+ * #POLL_NANOS}: a library's calls in the first moments after it was mapped, before the
+ * next read, are not seen.
+ */
+final class LibraryWatch implements AutoCloseable {
+  static final long POLL_NANOS = 5_000_000;
+  private final int pid;
+  private final Selection selection;
+  private final Backend backend;
+  private final PrintStream messages;
+  private final Set<String> known;
+  private final Thread thread;
+  private volatile boolean closed;
+  private int nextId;
+
+  /**
+   * @param known files already planned (or looked at), never planned again
+   * @param firstId the id of the first function planned here (after the session's plan)
+   */
+  LibraryWatch(int pid, Selection selection, Backend backend, PrintStream messages, Set<String> known, int firstId) {
+    this.pid = pid;
+    this.selection = selection;
+    this.backend = backend;
+    this.messages = messages;
+    this.known = new HashSet<>(known);
+    this.nextId = firstId;
+    this.thread = Thread.ofPlatform().daemon().name("gotrace-library-watch").start(this::watch);
+  }
+
+  /** Executable file mappings of {@code pid} now (empty when it is gone). */
+  static Set<String> mappedFiles(int pid) {
+    Set<String> out = new HashSet<>();
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "maps"))) {
+        String[] f = line.split("\\s+", 6);
+        if (f.length == 6 && f[1].contains("x") && f[5].startsWith("/")) out.add(f[5]);
+      }
+    } catch (IOException e) {
+      // gone
+    }
+    return out;
+  }
+
+  private void watch() {
+    while (!closed) {
+      LockSupport.parkNanos(POLL_NANOS);
+      Set<String> now = mappedFiles(pid);
+      if (now.isEmpty()) return;
+      now.removeAll(known);
+      if (!now.isEmpty()) plan(now);
+    }
+  }
+
+  private void plan(Set<String> files) {
+    known.addAll(files);
+    try (ProcessSymbols symbols = ProcessSymbols.of(pid)) {
+      for (Module m : symbols.modules()) {
+        if (m.isMainProgram() || m.isVdso() || !files.contains(m.path())) continue;
+        ProbePlan lib = new CPlanner(m.elf(), m.loadBias(), Decoder.shared(), m.name(), nextId).plan(m.path(), selection);
+        if (lib.functions().isEmpty()) continue;
+        nextId += lib.functions().size();
+        messages.println("gotrace: " + m.name() + " was loaded: " + lib.functions().size()
+            + (backend.addWhileRunning(lib) ? " functions probed" : " functions not probed: the " + backend.name()
+                + " backend cannot add probes while it runs (use uprobe or ptrace)"));
+      }
+    } catch (QpatchException e) {
+      messages.println("gotrace: cannot read the libraries pid " + pid + " has loaded: " + e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    thread.interrupt();
+  }
+}
