@@ -1,7 +1,6 @@
 package io.qpatch.trace;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -40,15 +39,30 @@ final class CapturedMemory implements TargetMemory {
     }
   }
 
+  /** The bytes at {@code address}, from one captured range or several adjacent ones. */
   @Override
   public byte[] read(long address, int length) {
+    byte[] out = new byte[length];
+    int done = 0;
+    while (done < length) {
+      Range r = containing(address + done);
+      if (r == null) {
+        throw new IllegalStateException("not captured at the probe: " + length + " bytes at 0x" + Long.toHexString(address));
+      }
+      int from = (int) (address + done - r.address());
+      int n = Math.min(length - done, r.bytes().length - from);
+      System.arraycopy(r.bytes(), from, out, done, n);
+      done += n;
+    }
+    return out;
+  }
+
+  private Range containing(long address) {
     for (Range r : ranges) {
       long from = address - r.address();
-      if (from >= 0 && from + length <= r.bytes().length) {
-        return Arrays.copyOfRange(r.bytes(), (int) from, (int) from + length);
-      }
+      if (from >= 0 && from < r.bytes().length) return r;
     }
-    throw new IllegalStateException("not captured at the probe: " + length + " bytes at 0x" + Long.toHexString(address));
+    return null;
   }
 
   @Override
