@@ -66,9 +66,9 @@ final class InProcArea {
    * Maps code and ring as close to {@code near} as there is room; the target must be
    * stopped. The ring's header is written; the code is left for the caller.
    */
-  static InProcArea create(Target target, long near, long codeBytes, long capacity) {
+  static InProcArea create(Target target, long near, long codeBytes, long capacity, long stride) {
     long codeSize = roundUp(codeBytes);
-    long ringSize = InProcRing.fileSize(capacity);
+    long ringSize = InProcRing.fileSize(capacity, stride);
     int fd = target.memfdCreate(RING_NAME, MFD_CLOEXEC);
     try {
       target.ftruncate(fd, ringSize);
@@ -77,7 +77,7 @@ final class InProcArea {
         Arena arena = Arena.ofShared();
         try {
           InProcArea area = new InProcArea(at, codeSize, ringSize, arena, mapLocally(target.pid(), fd, ringSize, arena));
-          area.ring(capacity).initialise();
+          area.ring(capacity, stride).initialise();
           area.arm(target);
           return area;
         } catch (RuntimeException e) {
@@ -143,8 +143,8 @@ final class InProcArea {
     }
   }
 
-  InProcRing ring(long capacity) {
-    return new InProcRing(local, capacity);
+  InProcRing ring(long capacity, long stride) {
+    return new InProcRing(local, capacity, stride);
   }
 
   boolean containsCode(long pc) {

@@ -66,6 +66,8 @@ public final class InProcBackend implements Backend {
   private final List<InProcRing.Record> batch = new ArrayList<>();
   private final ForeignThreads threads;
   private HitConsumer consumer;
+  /** Bytes a record takes: with XMM0-15 when the plan decodes floating-point values. */
+  private long stride = InProcRing.RECORD_BYTES;
   private InProcArea area;
   private InProcRing ring;
   private TscClock clock;
@@ -106,8 +108,8 @@ public final class InProcBackend implements Backend {
 
   /**
    * Why this backend cannot give what {@code plan} asks, or null: return probes, and
-   * decoded values it would have to capture at the call (floating-point registers, the
-   * bytes of strings, stack slots, interfaces' types), which its trampolines do not.
+   * decoded values behind a pointer that it would have to capture at the call (the bytes
+   * of strings, stack slots, interfaces' types), which its trampolines do not.
    */
   public static String cannotHonour(ProbePlan plan, boolean returns) {
     if (returns) return "the inproc backend has no return probes yet (--returns): use --backend uprobe or ptrace";
@@ -122,10 +124,6 @@ public final class InProcBackend implements Backend {
     if (plan.argDecoder() == null) return null;
     for (ProbeSite s : plan.sites()) {
       ArgDecoder d = plan.argDecoder();
-      if (d.readsFloats(s.function(), s.kind())) {
-        return "the inproc backend cannot capture floating-point registers at the call yet ("
-            + d.firstFloat(s.function(), s.kind()) + "): use --backend ptrace";
-      }
       if (!d.captures(s.function(), s.kind()).isEmpty()) {
         return "the inproc backend cannot capture memory at the call yet (strings, stack arguments,"
             + " interfaces of " + s.function().name() + "): use --backend ptrace or uprobe";
@@ -139,6 +137,12 @@ public final class InProcBackend implements Backend {
    * of that on either side of the area leaves room for the area itself.
    */
   private static final long REACH = 1L << 30;
+
+  private static boolean readsFloats(ProbePlan plan) {
+    if (plan.argDecoder() == null) return false;
+    for (ProbeSite s : plan.sites()) if (plan.argDecoder().readsFloats(s.function(), s.kind())) return true;
+    return false;
+  }
 
   /** Why this backend cannot run here, or null. */
   public static String unavailableReason() {
@@ -154,6 +158,7 @@ public final class InProcBackend implements Backend {
   @SuppressWarnings("try") // the stop is held for the body and released by close()
   public Map<ProbeSite, String> install(ProbePlan plan, HitConsumer consumer) {
     this.consumer = consumer;
+    if (readsFloats(plan)) stride = InProcRing.RECORD_WITH_XMM_BYTES;
     Map<ProbeSite, String> refused = new LinkedHashMap<>();
     analyse(plan, refused);
     if (sites.isEmpty()) return refused;
@@ -207,14 +212,14 @@ public final class InProcBackend implements Backend {
     long low = Long.MAX_VALUE;
     long high = 0;
     for (InProcSite s : sites) {
-      bound += align16(s.maxSize(decoder));
+      bound += align16(s.maxSize(decoder, stride));
       low = Math.min(low, s.at());
       high = Math.max(high, s.at());
     }
-    area = InProcArea.create(target, low + (high - low) / 2, bound, capacity);
-    ring = area.ring(capacity);
+    area = InProcArea.create(target, low + (high - low) / 2, bound, capacity, stride);
+    ring = area.ring(capacity, stride);
     keepProducersWaiting(); // from the first record on, until run() takes over
-    InProcCode.Ring where = InProcCode.Ring.at(area.armedAt, area.ringStart, capacity);
+    InProcCode.Ring where = InProcCode.Ring.at(area.armedAt, area.ringStart, capacity, stride);
     X86Writer out = new X86Writer(area.codeStart);
     Map<InProcSite, Long> placed = new LinkedHashMap<>();
     for (InProcSite s : sites) {

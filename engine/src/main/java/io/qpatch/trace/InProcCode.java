@@ -35,14 +35,21 @@ final class InProcCode {
    * Where a trampoline finds the ring in the target, and the byte that arms it (non-zero
    * in the target itself).
    */
-  record Ring(long armed, long head, long tail, long lost, long scratch, long deadline, long slots, long capacity) {
+  record Ring(long armed, long head, long tail, long lost, long scratch, long deadline, long slots, long capacity,
+      long stride) {
+    /** Records of {@link InProcRing#RECORD_BYTES}. */
     static Ring at(long armed, long headerAddress, long capacity) {
+      return at(armed, headerAddress, capacity, InProcRing.RECORD_BYTES);
+    }
+
+    /** Records of {@code stride} bytes: with {@link InProcRing#RECORD_WITH_XMM_BYTES}, XMM0-15 are stored too. */
+    static Ring at(long armed, long headerAddress, long capacity, long stride) {
       return new Ring(armed, headerAddress + InProcRing.offset(InProcRing.HEADER, "head"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "tail"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "lost"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "scratch"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "deadline"),
-          headerAddress + InProcRing.HEADER_BYTES, capacity);
+          headerAddress + InProcRing.HEADER_BYTES, capacity, stride);
     }
   }
 
@@ -136,6 +143,7 @@ final class InProcCode {
     putReserve(body, ring);
     putStoreLiveRegisters(body);
     putStoreSavedRegisters(body, stackAbove);
+    if (ring.stride() == InProcRing.RECORD_WITH_XMM_BYTES) putStoreXmm(body);
     putStoreGoid(body, goid);
     putStoreSiteTidTime(body, site, goid);
     body.putBytes((byte) 0x48, (byte) 0x8d, (byte) 0x47, (byte) 0x01); // lea rax, [rdi+1]
@@ -171,7 +179,7 @@ final class InProcCode {
     out.putBytes((byte) 0x48, (byte) 0x89, (byte) 0xc7); // mov rdi, rax
     out.putU8(0x25); // and eax, capacity-1 (zero-extends into rax)
     out.putS32((int) (ring.capacity() - 1));
-    out.putBytes((byte) 0x48, (byte) 0xc1, (byte) 0xe0, (byte) Long.numberOfTrailingZeros(InProcRing.RECORD_BYTES)); // shl rax, 7
+    out.putBytes((byte) 0x48, (byte) 0xc1, (byte) 0xe0, (byte) Long.numberOfTrailingZeros(ring.stride())); // shl rax, log2(stride)
     putRip(out, ring.slots(), 0x48, 0x8d, 0x35); // lea rsi, [rip+slots]
     out.putBytes((byte) 0x48, (byte) 0x01, (byte) 0xc6); // add rsi, rax
     out.putJmpShortLabel(ready);
@@ -207,6 +215,20 @@ final class InProcCode {
     putStore(out, Gpr.R9, "r9");
     putStore(out, Gpr.R10, "r10");
     putStore(out, Gpr.R14, "r14");
+  }
+
+  /**
+   * The low 64 bits of XMM0-15 (floats and doubles as the ABIs pass them): {@code movq
+   * [rsi+disp32], xmmN}, 66 [REX.R] 0F D6 /r (SDM vol. 2B, MOVQ, "MOVQ xmm2/m64, xmm1").
+   */
+  private static void putStoreXmm(X86Writer out) {
+    long x0 = InProcRing.offset(InProcRing.RECORD_WITH_XMM, "x0");
+    for (int n = 0; n < SampleRegs.XMM_COUNT; n++) {
+      out.putU8(0x66);
+      if (n >= 8) out.putU8(0x44);
+      out.putBytes((byte) 0x0f, (byte) 0xd6, (byte) (0x86 | (n & 7) << 3));
+      out.putS32((int) (x0 + 8L * n));
+    }
   }
 
   /** The saved ones from the stack, and rsp as it was at the probe. */

@@ -37,6 +37,19 @@ final class InProcRing {
       JAVA_LONG.withName("r11"), JAVA_LONG.withName("r14"), JAVA_LONG.withName("sp"));
 
   /**
+   * The record of a ring whose trampolines also store the low 64 bits of XMM0-XMM15 (a
+   * plan that decodes floating-point values): {@link #RECORD}, then x0..x15. Only such
+   * plans pay for the bigger records.
+   */
+  static final StructLayout RECORD_WITH_XMM = xmmRecord();
+
+  private static StructLayout xmmRecord() {
+    java.util.List<MemoryLayout> fields = new java.util.ArrayList<>(RECORD.memberLayouts());
+    for (int i = 0; i < SampleRegs.XMM_COUNT; i++) fields.add(JAVA_LONG.withName("x" + i));
+    return MemoryLayout.structLayout(fields.toArray(MemoryLayout[]::new));
+  }
+
+  /**
    * head, tail and lost on cache lines of their own (the producers' CAS on head should
    * not bounce the line the consumer writes tail to), then a scratch record that a
    * trampoline fills when the ring is full, instead of branching around its stores, then
@@ -47,11 +60,13 @@ final class InProcRing {
       JAVA_LONG.withName("tail"), MemoryLayout.paddingLayout(56),
       JAVA_LONG.withName("lost"), MemoryLayout.paddingLayout(56),
       JAVA_LONG.withName("magic"), JAVA_LONG.withName("capacity"), MemoryLayout.paddingLayout(48),
-      MemoryLayout.sequenceLayout(RECORD.byteSize(), java.lang.foreign.ValueLayout.JAVA_BYTE).withName("scratch"),
+      MemoryLayout.sequenceLayout(RECORD_WITH_XMM.byteSize(), java.lang.foreign.ValueLayout.JAVA_BYTE).withName("scratch"),
       JAVA_LONG.withName("deadline"), MemoryLayout.paddingLayout(56));
 
   static final long HEADER_BYTES = 4096;
   static final long RECORD_BYTES = RECORD.byteSize();
+  static final long RECORD_WITH_XMM_BYTES = RECORD_WITH_XMM.byteSize();
+  private static final long X0_OFFSET = offset(RECORD_WITH_XMM, "x0");
   /** "qpinproc": marks our ring for anyone reading the target's memory. */
   static final long MAGIC = 0x636f72706e697071L;
 
@@ -84,22 +99,25 @@ final class InProcRing {
   private final MemorySegment header;
   private final MemorySegment slots;
   private final long capacity;
+  /** Bytes a record takes: {@link #RECORD_BYTES}, or {@link #RECORD_WITH_XMM_BYTES}. */
+  private final long stride;
   private long tail;
 
   /** One record as read, before the backend turns it into a hit. */
   record Record(int site, int tid, long tsc, long goid, long[] regs) {}
 
   /** @param mapping our view of the whole file: header page, then the slots */
-  InProcRing(MemorySegment mapping, long capacity) {
+  InProcRing(MemorySegment mapping, long capacity, long stride) {
     this.header = mapping.asSlice(0, HEADER_BYTES);
-    this.slots = mapping.asSlice(HEADER_BYTES, capacity * RECORD_BYTES);
+    this.slots = mapping.asSlice(HEADER_BYTES, capacity * stride);
     this.capacity = capacity;
+    this.stride = stride;
     this.tail = (long) TAIL.get(header, 0L);
   }
 
-  /** Bytes of the file for {@code capacity} records. */
-  static long fileSize(long capacity) {
-    return HEADER_BYTES + capacity * RECORD_BYTES;
+  /** Bytes of the file for {@code capacity} records of {@code stride} bytes. */
+  static long fileSize(long capacity, long stride) {
+    return HEADER_BYTES + capacity * stride;
   }
 
   static long offset(StructLayout layout, String field) {
@@ -119,7 +137,7 @@ final class InProcRing {
   int drain(java.util.List<Record> out, int max) {
     int n = 0;
     while (n < max) {
-      MemorySegment slot = slots.asSlice((tail & (capacity - 1)) * RECORD_BYTES, RECORD_BYTES);
+      MemorySegment slot = slots.asSlice((tail & (capacity - 1)) * stride, stride);
       if ((long) SEQ.getAcquire(slot, 0L) != tail + 1) break;
       out.add(read(slot));
       tail++;
@@ -139,7 +157,7 @@ final class InProcRing {
     long head = (long) HEAD.getAcquire(header, 0L);
     long skipped = 0;
     for (; tail < head; tail++) {
-      MemorySegment slot = slots.asSlice((tail & (capacity - 1)) * RECORD_BYTES, RECORD_BYTES);
+      MemorySegment slot = slots.asSlice((tail & (capacity - 1)) * stride, stride);
       if ((long) SEQ.getAcquire(slot, 0L) == tail + 1) out.add(read(slot));
       else skipped++;
     }
@@ -147,9 +165,11 @@ final class InProcRing {
     return skipped;
   }
 
-  private static Record read(MemorySegment slot) {
-    long[] regs = new long[SampleRegs.GPR_COUNT];
+  private Record read(MemorySegment slot) {
+    boolean xmm = stride == RECORD_WITH_XMM_BYTES;
+    long[] regs = new long[xmm ? SampleRegs.COUNT : SampleRegs.GPR_COUNT];
     for (int i = 0; i < REG_OFFSETS.length; i++) regs[REG_SLOTS[i]] = slot.get(JAVA_LONG, REG_OFFSETS[i]);
+    for (int i = 0; xmm && i < SampleRegs.XMM_COUNT; i++) regs[SampleRegs.X0 + i] = slot.get(JAVA_LONG, X0_OFFSET + 8L * i);
     return new Record((int) SITE.get(slot, 0L), (int) TID.get(slot, 0L), (long) TSC.get(slot, 0L),
         (long) GOID.get(slot, 0L), regs);
   }

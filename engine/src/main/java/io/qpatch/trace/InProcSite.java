@@ -200,9 +200,9 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
   }
 
   /** An upper bound of the trampoline's size, from a trial emission near the function. */
-  int maxSize(Decoder decoder) {
+  int maxSize(Decoder decoder, long stride) {
     X86Writer trial = new X86Writer(at);
-    emit(trial, InProcCode.Ring.at(at + 0x10000, at + 0x20000, 1024), decoder);
+    emit(trial, InProcCode.Ring.at(at + 0x10000, at + 0x20000, 1024, stride), decoder);
     return trial.offset() + 32;
   }
 }

@@ -200,12 +200,13 @@ class CTraceTest {
   @ParameterizedTest
   @ValueSource(strings = {"ptrace", "uprobe"})
   void c_arguments_and_results_are_decoded_from_dwarf(String backend) {
-    assertEquals(sorted(DECODED), decodedLines(backend, "^(add3|greet|area|mk|seven)$"));
+    assertEquals(sorted(DECODED), decodedLines(backend, "^(add3|greet|area|mk|seven)$", true));
   }
 
   @Test
-  void c_floats_are_decoded_from_xmm_registers_by_ptrace() {
-    assertEquals(sorted(List.of("scale(v=2.5, f=2)", "scale -> (ret=5)")), decodedLines("ptrace", "^scale$"));
+  void c_floats_are_decoded_from_xmm_registers_by_ptrace_and_inproc() {
+    assertEquals(sorted(List.of("scale(v=2.5, f=2)", "scale -> (ret=5)")), decodedLines("ptrace", "^scale$", true));
+    assertEquals(List.of("scale(v=2.5, f=2)"), decodedLines("inproc", "^scale$", false));
   }
 
   private static List<String> sorted(List<String> lines) {
@@ -214,10 +215,10 @@ class CTraceTest {
     return out;
   }
 
-  private static List<String> decodedLines(String backend, String filter) {
+  private static List<String> decodedLines(String backend, String filter, boolean returns) {
     Path prog = Fixtures.c("decode", DECODE, "-g", "-O1");
     CollectingSink sink = new CollectingSink();
-    Selection sel = new Selection(Optional.of(Pattern.compile(filter)), Optional.empty(), true, true);
+    Selection sel = new Selection(Optional.of(Pattern.compile(filter)), Optional.empty(), returns, true);
     TraceConfig config = new TraceConfig(sel, Optional.of(backend), true, List.of(sink),
         new PrintStream(new ByteArrayOutputStream()));
     assertEquals(0, TraceSession.launch(List.of(prog.toString()), config).run());

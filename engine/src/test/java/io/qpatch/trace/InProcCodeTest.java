@@ -3,6 +3,7 @@ package io.qpatch.trace;
 import io.qpatch.trace.go.GEntry;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qpatch.arch.x86_64.Cond;
 import io.qpatch.arch.x86_64.Decoder;
@@ -69,7 +70,7 @@ class InProcCodeTest {
         "0f 31",                      // rdtsc
         "48 c1 e2 20",                // shl $0x20,%rdx
         "48 09 d0",                   // or %rdx,%rax
-        "48 3b 05 10 11 10 00",       // cmp 0x101110(%rip),%rax # 0x501180
+        "48 3b 05 90 11 10 00",       // cmp 0x101190(%rip),%rax # 0x501200
         "73 0b",                      // jae 0x40007d
         "f3 90",                      // pause
         "48 8b 05 85 0f 10 00",       // mov 0x100f85(%rip),%rax # 0x501000
@@ -229,5 +230,23 @@ class InProcCodeTest {
         "eb 08",                      // jmp done
         "48 c7 46 18 fe ff ff ff"     // none: mov qword [rsi+goid], -2
     ), goidBlock(s, 35));
+  }
+
+  /** A plan that decodes floats: 256-byte records (shl 8), XMM0-15's low halves stored after rsp. */
+  @Test
+  void a_ring_with_xmm_records_stores_every_xmm_register() throws Exception {
+    byte[] code = hex("48 8d 47 01", "c3");
+    TracedFunction fn = new TracedFunction(0, "scale", ENTRY, code.length, Abi.SYSV, GEntry.UNKNOWN);
+    ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
+    InProcSite s = InProcSite.of(site, 0, code, new byte[0], plan(-1, null), Decoder.shared());
+    X86Writer w = new X86Writer(PC);
+    s.emit(w, InProcCode.Ring.at(0x500000, 0x501000, 1024, InProcRing.RECORD_WITH_XMM_BYTES), Decoder.shared());
+    String all = HexFormat.of().formatHex(w.bytes());
+    assertTrue(all.contains("48c1e008"), "shl rax, 8: " + all);
+    assertTrue(all.contains("488946" + "78"
+        + "660fd686" + "80000000"        // movq [rsi+0x80], xmm0
+        + "660fd68e" + "88000000"),      // movq [rsi+0x88], xmm1
+        all);
+    assertTrue(all.contains("66440fd6be" + "f8000000"), "movq [rsi+0xf8], xmm15: " + all);
   }
 }

@@ -165,17 +165,19 @@ class TraceConformanceTest {
     assertEquals(DECODED, decodedLines(sink), sink.text());
   }
 
-  /** Floats are in X registers: ptrace reads them; uprobes cannot, and say so instead. */
+  /** Floats are in X registers: ptrace and inproc read them; uprobes cannot, and say so instead. */
   @ParameterizedTest(name = "{0}")
   @MethodSource("toolchains")
   void floats_are_decoded_by_ptrace_and_refused_by_uprobe_naming_the_backend_that_can(GoToolchain go) {
     CollectingSink sink = decoded(go, "ptrace", "^main\\.floats$", true);
     assertEquals(List.of("main.floats(f=2.5, g=0.5)", "main.floats -> (~r0=1.25)"), decodedLines(sink), sink.text());
+    CollectingSink inproc = decoded(go, "inproc", "^main\\.floats$", false);
+    assertEquals(List.of("main.floats(f=2.5, g=0.5)"), decodedLines(inproc), inproc.text());
     RefusedException e = assertThrows(RefusedException.class, () -> decoded(go, "uprobe", "^main\\.floats$", false));
     assertEquals("uprobes cannot read floating-point registers (main.floats's f): use --backend ptrace", e.getMessage());
   }
 
-  /** inproc records registers only: integer arguments decode, the rest is refused with the reason. */
+  /** inproc records registers only: register values decode, what is behind a pointer is refused with the reason. */
   @ParameterizedTest(name = "{0}")
   @MethodSource("toolchains")
   void inproc_decodes_register_integers_and_refuses_what_it_cannot_capture(GoToolchain go) {

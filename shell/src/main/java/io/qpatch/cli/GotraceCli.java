@@ -45,8 +45,8 @@ final class GotraceCli {
                 assembly functions (shown as goid[------]). About 14 us a call; each probe
                 costs ~0.1 s to remove, so it suits up to a hundred or so.
         inproc  trampolines in the program writing to a ring gotrace reads: the fastest
-                (0.5-2.3 us a call), for calls only: no returns yet, and decoded
-                arguments only from integer registers.
+                (0.6-1.1 us a call), for calls only: no returns yet, and decoded
+                arguments only from registers (floats included), not what they point to.
       Default: uprobe when it can give everything asked for and the probes are at most 128
       (times the CPUs), else ptrace. A backend named with --backend that cannot give what is
       asked stops gotrace with the reason and the backends that can.
