@@ -109,6 +109,14 @@ public final class Target implements AutoCloseable {
     return threads.pid;
   }
 
+  /**
+   * The state letter of process {@code pid} (proc(5), /proc/PID/stat: 'R', 'S', 'Z', ...),
+   * '?' when it is gone or unreadable; no attach needed.
+   */
+  public static char processState(int pid) {
+    return HoldChoice.state(HoldChoice.read(pid, pid, "stat"));
+  }
+
   /** True for a target started by {@link #launch}. */
   public boolean isLaunched() {
     return launched;

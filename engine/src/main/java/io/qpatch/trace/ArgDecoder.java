@@ -60,12 +60,19 @@ final class ArgDecoder {
     return false;
   }
 
-  /** The name and type of the first such value, for a refusal ("main.f's x float64"). */
-  String firstFloat(TracedFunction fn, ProbeSite.Kind kind) {
-    for (ValueSpec v : values(fn, kind)) {
-      if (v.location().slots().stream().anyMatch(GoParam.Slot::isFloat)) return fn.name() + "'s " + v.name();
+  /**
+   * The first value at any of {@code sites} that is in a floating-point register, as
+   * "main.f's x" for a refusal; null when none is.
+   */
+  String floatUser(List<ProbeSite> sites) {
+    for (ProbeSite s : sites) {
+      List<ValueSpec> values = values(s.function(), s.kind());
+      if (values == null) continue;
+      for (ValueSpec v : values) {
+        if (v.location().slots().stream().anyMatch(GoParam.Slot::isFloat)) return s.function().name() + "'s " + v.name();
+      }
     }
-    return fn.name();
+    return null;
   }
 
   /** The memory the values at this probe need, read at the probe. */

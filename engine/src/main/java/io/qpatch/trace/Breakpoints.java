@@ -244,13 +244,8 @@ public final class Breakpoints {
 
   /** The process's leader has exited (exit_group reaps the rest): /proc says Z or X, or nothing. */
   private boolean exiting() {
-    try {
-      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Integer.toString(target.pid()), "stat"));
-      char state = stat.charAt(stat.lastIndexOf(')') + 2);
-      return state == 'Z' || state == 'X';
-    } catch (java.io.IOException e) {
-      return true;
-    }
+    char state = Target.processState(target.pid());
+    return state == 'Z' || state == 'X' || state == '?';
   }
 
   private boolean onTrap(int tid) {

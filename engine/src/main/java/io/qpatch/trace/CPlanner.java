@@ -142,11 +142,6 @@ final class CPlanner {
     return null;
   }
 
-  /** Defined functions with a size in executable sections, one per address (the preferred name). */
-  private List<Symbol> functionSymbols() {
-    return functionGroups().stream().map(List::getFirst).toList();
-  }
-
   /**
    * Defined functions with a size in executable sections, by address; each group is the
    * names of one address, a global one first (an alias's local twin is noise), so that

@@ -67,10 +67,7 @@ final class CapturedMemory implements TargetMemory {
 
   @Override
   public long read8(long address) {
-    byte[] b = read(address, 8);
-    long v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | (b[i] & 0xff);
-    return v;
+    return ValueFormat.getLong(read(address, 8), 0);
   }
 
   @Override

@@ -28,7 +28,6 @@ final class EntryHold {
   private EntryHold() {}
 
   /** {@code target} is held at its exec stop; returns with it held at its entry point. */
-  @SuppressWarnings("try")
   static void runToEntry(Target target) {
     long entry = entry(target.pid());
     if (entry == 0) return; // statically linked: nothing is loaded before the entry

@@ -138,12 +138,6 @@ public final class InProcBackend implements Backend {
    */
   private static final long REACH = 1L << 30;
 
-  private static boolean readsFloats(ProbePlan plan) {
-    if (plan.argDecoder() == null) return false;
-    for (ProbeSite s : plan.sites()) if (plan.argDecoder().readsFloats(s.function(), s.kind())) return true;
-    return false;
-  }
-
   /** Why this backend cannot run here, or null. */
   public static String unavailableReason() {
     return TscClock.unreliableReason();
@@ -158,7 +152,9 @@ public final class InProcBackend implements Backend {
   @SuppressWarnings("try") // the stop is held for the body and released by close()
   public Map<ProbeSite, String> install(ProbePlan plan, HitConsumer consumer) {
     this.consumer = consumer;
-    if (readsFloats(plan)) stride = InProcRing.RECORD_WITH_XMM_BYTES;
+    if (plan.argDecoder() != null && plan.argDecoder().floatUser(plan.sites()) != null) {
+      stride = InProcRing.RECORD_WITH_XMM_BYTES;
+    }
     Map<ProbeSite, String> refused = new LinkedHashMap<>();
     analyse(plan, refused);
     if (sites.isEmpty()) return refused;

@@ -41,9 +41,7 @@ final class PerfRing {
   record Sample(int pid, int tid, long time, long[] regs, byte[] raw) {
     /** The little-endian 64-bit word at {@code offset} of the raw record. */
     long rawLong(int offset) {
-      long v = 0;
-      for (int i = 7; i >= 0; i--) v = v << 8 | (raw[offset + i] & 0xff);
-      return v;
+      return ValueFormat.getLong(raw, offset);
     }
   }
 

@@ -72,10 +72,6 @@ public record ProbePlan(
         threadId);
   }
 
-  public boolean hasGTls() {
-    return gTlsOffset != NO_TLS;
-  }
-
   public boolean isGo() {
     return goidOffset >= 0;
   }

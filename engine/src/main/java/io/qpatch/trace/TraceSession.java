@@ -1,18 +1,11 @@
 package io.qpatch.trace;
 
-import io.qpatch.arch.x86_64.Decoder;
-import io.qpatch.elf.ElfFile;
 import io.qpatch.error.BadInputException;
 import io.qpatch.error.ProcessExitedException;
 import io.qpatch.error.RefusedException;
 import io.qpatch.proc.Target;
 import io.qpatch.sys.Libc;
 import io.qpatch.sys.Signals;
-import io.qpatch.symbols.Module;
-import io.qpatch.symbols.ProcessSymbols;
-import io.qpatch.trace.go.GoBinary;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -232,12 +225,8 @@ public final class TraceSession {
   /** For the uprobe backend, which has no ptrace to tell it. */
   private boolean alive() {
     if (child != null) return child.alive();
-    try {
-      String stat = Files.readString(Path.of("/proc", Integer.toString(target.pid()), "stat"));
-      return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-    } catch (java.io.IOException e) {
-      return false;
-    }
+    char state = Target.processState(target.pid());
+    return state != 'Z' && state != '?';
   }
 
   private void abandon(RuntimeException cause) {

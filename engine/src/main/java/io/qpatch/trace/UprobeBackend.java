@@ -62,8 +62,9 @@ public final class UprobeBackend implements Backend {
   /** Where each site's event has the goid in its raw record; absent: no goid fetched. */
   private final Map<ProbeSite, Integer> goidAt = new HashMap<>();
   /** Each site's captures for decoding, and where their bytes are in its raw record. */
-  private final Map<ProbeSite, List<Capture>> captures = new HashMap<>();
-  private final Map<ProbeSite, int[]> captureAt = new HashMap<>();
+  private record Captures(List<Capture> wanted, int[] at) {}
+
+  private final Map<ProbeSite, Captures> captures = new HashMap<>();
   private final List<String> notes = new ArrayList<>();
   private UprobeEvents events;
   private final List<PerfRing.Sample> batch = new ArrayList<>();
@@ -135,8 +136,7 @@ public final class UprobeBackend implements Backend {
         if (!wanted.isEmpty()) {
           int[] at = new int[wanted.size()];
           for (int i = 0; i < at.length; i++) at[i] = event.offsets().getOrDefault("c" + i, -1);
-          captures.put(site, wanted);
-          captureAt.put(site, at);
+          captures.put(site, new Captures(wanted, at));
         }
         fill(attr, event.id());
         for (int cpu : cpus) open(attr, cpu);
@@ -158,14 +158,8 @@ public final class UprobeBackend implements Backend {
    * arguments name only those: arch/x86/kernel/ptrace.c, regoffset_table).
    */
   public static String cannotHonour(ProbePlan plan) {
-    if (plan.argDecoder() == null) return null;
-    for (ProbeSite s : plan.sites()) {
-      if (plan.argDecoder().readsFloats(s.function(), s.kind())) {
-        return "uprobes cannot read floating-point registers (" + plan.argDecoder().firstFloat(s.function(), s.kind())
-            + "): use --backend ptrace";
-      }
-    }
-    return null;
+    String user = plan.argDecoder() == null ? null : plan.argDecoder().floatUser(plan.sites());
+    return user == null ? null : "uprobes cannot read floating-point registers (" + user + "): use --backend ptrace";
   }
 
   /** The name of the fetch argument that reads the goroutine id. */
@@ -285,9 +279,10 @@ public final class UprobeBackend implements Backend {
 
   /** The memory the kernel read at this hit for the decoder (nothing: no live reads either). */
   private TargetMemory captured(ProbeSite site, PerfRing.Sample s) {
-    List<Capture> wanted = captures.get(site);
-    if (wanted == null) return NOTHING_CAPTURED;
-    int[] at = captureAt.get(site);
+    Captures c = captures.get(site);
+    if (c == null) return NOTHING_CAPTURED;
+    List<Capture> wanted = c.wanted();
+    int[] at = c.at();
     List<byte[]> bytes = new ArrayList<>();
     for (int i = 0; i < wanted.size(); i++) {
       int from = at[i];

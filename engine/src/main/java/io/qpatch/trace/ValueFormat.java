@@ -228,7 +228,8 @@ final class ValueFormat {
     return name != null ? name : "(type 0x" + Long.toHexString(type) + ")";
   }
 
-  private static long getLong(byte[] b, int at) {
+  /** The little-endian word at {@code b[at]}, bytes past the end read as 0. */
+  static long getLong(byte[] b, int at) {
     long v = 0;
     for (int i = 7; i >= 0; i--) v = v << 8 | (at + i < b.length ? b[at + i] & 0xff : 0);
     return v;

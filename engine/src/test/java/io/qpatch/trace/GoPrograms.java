@@ -4,6 +4,19 @@ package io.qpatch.trace;
 final class GoPrograms {
   private GoPrograms() {}
 
+  /**
+   * goid(): the calling goroutine's id as the runtime itself prints it ("goroutine N
+   * [running]" from runtime.Stack); needs runtime, strconv and strings imported.
+   */
+  static final String GOID = """
+      func goid() int {
+      	buf := make([]byte, 64)
+      	n := runtime.Stack(buf, false)
+      	id, _ := strconv.Atoi(strings.Fields(string(buf[:n]))[1])
+      	return id
+      }
+      """;
+
   /** Prints "tick N" every 50 ms until killed; main.tick(n) is called each time. */
   static final String TICKER = """
       package main
@@ -126,13 +139,7 @@ final class GoPrograms {
       	return len(fmt.Sprint(id)) + id
       }
 
-      func goid() int {
-      	buf := make([]byte, 64)
-      	n := runtime.Stack(buf, false)
-      	id, _ := strconv.Atoi(strings.Fields(string(buf[:n]))[1])
-      	return id
-      }
-
+      """ + GOID + """
       func main() {
       	out, err := os.Create(os.Args[1])
       	if err != nil {

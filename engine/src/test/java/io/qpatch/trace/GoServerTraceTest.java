@@ -44,13 +44,7 @@ class GoServerTraceTest {
       	return goid * 2
       }
 
-      func goid() int {
-      	buf := make([]byte, 64)
-      	n := runtime.Stack(buf, false)
-      	id, _ := strconv.Atoi(strings.Fields(string(buf[:n]))[1])
-      	return id
-      }
-
+      """ + GoPrograms.GOID + """
       func main() {
       	ln, err := net.Listen("tcp", "127.0.0.1:0")
       	if err != nil {
