@@ -3,6 +3,7 @@ package io.qpatch.link;
 import io.qpatch.error.RefusedException;
 import io.qpatch.error.SyscallException;
 import io.qpatch.proc.Target;
+import io.qpatch.sys.Syscall;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -27,7 +28,6 @@ final class SharedMemory {
   static final int MFD_CLOEXEC = 1;
   static final int MAP_SHARED = 0x01;
   static final int MAP_FIXED_NOREPLACE = 0x100000;
-  private static final int SYS_MREMAP = 25;
   private static final int MREMAP_MAYMOVE = 1;
   private static final int EEXIST = 17;
 
@@ -83,7 +83,7 @@ final class SharedMemory {
   static void writeThroughAlias(Target target, long address, byte[] bytes) {
     long start = address & -Layout.PAGE;
     long length = Layout.align(address + bytes.length, Layout.PAGE) - start;
-    long alias = target.syscall(SYS_MREMAP, start, 0, length, MREMAP_MAYMOVE);
+    long alias = target.syscall(Syscall.MREMAP, start, 0, length, MREMAP_MAYMOVE);
     if (alias < 0 && alias > -4096) {
       throw new SyscallException("mremap", target.pid(), (int) -alias, String.format(
           "process %d: mremap(0x%x, 0, %d) to write patch memory failed: errno %d", target.pid(),

@@ -3,6 +3,7 @@ package io.qpatch.proc;
 import io.qpatch.arch.x86_64.Gpr;
 import io.qpatch.arch.x86_64.X86Writer;
 import io.qpatch.sys.Registers;
+import io.qpatch.sys.Syscall;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -60,9 +61,6 @@ final class ControlPage {
   /** Owner kinds: a system call's frame is in the slot, a call's on the thread's stack. */
   static final int KIND_SYSCALL = 1, KIND_CALL = 2;
 
-  /** getpid and rt_sigreturn (arch/x86/entry/syscalls/syscall_64.tbl). */
-  static final int SYS_GETPID = 39, SYS_RT_SIGRETURN = 15;
-
   final long base;
 
   ControlPage(long base) {
@@ -75,11 +73,11 @@ final class ControlPage {
     w.putSyscall();
     w.putRet();
     w.putMovRegReg(Gpr.RDI, Gpr.RAX);
-    w.putMovReg32Imm32(Gpr.RAX, SYS_GETPID);
+    w.putMovReg32Imm32(Gpr.RAX, Syscall.GETPID);
     w.putSyscall();
     w.putBytes((byte) 0x48, (byte) 0x89, (byte) 0x43, (byte) SLOT_RESULT); // mov [rbx + 16], rax
     w.putMovMemBaseImm32(Gpr.RBX, 0);
-    w.putMovReg32Imm32(Gpr.RAX, SYS_RT_SIGRETURN);
+    w.putMovReg32Imm32(Gpr.RAX, Syscall.RT_SIGRETURN);
     w.putSyscall();
     w.putUd2();
     return w.bytes();

@@ -5,6 +5,7 @@ import io.qpatch.sys.Ptrace;
 import io.qpatch.sys.Reg;
 import io.qpatch.sys.Registers;
 import io.qpatch.sys.Signals;
+import io.qpatch.sys.Syscall;
 import io.qpatch.sys.WaitStatus;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -98,7 +99,7 @@ final class RemoteCall {
         Registers r = ThreadRegs.get(op.t.tid);
         if (first && r.rip() == function) ThreadRegs.set(op.t.tid, work); // see afterInterruptedSyscall
         first = false;
-        if (r.rip() == page.returned() && r.origRax() == ControlPage.SYS_GETPID) {
+        if (r.rip() == page.returned() && r.origRax() == Syscall.GETPID) {
           op.step("returned");
           return r.get(Reg.RDI);
         }

@@ -6,6 +6,7 @@ import io.qpatch.error.SyscallException;
 import io.qpatch.sys.Errno;
 import io.qpatch.sys.Reg;
 import io.qpatch.sys.Registers;
+import io.qpatch.sys.Syscall;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -45,16 +46,6 @@ import java.util.List;
  * would have (arch/x86/kernel/signal.c, arch_do_signal_or_restart).
  */
 final class RemoteSyscall {
-  /** x86-64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
-  static final int SYS_CLOSE = 3;
-
-  static final int SYS_MMAP = 9;
-  static final int SYS_MPROTECT = 10;
-  static final int SYS_MUNMAP = 11;
-  static final int SYS_GETPID = 39;
-  static final int SYS_FTRUNCATE = 77;
-  static final int SYS_MEMFD_CREATE = 319;
-
   /** mman.h, memfd.h. */
   private static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, MAP_SHARED = 1;
   private static final int MFD_CLOEXEC = 1;
@@ -204,7 +195,6 @@ final class RemoteSyscall {
     }
   }
 
-
   /** A raw result of {@link #call}: negative ones become a SyscallException named {@code what}. */
   long checked(String what, long r) {
     if (r < 0 && r > -4096) {
@@ -285,24 +275,24 @@ final class RemoteSyscall {
     java.util.Set<Integer> fdsBefore = controlFds();
     java.util.Set<Long> mappedBefore = controlMappings();
     int fd = (int) checked("memfd_create", bootstrapCall(tid, () -> newest(controlFds(), fdsBefore),
-        SYS_MEMFD_CREATE, ControlPage.NAME, 0, MFD_CLOEXEC));
+        Syscall.MEMFD_CREATE, ControlPage.NAME, 0, MFD_CLOEXEC));
     try {
       try (MemfdFile file = MemfdFile.open(threads.pid, fd, "the control page")) {
         file.setLength(ControlPage.TOTAL);
         file.write(0, ControlPage.code());
       }
       long base = checked("mmap", bootstrapCall(tid, () -> newest(controlMappings(), mappedBefore),
-          SYS_MMAP, null, 0, ControlPage.TOTAL, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+          Syscall.MMAP, null, 0, ControlPage.TOTAL, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
       try {
         checked("mprotect", bootstrapCall(tid, () -> isPadMapped(base) ? 0 : NOT_YET,
-            SYS_MPROTECT, null, base, ControlPage.CODE_SIZE, PROT_READ | PROT_EXEC));
+            Syscall.MPROTECT, null, base, ControlPage.CODE_SIZE, PROT_READ | PROT_EXEC));
       } catch (RuntimeException e) {
-        heldAlone(tid, (t, alone) -> viaTarget(t, SYS_MUNMAP, null, base, ControlPage.TOTAL));
+        heldAlone(tid, (t, alone) -> viaTarget(t, Syscall.MUNMAP, null, base, ControlPage.TOTAL));
         throw e;
       }
       return new ControlPage(base);
     } finally {
-      bootstrapCall(tid, () -> controlFds().contains(fd) ? NOT_YET : 0, SYS_CLOSE, null, fd);
+      bootstrapCall(tid, () -> controlFds().contains(fd) ? NOT_YET : 0, Syscall.CLOSE, null, fd);
     }
   }
 
@@ -410,13 +400,13 @@ final class RemoteSyscall {
     ControlPage.SlotWords slots = p == null ? null : p.slotWords(memory); // before the registers
     if (p != null && p.idle(slots, registersOfEach())) {
       checked("munmap", heldAlone(threads.pid,
-          (t, alone) -> viaTarget(t, SYS_MUNMAP, null, p.base, ControlPage.TOTAL)));
+          (t, alone) -> viaTarget(t, Syscall.MUNMAP, null, p.base, ControlPage.TOTAL)));
     }
     for (Mapping m : maps) {
       boolean partOfPage = p != null && m.start() >= p.base && m.end() <= p.base + ControlPage.TOTAL;
       if (ControlPage.isOurs(m) && !m.isExecutable() && !partOfPage) {
         checked("munmap", heldAlone(threads.pid,
-            (t, alone) -> viaTarget(t, SYS_MUNMAP, null, m.start(), m.size())));
+            (t, alone) -> viaTarget(t, Syscall.MUNMAP, null, m.start(), m.size())));
       }
     }
   }
@@ -481,7 +471,6 @@ final class RemoteSyscall {
       if (!op.t.isGone()) memory.write(low, stack);
     }
   }
-
 
   /**
    * True when {@code rsp} lies well inside the main thread's stack, where a few KiB below

@@ -3,6 +3,7 @@ package io.qpatch.proc;
 import io.qpatch.error.BadInputException;
 import io.qpatch.error.ProcessExitedException;
 import io.qpatch.sys.Registers;
+import io.qpatch.sys.Syscall;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -372,16 +373,16 @@ public final class Target implements AutoCloseable {
 
   /** mmap(2) in the target; returns the address. */
   public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
-    return tracer.call(() -> memoryCall("mmap", null, RemoteSyscall.SYS_MMAP, addr, length, prot,
+    return tracer.call(() -> memoryCall("mmap", null, Syscall.MMAP, addr, length, prot,
         flags, fd, offset));
   }
 
   public void munmap(long addr, long length) {
-    tracer.run(() -> memoryCall("munmap", null, RemoteSyscall.SYS_MUNMAP, addr, length));
+    tracer.run(() -> memoryCall("munmap", null, Syscall.MUNMAP, addr, length));
   }
 
   public void mprotect(long addr, long length, int prot) {
-    tracer.run(() -> memoryCall("mprotect", null, RemoteSyscall.SYS_MPROTECT, addr, length, prot));
+    tracer.run(() -> memoryCall("mprotect", null, Syscall.MPROTECT, addr, length, prot));
   }
 
   /**
@@ -389,15 +390,15 @@ public final class Target implements AutoCloseable {
    * {@code /memfd:NAME} once mapped. It is passed in qpatch's control mapping.
    */
   public int memfdCreate(String name, int flags) {
-    return tracer.call(() -> (int) memoryCall("memfd_create", name, RemoteSyscall.SYS_MEMFD_CREATE, 0, flags));
+    return tracer.call(() -> (int) memoryCall("memfd_create", name, Syscall.MEMFD_CREATE, 0, flags));
   }
 
   public void ftruncate(int fd, long length) {
-    tracer.run(() -> memoryCall("ftruncate", null, RemoteSyscall.SYS_FTRUNCATE, fd, length));
+    tracer.run(() -> memoryCall("ftruncate", null, Syscall.FTRUNCATE, fd, length));
   }
 
   public void close(int fd) {
-    tracer.run(() -> memoryCall("close", null, RemoteSyscall.SYS_CLOSE, fd));
+    tracer.run(() -> memoryCall("close", null, Syscall.CLOSE, fd));
   }
 
   private long memoryCall(String what, String string, int nr, long... args) {

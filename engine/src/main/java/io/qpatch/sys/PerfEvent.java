@@ -20,7 +20,6 @@ import java.lang.invoke.VarHandle;
  * Numbers and layouts from linux/perf_event.h (uapi) and syscall_64.tbl.
  */
 public final class PerfEvent {
-  private static final long SYS_PERF_EVENT_OPEN = 298;
 
   /** perf_event_attr up to PERF_ATTR_SIZE_VER7 (128 bytes, through sig_data). */
   public static final StructLayout ATTR = MemoryLayout.structLayout(
@@ -108,7 +107,7 @@ public final class PerfEvent {
     MemorySegment cap = Libc.capture();
     long r;
     try {
-      r = (long) Holder.SYSCALL.invokeExact(cap, SYS_PERF_EVENT_OPEN, attr.address(), (long) pid,
+      r = (long) Holder.SYSCALL.invokeExact(cap, Syscall.PERF_EVENT_OPEN, attr.address(), (long) pid,
           (long) cpu, (long) groupFd, flags);
     } catch (Throwable t) {
       throw Libc.linkageBug(t);

@@ -4,6 +4,7 @@ import io.qpatch.error.RefusedException;
 import io.qpatch.error.SyscallException;
 import io.qpatch.link.Placement;
 import io.qpatch.proc.Target;
+import io.qpatch.sys.Syscall;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -40,8 +41,6 @@ final class InProcArea {
   private static final int MFD_CLOEXEC = 1;
   /** EEXIST (asm-generic/errno-base.h): MAP_FIXED_NOREPLACE found the range taken. */
   private static final int EEXIST = 17;
-  /** arch/x86/entry/syscalls/syscall_64.tbl; asm-generic/mman-common.h. */
-  private static final int SYS_MADVISE = 28;
   private static final int MADV_WIPEONFORK = 18;
 
   final long codeStart;
@@ -122,7 +121,7 @@ final class InProcArea {
    * (the backend then drops records of threads that are not the target's).
    */
   private void arm(Target target) {
-    target.syscall(SYS_MADVISE, armedAt, PAGE, MADV_WIPEONFORK);
+    target.syscall(Syscall.MADVISE, armedAt, PAGE, MADV_WIPEONFORK);
     target.write(armedAt, new byte[] {1});
   }
 

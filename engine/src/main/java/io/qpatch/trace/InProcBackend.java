@@ -6,6 +6,7 @@ import io.qpatch.error.QpatchException;
 import io.qpatch.error.RefusedException;
 import io.qpatch.proc.Target;
 import io.qpatch.proc.ThreadInfo;
+import io.qpatch.sys.Syscall;
 import io.qpatch.sys.TimeStampCounter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,8 +54,6 @@ public final class InProcBackend implements Backend {
    * died or stalled pauses only once, briefly.
    */
   static final long WAIT_NANOS = 200_000_000;
-  /** arch/x86/entry/syscalls/syscall_64.tbl. */
-  private static final int SYS_GETPID = 39;
 
   private final Target target;
   private final BooleanSupplier alive;
@@ -183,7 +182,7 @@ public final class InProcBackend implements Backend {
    * arguments make that read harmless (fd -1: EBADF).
    */
   private void settleAfterExec() {
-    target.syscall(SYS_GETPID, -1, 0, 0);
+    target.syscall(Syscall.GETPID, -1, 0, 0);
   }
 
   private void analyse(ProbePlan plan, Map<ProbeSite, String> refused) {

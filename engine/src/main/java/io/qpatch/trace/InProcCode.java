@@ -4,6 +4,7 @@ import io.qpatch.arch.x86_64.Cond;
 import io.qpatch.arch.x86_64.Gpr;
 import io.qpatch.arch.x86_64.Instruction;
 import io.qpatch.arch.x86_64.X86Writer;
+import io.qpatch.sys.Syscall;
 import java.util.List;
 
 /**
@@ -20,8 +21,6 @@ import java.util.List;
  * code).
  */
 final class InProcCode {
-  /** SYS_gettid (arch/x86/entry/syscalls/syscall_64.tbl). */
-  private static final int SYS_GETTID = 186;
   /** psABI 3.2.2: 128 bytes below rsp that a C leaf function may use without moving rsp. */
   static final int RED_ZONE = 128;
   /** Registers the record block pushes after the flags, in push order. */
@@ -301,7 +300,7 @@ final class InProcCode {
       out.putJccShortLabel(Cond.NE, known); // 0 until minit has run
     }
     out.putLabel(ask);
-    out.putMovReg32Imm32(Gpr.RAX, SYS_GETTID);
+    out.putMovReg32Imm32(Gpr.RAX, Syscall.GETTID);
     out.putBytes((byte) 0x0f, (byte) 0x05); // syscall (clobbers rcx, r11)
     out.putLabel(known);
     out.putBytes((byte) 0x89, (byte) 0x46, (byte) disp("tid")); // mov [rsi+tid], eax
