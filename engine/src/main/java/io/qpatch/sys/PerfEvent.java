@@ -107,7 +107,7 @@ public final class PerfEvent {
     MemorySegment cap = Libc.capture();
     long r;
     try {
-      r = (long) Holder.SYSCALL.invokeExact(cap, Syscall.PERF_EVENT_OPEN, attr.address(), (long) pid,
+      r = (long) Holder.SYSCALL.invokeExact(cap, (long) Syscall.PERF_EVENT_OPEN, attr.address(), (long) pid,
           (long) cpu, (long) groupFd, flags);
     } catch (Throwable t) {
       throw Libc.linkageBug(t);

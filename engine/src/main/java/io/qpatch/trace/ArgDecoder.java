@@ -126,14 +126,14 @@ final class ArgDecoder {
 
   /** SysV: a {@code char *} in a register. */
   private static void packed(ValueShape shape, List<GoParam.Slot> slots, List<Capture> out) {
-    if (shape instanceof ValueShape.CStr && !slots.isEmpty()) out.add(Capture.at(reg(slots.getFirst()), 0, ValueFormat.MAX_STRING));
+    if (shape instanceof ValueShape.CStr && !slots.isEmpty()) out.add(Capture.cString(reg(slots.getFirst())));
   }
 
   /** A value at {@code [rsp + at]}, already captured: what its words point to. */
   private static void inMemory(ValueShape shape, long at, List<Capture> out) {
     switch (shape) {
       case ValueShape.Str s -> out.add(Capture.through(SampleRegs.SP, at, 0, ValueFormat.MAX_STRING));
-      case ValueShape.CStr s -> out.add(Capture.through(SampleRegs.SP, at, 0, ValueFormat.MAX_STRING));
+      case ValueShape.CStr s -> out.add(Capture.cStringThrough(SampleRegs.SP, at));
       case ValueShape.Iface i -> {
         if (!i.empty()) out.add(Capture.through(SampleRegs.SP, at, 8, 8));
       }

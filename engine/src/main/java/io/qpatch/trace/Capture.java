@@ -11,17 +11,39 @@ package io.qpatch.trace;
  * @param through the address is the word at {@code reg + offset}, plus {@code inner}
  *     (a string on the stack: its bytes are where its pointer points)
  * @param inner see {@code through}
+ * @param cString a NUL-terminated string: only the bytes up to the NUL mean anything, so a
+ *     backend may stop there (uprobes: the {@code string} type, which alone tells an
+ *     unreadable address from an empty string)
  */
-record Capture(int register, long offset, int length, boolean through, long inner) {
+record Capture(int register, long offset, int length, boolean through, long inner, boolean cString) {
   /** The longest array a fetch argument can have (kernel/trace/trace_probe.h, MAX_ARRAY_LEN). */
   static final int MAX_LENGTH = 64;
 
   static Capture at(int register, long offset, int length) {
-    return new Capture(register, offset, Math.min(length, MAX_LENGTH), false, 0);
+    return new Capture(register, offset, Math.min(length, MAX_LENGTH), false, 0, false);
   }
 
   static Capture through(int register, long offset, long inner, int length) {
-    return new Capture(register, offset, Math.min(length, MAX_LENGTH), true, inner);
+    return new Capture(register, offset, Math.min(length, MAX_LENGTH), true, inner, false);
+  }
+
+  /** A C string's first {@link #MAX_LENGTH} bytes at most, at the address in {@code register}. */
+  static Capture cString(int register) {
+    return new Capture(register, 0, MAX_LENGTH, false, 0, true);
+  }
+
+  /** A C string whose address is the word at {@code [register + offset]}. */
+  static Capture cStringThrough(int register, long offset) {
+    return new Capture(register, offset, MAX_LENGTH, true, 0, true);
+  }
+
+  /**
+   * The captured bytes of a C string whose readable part the backend gave as {@code
+   * bytes}, NUL included: padded with zeros to {@link #length} (nothing after a NUL is
+   * read), so that a decoder reading the whole length finds it.
+   */
+  byte[] padded(byte[] bytes) {
+    return cString && bytes.length < length ? java.util.Arrays.copyOf(bytes, length) : bytes;
   }
 
   /**
@@ -31,7 +53,8 @@ record Capture(int register, long offset, int length, boolean through, long inne
   String fetchArg(String name) {
     String base = signed(offset) + "(%" + kernelName(register) + ")";
     String where = through ? signed(inner) + "(" + base + ")" : base;
-    return name + "=" + where + (length == 8 ? ":u64" : ":u8[" + length + "]");
+    String type = cString ? ":string" : length == 8 ? ":u64" : ":u8[" + length + "]";
+    return name + "=" + where + type;
   }
 
   private static String signed(long v) {

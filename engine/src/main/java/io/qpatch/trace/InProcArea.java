@@ -65,9 +65,9 @@ final class InProcArea {
    * Maps code and ring as close to {@code near} as there is room; the target must be
    * stopped. The ring's header is written; the code is left for the caller.
    */
-  static InProcArea create(Target target, long near, long codeBytes, long capacity, long stride) {
+  static InProcArea create(Target target, long near, long codeBytes, long capacity, InProcRing.Shape shape) {
     long codeSize = roundUp(codeBytes);
-    long ringSize = InProcRing.fileSize(capacity, stride);
+    long ringSize = InProcRing.fileSize(capacity, shape.stride());
     int fd = target.memfdCreate(RING_NAME, MFD_CLOEXEC);
     try {
       target.ftruncate(fd, ringSize);
@@ -76,7 +76,7 @@ final class InProcArea {
         Arena arena = Arena.ofShared();
         try {
           InProcArea area = new InProcArea(at, codeSize, ringSize, arena, mapLocally(target.pid(), fd, ringSize, arena));
-          area.ring(capacity, stride).initialise();
+          area.ring(capacity, shape).initialise();
           area.arm(target);
           return area;
         } catch (RuntimeException e) {
@@ -142,8 +142,8 @@ final class InProcArea {
     }
   }
 
-  InProcRing ring(long capacity, long stride) {
-    return new InProcRing(local, capacity, stride);
+  InProcRing ring(long capacity, InProcRing.Shape shape) {
+    return new InProcRing(local, capacity, shape);
   }
 
   boolean containsCode(long pc) {

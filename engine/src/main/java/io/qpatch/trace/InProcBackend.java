@@ -65,8 +65,11 @@ public final class InProcBackend implements Backend {
   private final List<InProcRing.Record> batch = new ArrayList<>();
   private final ForeignThreads threads;
   private HitConsumer consumer;
-  /** Bytes a record takes: with XMM0-15 when the plan decodes floating-point values. */
-  private long stride = InProcRing.RECORD_BYTES;
+  /** The records: with XMM0-15 when the plan decodes floating-point values, and room for its captures. */
+  private InProcRing.Shape shape = InProcRing.Shape.PLAIN;
+  /** Each site's captured memory (strings, stack arguments), by site. */
+  private final Map<ProbeSite, InProcCaptures> captures = new HashMap<>();
+  private int ringCapacity;
   private InProcArea area;
   private InProcRing ring;
   private TscClock clock;
@@ -106,9 +109,8 @@ public final class InProcBackend implements Backend {
   }
 
   /**
-   * Why this backend cannot give what {@code plan} asks, or null: return probes, and
-   * decoded values behind a pointer that it would have to capture at the call (the bytes
-   * of strings, stack slots, interfaces' types), which its trampolines do not.
+   * Why this backend cannot give what {@code plan} asks, or null: return probes, functions
+   * too far apart, or a function whose captured values would not fit a record.
    */
   public static String cannotHonour(ProbePlan plan, boolean returns) {
     if (returns) return "the inproc backend has no return probes yet (--returns): use --backend uprobe or ptrace";
@@ -120,16 +122,37 @@ public final class InProcBackend implements Backend {
               .distinct().collect(java.util.stream.Collectors.joining(", "))
           + "): use --backend uprobe or ptrace";
     }
-    if (plan.argDecoder() == null) return null;
-    for (ProbeSite s : plan.sites()) {
-      ArgDecoder d = plan.argDecoder();
-      if (!d.captures(s.function(), s.kind()).isEmpty()) {
-        return "the inproc backend cannot capture memory at the call yet (strings, stack arguments,"
-            + " interfaces of " + s.function().name() + "): use --backend ptrace or uprobe";
-      }
+    if (shapeFor(plan, capturesOf(plan)) == null) {
+      return "the inproc backend cannot capture more than " + InProcRing.Shape.MAX_STRIDE
+          + " bytes of a call's arguments: narrow -f, or use --backend ptrace or uprobe";
     }
     return null;
   }
+
+  /** What each site captures at the call, laid out after the fixed part of {@link #shapeFor}'s records. */
+  private static Map<ProbeSite, InProcCaptures> capturesOf(ProbePlan plan) {
+    Map<ProbeSite, InProcCaptures> out = new HashMap<>();
+    if (plan.argDecoder() == null) return out;
+    long base = xmm(plan) ? InProcRing.RECORD_WITH_XMM_BYTES : InProcRing.RECORD_BYTES;
+    for (ProbeSite s : plan.sites()) {
+      out.put(s, InProcCaptures.of(plan.argDecoder().captures(s.function(), s.kind()), base));
+    }
+    return out;
+  }
+
+  /** The records {@code plan} needs; null when a site's captures do not fit the largest. */
+  private static InProcRing.Shape shapeFor(ProbePlan plan, Map<ProbeSite, InProcCaptures> captures) {
+    long bytes = 0;
+    for (InProcCaptures c : captures.values()) bytes = Math.max(bytes, c.end());
+    return InProcRing.Shape.holding(xmm(plan), bytes);
+  }
+
+  private static boolean xmm(ProbePlan plan) {
+    return plan.argDecoder() != null && plan.argDecoder().floatUser(plan.sites()) != null;
+  }
+
+  /** A ring holds at most this many bytes of records (so 16 Ki of the largest). */
+  private static final long MAX_RING_BYTES = 32L << 20;
 
   /**
    * The trampolines sit in one area, a 5-byte jmp (rel32, +-2 GiB) from every probe: half
@@ -151,9 +174,10 @@ public final class InProcBackend implements Backend {
   @SuppressWarnings("try") // the stop is held for the body and released by close()
   public Map<ProbeSite, String> install(ProbePlan plan, HitConsumer consumer) {
     this.consumer = consumer;
-    if (plan.argDecoder() != null && plan.argDecoder().floatUser(plan.sites()) != null) {
-      stride = InProcRing.RECORD_WITH_XMM_BYTES;
-    }
+    captures.putAll(capturesOf(plan));
+    shape = shapeFor(plan, captures);
+    if (shape == null) throw new RefusedException(cannotHonour(plan, false));
+    ringCapacity = (int) Math.min(capacity, Math.max(32, MAX_RING_BYTES / shape.stride()));
     Map<ProbeSite, String> refused = new LinkedHashMap<>();
     analyse(plan, refused);
     if (sites.isEmpty()) return refused;
@@ -194,7 +218,8 @@ public final class InProcBackend implements Backend {
         byte[] code = codeOf.computeIfAbsent(fn.entry(), e -> target.read(e, (int) fn.size()));
         byte[] after = code.length >= InProcSite.PATCH_BYTES ? new byte[0]
             : target.read(fn.entry() + code.length, InProcSite.PATCH_BYTES - code.length);
-        sites.add(InProcSite.of(site, sites.size(), code, after, plan, decoder));
+        sites.add(InProcSite.of(site, sites.size(), code, after, plan,
+            captures.getOrDefault(site, InProcCaptures.NONE), decoder));
       } catch (InProcSite.Refusal | QpatchException e) {
         refused.put(site, e.getMessage());
       }
@@ -207,14 +232,14 @@ public final class InProcBackend implements Backend {
     long low = Long.MAX_VALUE;
     long high = 0;
     for (InProcSite s : sites) {
-      bound += align16(s.maxSize(decoder, stride));
+      bound += align16(s.maxSize(decoder, shape));
       low = Math.min(low, s.at());
       high = Math.max(high, s.at());
     }
-    area = InProcArea.create(target, low + (high - low) / 2, bound, capacity, stride);
-    ring = area.ring(capacity, stride);
+    area = InProcArea.create(target, low + (high - low) / 2, bound, ringCapacity, shape);
+    ring = area.ring(ringCapacity, shape);
     keepProducersWaiting(); // from the first record on, until run() takes over
-    InProcCode.Ring where = InProcCode.Ring.at(area.armedAt, area.ringStart, capacity, stride);
+    InProcCode.Ring where = InProcCode.Ring.at(area.armedAt, area.ringStart, ringCapacity, shape, target.pid());
     X86Writer out = new X86Writer(area.codeStart);
     Map<InProcSite, Long> placed = new LinkedHashMap<>();
     for (InProcSite s : sites) {
@@ -323,7 +348,9 @@ public final class InProcBackend implements Backend {
     hits++;
     long time = clock.nanos(r.tsc());
     long goid = r.goid() == InProcRing.GOID_NOT_READ ? TraceEvent.NO_GOID : r.goid();
-    consumer.hit(s.site(), r.tid(), time, regs, goid);
+    InProcCaptures c = s.captures();
+    if (c.isEmpty()) consumer.hit(s.site(), r.tid(), time, regs, goid);
+    else consumer.hit(s.site(), r.tid(), time, regs, goid, new CapturedMemory(c.captures(), c.bytes(r.rest()), regs));
   }
 
   @Override

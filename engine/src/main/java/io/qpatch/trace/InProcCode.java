@@ -35,20 +35,23 @@ final class InProcCode {
    * in the target itself).
    */
   record Ring(long armed, long head, long tail, long lost, long scratch, long deadline, long slots, long capacity,
-      long stride) {
-    /** Records of {@link InProcRing#RECORD_BYTES}. */
+      InProcRing.Shape shape, int pid) {
+    /** Records of {@link InProcRing#RECORD_BYTES}, nothing captured. */
     static Ring at(long armed, long headerAddress, long capacity) {
-      return at(armed, headerAddress, capacity, InProcRing.RECORD_BYTES);
+      return at(armed, headerAddress, capacity, InProcRing.Shape.PLAIN, 0);
     }
 
-    /** Records of {@code stride} bytes: with {@link InProcRing#RECORD_WITH_XMM_BYTES}, XMM0-15 are stored too. */
-    static Ring at(long armed, long headerAddress, long capacity, long stride) {
+    /**
+     * Records of {@code shape} (XMM0-15 stored too when it says so) in process {@code pid}
+     * (whose memory the captures read).
+     */
+    static Ring at(long armed, long headerAddress, long capacity, InProcRing.Shape shape, int pid) {
       return new Ring(armed, headerAddress + InProcRing.offset(InProcRing.HEADER, "head"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "tail"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "lost"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "scratch"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "deadline"),
-          headerAddress + InProcRing.HEADER_BYTES, capacity, stride);
+          headerAddress + InProcRing.HEADER_BYTES, capacity, shape, pid);
     }
   }
 
@@ -89,12 +92,13 @@ final class InProcCode {
    * prologue. No red zone: Go has none, and the check just passed guarantees the stack
    * has room (runtime/stack.go: StackGuard).
    */
-  static void stackCheckTrampoline(X86Writer out, List<Instruction> prologue, int site, Goid goid, Ring ring) {
+  static void stackCheckTrampoline(X86Writer out, List<Instruction> prologue, int site, Goid goid, Ring ring,
+      InProcCaptures captures) {
     for (Instruction insn : prologue) {
       if (insn.isConditionalJump()) out.putJccRel32(jccCond(insn), insn.branchTarget());
       else out.putBytes(insn.bytes());
     }
-    putRecord(out, site, goid, 0, ring);
+    putRecord(out, site, goid, 0, ring, captures);
     out.putJmpAddress(prologue.getLast().end());
   }
 
@@ -103,10 +107,51 @@ final class InProcCode {
    * relocated} (already written for a pc right after the record block). C functions get
    * {@code redZone} bytes stepped over first.
    */
-  static void recordFirstTrampoline(X86Writer out, int site, Goid goid, int redZone, Ring ring) {
+  static void recordFirstTrampoline(X86Writer out, int site, Goid goid, int redZone, Ring ring,
+      InProcCaptures captures) {
     if (redZone > 0) putLeaRspRsp(out, -redZone);
-    putRecord(out, site, goid, redZone, ring);
+    putRecord(out, site, goid, redZone, ring, captures);
     if (redZone > 0) putLeaRspRsp(out, redZone);
+  }
+
+  /**
+   * A call among the displaced instructions (the last: its return address lies past the
+   * jmp, in the original code) is re-created so that the callee returns there, never
+   * into the trampoline: push the original return address, then jump where the call
+   * went. Without a scratch register or flags: {@code lea rsp, [rsp-8]} and two 32-bit
+   * stores build the word (the address may not fit a sign-extended push imm32).
+   */
+  static void putCall(X86Writer out, Instruction call) {
+    putLeaRspRsp(out, -8);
+    long ret = call.end();
+    out.putBytes((byte) 0xc7, (byte) 0x04, (byte) 0x24); // mov dword [rsp], imm32
+    out.putS32((int) ret);
+    out.putBytes((byte) 0xc7, (byte) 0x44, (byte) 0x24, (byte) 0x04); // mov dword [rsp+4], imm32
+    out.putS32((int) (ret >>> 32));
+    CallTarget target = callTarget(call);
+    if (!target.throughMemory()) {
+      out.putJmpAddress(target.address());
+      return;
+    }
+    long disp = target.address() - (out.pc() + 6);
+    if (disp != (int) disp) throw new IllegalArgumentException("the call's pointer is out of rel32 reach of the trampoline");
+    out.putBytes((byte) 0xff, (byte) 0x25); // jmp qword [rip+disp32]
+    out.putS32((int) disp);
+  }
+
+  /** Where a call goes: {@code address}, or the pointer stored there when {@code throughMemory}. */
+  record CallTarget(long address, boolean throughMemory) {}
+
+  /**
+   * What {@link #putCall} can re-create: {@code call rel32}, and {@code call qword
+   * [rip+disp32]} (ff 15: a -fno-plt call through the GOT); null for any other call.
+   */
+  static CallTarget callTarget(Instruction call) {
+    if (!call.isCall()) return null;
+    if (call.isRelativeBranch()) return new CallTarget(call.branchTarget(), false);
+    byte[] b = call.bytes();
+    boolean ripSlot = b.length == 6 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0x15;
+    return ripSlot ? new CallTarget(call.end() + call.ripDisplacement(), true) : null;
   }
 
   static boolean isJcc(Instruction insn) {
@@ -131,9 +176,11 @@ final class InProcCode {
 
   /**
    * pushfq; skip everything when the armed byte is 0 (in a forked child: see {@link
-   * InProcArea}); save registers, record, restore; popfq.
+   * InProcArea}); save registers, record (and the memory {@code captures} names), restore;
+   * popfq.
    */
-  private static void putRecord(X86Writer out, int site, Goid goid, int stackAbove, Ring ring) {
+  private static void putRecord(X86Writer out, int site, Goid goid, int stackAbove, Ring ring,
+      InProcCaptures captures) {
     out.putU8(0x9c); // pushfq
     putRipImm(out, ring.armed(), 1, 0x80, 0x3d); // cmp byte [rip+armed], 0
     out.putU8(0);
@@ -142,9 +189,10 @@ final class InProcCode {
     putReserve(body, ring);
     putStoreLiveRegisters(body);
     putStoreSavedRegisters(body, stackAbove);
-    if (ring.stride() == InProcRing.RECORD_WITH_XMM_BYTES) putStoreXmm(body);
+    if (ring.shape().xmm()) putStoreXmm(body);
     putStoreGoid(body, goid);
     putStoreSiteTidTime(body, site, goid);
+    captures.emit(body, stackAbove, ring.pid());
     body.putBytes((byte) 0x48, (byte) 0x8d, (byte) 0x47, (byte) 0x01); // lea rax, [rdi+1]
     putStore(body, Gpr.RAX, "seq"); // last: publishes the record
     for (int i = SAVED.length - 1; i >= 0; i--) body.putPopReg(SAVED[i]);
@@ -178,7 +226,7 @@ final class InProcCode {
     out.putBytes((byte) 0x48, (byte) 0x89, (byte) 0xc7); // mov rdi, rax
     out.putU8(0x25); // and eax, capacity-1 (zero-extends into rax)
     out.putS32((int) (ring.capacity() - 1));
-    out.putBytes((byte) 0x48, (byte) 0xc1, (byte) 0xe0, (byte) Long.numberOfTrailingZeros(ring.stride())); // shl rax, log2(stride)
+    out.putBytes((byte) 0x48, (byte) 0xc1, (byte) 0xe0, (byte) Long.numberOfTrailingZeros(ring.shape().stride())); // shl rax, log2(stride)
     putRip(out, ring.slots(), 0x48, 0x8d, 0x35); // lea rsi, [rip+slots]
     out.putBytes((byte) 0x48, (byte) 0x01, (byte) 0xc6); // add rsi, rax
     out.putJmpShortLabel(ready);

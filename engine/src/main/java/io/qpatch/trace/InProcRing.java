@@ -60,7 +60,7 @@ final class InProcRing {
       JAVA_LONG.withName("tail"), MemoryLayout.paddingLayout(56),
       JAVA_LONG.withName("lost"), MemoryLayout.paddingLayout(56),
       JAVA_LONG.withName("magic"), JAVA_LONG.withName("capacity"), MemoryLayout.paddingLayout(48),
-      MemoryLayout.sequenceLayout(RECORD_WITH_XMM.byteSize(), java.lang.foreign.ValueLayout.JAVA_BYTE).withName("scratch"),
+      MemoryLayout.sequenceLayout(Shape.MAX_STRIDE, java.lang.foreign.ValueLayout.JAVA_BYTE).withName("scratch"),
       JAVA_LONG.withName("deadline"), MemoryLayout.paddingLayout(56));
 
   static final long HEADER_BYTES = 4096;
@@ -99,19 +99,53 @@ final class InProcRing {
   private final MemorySegment header;
   private final MemorySegment slots;
   private final long capacity;
-  /** Bytes a record takes: {@link #RECORD_BYTES}, or {@link #RECORD_WITH_XMM_BYTES}. */
+  private final Shape shape;
+  /** Bytes a record takes. */
   private final long stride;
   private long tail;
 
-  /** One record as read, before the backend turns it into a hit. */
-  record Record(int site, int tid, long tsc, long goid, long[] regs) {}
+  /**
+   * The records of one ring: {@link #RECORD}, or {@link #RECORD_WITH_XMM} when {@code
+   * xmm}, then the sites' captured memory ({@link InProcCaptures}) up to {@code stride}
+   * bytes, a power of two.
+   */
+  record Shape(boolean xmm, long stride) {
+    /** The largest record: the header's scratch record must hold one. */
+    static final long MAX_STRIDE = 2048;
+    static final Shape PLAIN = new Shape(false, RECORD_BYTES);
+
+    Shape {
+      if (Long.bitCount(stride) != 1 || stride > MAX_STRIDE || stride < (xmm ? RECORD_WITH_XMM_BYTES : RECORD_BYTES)) {
+        throw new IllegalArgumentException("no record of " + stride + " bytes");
+      }
+    }
+
+    /** The smallest shape whose records hold {@code bytes}; null when none does. */
+    static Shape holding(boolean xmm, long bytes) {
+      long stride = Math.max(Long.highestOneBit(Math.max(1, bytes - 1)) << 1, xmm ? RECORD_WITH_XMM_BYTES : RECORD_BYTES);
+      return stride > MAX_STRIDE ? null : new Shape(xmm, stride);
+    }
+
+    /** Where the fixed part of a record ends and captured memory may begin. */
+    long base() {
+      return xmm ? RECORD_WITH_XMM_BYTES : RECORD_BYTES;
+    }
+  }
+
+  /**
+   * One record as read, before the backend turns it into a hit.
+   *
+   * @param rest the bytes after the fixed part (captured memory); empty when there are none
+   */
+  record Record(int site, int tid, long tsc, long goid, long[] regs, byte[] rest) {}
 
   /** @param mapping our view of the whole file: header page, then the slots */
-  InProcRing(MemorySegment mapping, long capacity, long stride) {
+  InProcRing(MemorySegment mapping, long capacity, Shape shape) {
     this.header = mapping.asSlice(0, HEADER_BYTES);
-    this.slots = mapping.asSlice(HEADER_BYTES, capacity * stride);
+    this.slots = mapping.asSlice(HEADER_BYTES, capacity * shape.stride());
     this.capacity = capacity;
-    this.stride = stride;
+    this.shape = shape;
+    this.stride = shape.stride();
     this.tail = (long) TAIL.get(header, 0L);
   }
 
@@ -166,12 +200,13 @@ final class InProcRing {
   }
 
   private Record read(MemorySegment slot) {
-    boolean xmm = stride == RECORD_WITH_XMM_BYTES;
+    boolean xmm = shape.xmm();
     long[] regs = new long[xmm ? SampleRegs.COUNT : SampleRegs.GPR_COUNT];
     for (int i = 0; i < REG_OFFSETS.length; i++) regs[REG_SLOTS[i]] = slot.get(JAVA_LONG, REG_OFFSETS[i]);
     for (int i = 0; xmm && i < SampleRegs.XMM_COUNT; i++) regs[SampleRegs.X0 + i] = slot.get(JAVA_LONG, X0_OFFSET + 8L * i);
+    byte[] rest = slot.asSlice(shape.base()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
     return new Record((int) SITE.get(slot, 0L), (int) TID.get(slot, 0L), (long) TSC.get(slot, 0L),
-        (long) GOID.get(slot, 0L), regs);
+        (long) GOID.get(slot, 0L), regs, rest);
   }
 
   /**

@@ -34,9 +34,10 @@ import java.util.List;
  *     function aside)
  * @param goid where the record block finds the goroutine id
  * @param redZone bytes of stack to step over before pushing (C's red zone)
+ * @param captures the memory its records capture at the call
  */
 record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Instruction> prologue,
-    byte[] code, int displaced, InProcCode.Goid goid, int redZone) {
+    byte[] code, int displaced, InProcCode.Goid goid, int redZone, InProcCaptures captures) {
   /** Offsets into runtime.g and runtime.m beyond this are not believed (both are < 2 KiB). */
   private static final long MAX_OFFSET = 4096;
   /** The jmp's length: e9 rel32. */
@@ -55,7 +56,7 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
    * @param plan the plan it belongs to: where goid and g are (Go)
    */
   static InProcSite of(ProbeSite site, int index, byte[] code, byte[] after, ProbePlan plan,
-      Decoder decoder) throws Refusal {
+      InProcCaptures captures, Decoder decoder) throws Refusal {
     long goidOffset = plan.goidOffset();
     ProbePlan.GoThreadId threadId = believable(plan.threadId());
     if (site.kind() != ProbeSite.Kind.CALL) throw new Refusal("the inproc backend has no return probes");
@@ -66,19 +67,21 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
       List<Instruction> prologue = stackCheck(all, site.address());
       checkNoBranchInto(all, fn.entry(), prologue.getLast().end());
       return new InProcSite(site, index, fn.entry(), original, prologue, code,
-          (int) (prologue.getLast().end() - fn.entry()), goidFrom(prologue, goidOffset, threadId), 0);
+          (int) (prologue.getLast().end() - fn.entry()), goidFrom(prologue, goidOffset, threadId), 0, captures);
     }
     if (site.address() != fn.entry()) throw new Refusal("its probe is not at the entry");
     int displaced = displaced(all, original, fn.entry(), decoder);
     RelocationCheck check = new Relocator(decoder).canRelocate(code, fn.entry(), displaced);
     if (!check.isOk()) throw new Refusal(check.refusal());
     for (Instruction insn : check.instructions()) {
-      if (insn.isCall()) throw new Refusal("a call lies in its first 5 bytes (its return address would point into the trampoline)");
+      if (insn.isCall() && (insn != check.instructions().getLast() || InProcCode.callTarget(insn) == null)) {
+        throw new Refusal("a call lies in its first 5 bytes that cannot be re-created with its own return address: " + insn);
+      }
     }
     checkNoBranchInto(all, fn.entry(), fn.entry() + Math.max(PATCH_BYTES, check.consumed()));
     int redZone = fn.isGo() ? 0 : InProcCode.RED_ZONE;
     InProcCode.Goid goid = recordFirstGoid(fn, goidOffset, plan.gTlsOffset(), threadId);
-    return new InProcSite(site, index, fn.entry(), original, null, code, displaced, goid, redZone);
+    return new InProcSite(site, index, fn.entry(), original, null, code, displaced, goid, redZone, captures);
   }
 
   /**
@@ -192,17 +195,28 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
   /** Writes this probe's trampoline at {@code out.pc()}. */
   void emit(X86Writer out, InProcCode.Ring ring, Decoder decoder) {
     if (prologue != null) {
-      InProcCode.stackCheckTrampoline(out, prologue, index, goid, ring);
+      InProcCode.stackCheckTrampoline(out, prologue, index, goid, ring, captures);
     } else {
-      InProcCode.recordFirstTrampoline(out, index, goid, redZone, ring);
-      new Relocator(decoder).relocate(code, at, displaced, out);
+      InProcCode.recordFirstTrampoline(out, index, goid, redZone, ring, captures);
+      Instruction last = lastDisplaced(decoder);
+      if (!last.isCall()) {
+        new Relocator(decoder).relocate(code, at, displaced, out);
+        return;
+      }
+      int before = (int) (last.address() - at);
+      if (before > 0) new Relocator(decoder).relocateWithoutReturn(code, at, before, out);
+      InProcCode.putCall(out, last);
     }
   }
 
+  private Instruction lastDisplaced(Decoder decoder) {
+    return decoder.decodeAtLeast(code, at, displaced).getLast();
+  }
+
   /** An upper bound of the trampoline's size, from a trial emission near the function. */
-  int maxSize(Decoder decoder, long stride) {
+  int maxSize(Decoder decoder, InProcRing.Shape shape) {
     X86Writer trial = new X86Writer(at);
-    emit(trial, InProcCode.Ring.at(at + 0x10000, at + 0x20000, 1024, stride), decoder);
+    emit(trial, InProcCode.Ring.at(at + 0x10000, at + 0x20000, 1024, shape, 1), decoder);
     return trial.offset() + 32;
   }
 }

@@ -285,11 +285,28 @@ public final class UprobeBackend implements Backend {
     int[] at = c.at();
     List<byte[]> bytes = new ArrayList<>();
     for (int i = 0; i < wanted.size(); i++) {
-      int from = at[i];
-      int to = from + wanted.get(i).length();
-      bytes.add(from < 0 || to > s.raw().length ? null : java.util.Arrays.copyOfRange(s.raw(), from, to));
+      Capture w = wanted.get(i);
+      bytes.add(w.cString() ? dynamic(s.raw(), at[i], w) : fixed(s.raw(), at[i], w.length()));
     }
     return new CapturedMemory(wanted, bytes, s.regs());
+  }
+
+  private static byte[] fixed(byte[] raw, int from, int length) {
+    return from < 0 || from + length > raw.length ? null : java.util.Arrays.copyOfRange(raw, from, from + length);
+  }
+
+  /**
+   * A {@code string} fetch argument: a __data_loc word, length in its high 16 bits and
+   * offset in the low ones (kernel/trace/trace_probe.h, make_data_loc); length 0 when the
+   * address could not be read (kernel/trace/trace_uprobe.c, fetch_store_string).
+   */
+  private static byte[] dynamic(byte[] raw, int field, Capture c) {
+    if (field < 0 || field + 4 > raw.length) return null;
+    int loc = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(field);
+    int offset = loc & 0xffff;
+    int length = Math.min(loc >>> 16, c.length());
+    if (length == 0 || offset + length > raw.length) return null;
+    return c.padded(java.util.Arrays.copyOfRange(raw, offset, offset + length));
   }
 
   private static final TargetMemory NOTHING_CAPTURED = new CapturedMemory(List.of(), List.of(), new long[0]);

@@ -15,7 +15,7 @@ public final class HoldIntervalsChild {
     int pid = Integer.parseInt(args[0]);
     try (Target t = Target.attach(pid)) {
       for (int i = 0; i < 3; i++) {
-        long got = t.whileOneHeld(() -> t.syscall(RemoteSyscall.SYS_GETPID));
+        long got = t.whileOneHeld(() -> t.syscall(io.qpatch.sys.Syscall.GETPID));
         if (got != pid) {
           System.err.println("getpid returned " + got);
           System.exit(3);

@@ -31,7 +31,7 @@ public final class RemoteOpsChild {
             // a memory call, made with the thread let go when it can (RemoteSyscall.released):
             // the page of work() made r-x again, as it is
             if (first) t.mprotect(work & ~4095L, 4096, 5);
-            check("getpid", t.syscall(RemoteSyscall.SYS_GETPID), pid);
+            check("getpid", t.syscall(io.qpatch.sys.Syscall.GETPID), pid);
             check("work(" + k + ")", t.callFunction(work, k), 3 * k + 1);
           };
           if (round % 2 == 0) {

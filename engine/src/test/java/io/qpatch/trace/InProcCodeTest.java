@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * The trampolines byte for byte (AT&T disassembly from objdump beside each line). The
  * function sits at 0x401000, its trampoline at 0x400000; the armed byte is at 0x500000
  * and the ring header at 0x501000 (head +0, tail +0x40, lost +0x80, scratch +0x100,
- * deadline +0x180), 1024 records from 0x502000.
+ * deadline +0x900), 1024 records from 0x502000.
  */
 class InProcCodeTest {
   private static final long ENTRY = 0x401000;
@@ -37,7 +37,7 @@ class InProcCodeTest {
     TracedFunction fn = new TracedFunction(0, "main.f", ENTRY, code.length, Abi.GO_REGS, GEntry.REGISTER);
     ProbeSite site = new ProbeSite(ENTRY + 4, 0, ProbeSite.Kind.CALL, fn,
         new Displaced.Jcc(Cond.BE, ENTRY + 0x30, ENTRY + 6, true));
-    InProcSite s = InProcSite.of(site, 7, code, new byte[0], plan(0x98, new ProbePlan.GoThreadId(0x30, 0x48)), Decoder.shared());
+    InProcSite s = InProcSite.of(site, 7, code, new byte[0], plan(0x98, new ProbePlan.GoThreadId(0x30, 0x48)), InProcCaptures.NONE, Decoder.shared());
     assertEquals(6, s.displaced(), "the whole check, an unsafe point for Go's preemption");
     X86Writer w = new X86Writer(PC);
     s.emit(w, RING, Decoder.shared());
@@ -70,7 +70,7 @@ class InProcCodeTest {
         "0f 31",                      // rdtsc
         "48 c1 e2 20",                // shl $0x20,%rdx
         "48 09 d0",                   // or %rdx,%rax
-        "48 3b 05 90 11 10 00",       // cmp 0x101190(%rip),%rax # 0x501200
+        "48 3b 05 90 18 10 00",       // cmp 0x101890(%rip),%rax # 0x501900
         "73 0b",                      // jae 0x40007d
         "f3 90",                      // pause
         "48 8b 05 85 0f 10 00",       // mov 0x100f85(%rip),%rax # 0x501000
@@ -133,7 +133,7 @@ class InProcCodeTest {
     byte[] code = hex("48 8d 47 01", "c3");
     TracedFunction fn = new TracedFunction(0, "hot", ENTRY, code.length, Abi.SYSV, GEntry.UNKNOWN);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
-    InProcSite s = InProcSite.of(site, 3, code, new byte[0], plan(-1, null), Decoder.shared());
+    InProcSite s = InProcSite.of(site, 3, code, new byte[0], plan(-1, null), InProcCaptures.NONE, Decoder.shared());
     X86Writer w = new X86Writer(PC);
     s.emit(w, RING, Decoder.shared());
     byte[] b = w.bytes();
@@ -157,7 +157,7 @@ class InProcCodeTest {
     byte[] code = hex("48 ff c0", "c3"); // INCQ AX; RET, then int3 padding (Go)
     TracedFunction fn = new TracedFunction(0, "main.hot", ENTRY, code.length, Abi.GO_REGS, GEntry.REGISTER);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
-    InProcSite s = InProcSite.of(site, 0, code, hex("cc cc cc cc"), plan(0x98, null), Decoder.shared());
+    InProcSite s = InProcSite.of(site, 0, code, hex("cc cc cc cc"), plan(0x98, null), InProcCaptures.NONE, Decoder.shared());
     assertEquals(4, s.displaced());
     assertArrayEquals(hex("48 ff c0 c3 cc"), s.original());
   }
@@ -168,16 +168,96 @@ class InProcCodeTest {
     TracedFunction fn = new TracedFunction(0, "work", ENTRY, code.length, Abi.SYSV, GEntry.UNKNOWN);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
     org.junit.jupiter.api.Assertions.assertThrows(InProcSite.Refusal.class,
-        () -> InProcSite.of(site, 0, code, hex("48 83 ec 18"), plan(-1, null), Decoder.shared()));
+        () -> InProcSite.of(site, 0, code, hex("48 83 ec 18"), plan(-1, null), InProcCaptures.NONE, Decoder.shared()));
+  }
+
+  /**
+   * {@code push rbx; mov ebx, esi; call f2} (gcc -O1's greet): the call, last of the
+   * displaced bytes, is re-created with its own return address (0x401008, past the jmp)
+   * pushed, so the callee returns into the original function, never into the trampoline.
+   */
+  @Test
+  void a_call_ending_the_displaced_bytes_returns_into_the_original_function() throws Exception {
+    byte[] code = hex("53", "89 f3", "e8 f8 0f 00 00", "5b", "c3"); // call 0x402000
+    TracedFunction fn = new TracedFunction(0, "f", ENTRY, code.length, Abi.SYSV, GEntry.UNKNOWN);
+    ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
+    InProcSite s = InProcSite.of(site, 0, code, new byte[0], plan(-1, null), InProcCaptures.NONE, Decoder.shared());
+    X86Writer w = new X86Writer(PC);
+    s.emit(w, RING, Decoder.shared());
+    byte[] all = w.bytes();
+    byte[] tail = Arrays.copyOfRange(all, all.length - 31, all.length);
+    long jmpEnd = PC + all.length;
+    assertArrayEquals(hex(
+        "53",                         // push %rbx
+        "89 f3",                      // mov %esi,%ebx
+        "48 8d a4 24 f8 ff ff ff",    // lea -0x8(%rsp),%rsp
+        "c7 04 24 08 10 40 00",       // movl $0x401008,(%rsp)
+        "c7 44 24 04 00 00 00 00",    // movl $0x0,0x4(%rsp)
+        "e9", le32(0x402000 - jmpEnd)), tail); // jmp 0x402000
+  }
+
+  /**
+   * The capture block of {@code f(const char *s)} with 12 bytes of stack argument at rsp+8,
+   * in a 128-byte record (its area from 128: ticket, iovecs at +8/+24, lengths at +40,
+   * bytes at +48 and +112), in process 4242, 128 bytes of red zone stepped over: the
+   * string read by process_vm_readv(2) on the process itself, the stack copied.
+   */
+  @Test
+  void a_capture_block_reads_pointers_by_process_vm_readv_and_copies_the_stack() {
+    InProcCaptures c = InProcCaptures.of(java.util.List.of(Capture.cString(SampleRegs.DI), Capture.at(SampleRegs.SP, 8, 12)), 128);
+    assertEquals(128 + 48 + 64 + 16, c.end());
+    X86Writer w = new X86Writer(PC);
+    c.emit(w, 128, 4242);
+    java.util.List<String> text = Decoder.shared().decodeAll(w.bytes(), PC).stream()
+        .map(i -> i.mnemonic() + " " + i.operandText()).toList();
+    assertEquals(java.util.List.of(
+        "mov qword ptr [rsi + 0x80], rdi",
+        "mov rax, qword ptr [rsi + 0x48]",          // di at the probe, from the record
+        "mov qword ptr [rsi + 0x98], rax",          // remote iovec: the pointer,
+        "mov qword ptr [rsi + 0xa0], 0x40",         //   64 bytes
+        "lea rax, [rsi + 0xb0]",
+        "mov qword ptr [rsi + 0x88], rax",          // local iovec: the record's bytes
+        "mov qword ptr [rsi + 0x90], 0x40",
+        "mov edi, 0x1092",
+        "mov edx, 1",
+        "lea r10, [rsi + 0x98]",
+        "mov r8d, 1",
+        "xor r9d, r9d",
+        "lea rsi, [rsi + 0x88]",
+        "mov eax, 0x136",
+        "syscall ",
+        "lea rsi, [rsi - 0x88]",
+        "mov dword ptr [rsi + 0xa8], eax",          // bytes read, or -errno
+        "mov rax, qword ptr [rsp + 0xc0]",          // rsp+8 at the probe: 56 pushed, 128 red zone
+        "mov qword ptr [rsi + 0xf0], rax",
+        "mov al, byte ptr [rsp + 0xc8]",
+        "mov byte ptr [rsi + 0xf8], al",
+        "mov al, byte ptr [rsp + 0xc9]",
+        "mov byte ptr [rsi + 0xf9], al",
+        "mov al, byte ptr [rsp + 0xca]",
+        "mov byte ptr [rsi + 0xfa], al",
+        "mov al, byte ptr [rsp + 0xcb]",
+        "mov byte ptr [rsi + 0xfb], al",
+        "mov dword ptr [rsi + 0xac], 0xc",
+        "mov r8, qword ptr [rsi + 0x50]",
+        "mov r9, qword ptr [rsi + 0x58]",
+        "mov r10, qword ptr [rsi + 0x60]",
+        "mov rdi, qword ptr [rsi + 0x80]"), text);
+  }
+
+  private static String le32(long v) {
+    return String.format("%02x %02x %02x %02x", v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff);
   }
 
   @Test
-  void a_call_in_the_displaced_bytes_is_refused() {
-    byte[] code = hex("e8 00 00 00 00", "c3"); // its return address would be in the trampoline
-    TracedFunction fn = new TracedFunction(0, "f", ENTRY, code.length, Abi.SYSV, GEntry.UNKNOWN);
-    ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
-    org.junit.jupiter.api.Assertions.assertThrows(InProcSite.Refusal.class,
-        () -> InProcSite.of(site, 0, code, new byte[0], plan(-1, null), Decoder.shared()));
+  void a_call_that_cannot_be_recreated_or_is_followed_by_more_displaced_bytes_is_refused() {
+    for (String bytes : new String[] {"ff d0 90 90 90 c3", "48 89 c3 ff d0 c3"}) { // call rax; nops / mov rbx, rax; call rax
+      byte[] code = hex(bytes);
+      TracedFunction fn = new TracedFunction(0, "f", ENTRY, code.length, Abi.SYSV, GEntry.UNKNOWN);
+      ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
+      org.junit.jupiter.api.Assertions.assertThrows(InProcSite.Refusal.class,
+          () -> InProcSite.of(site, 0, code, new byte[0], plan(-1, null), InProcCaptures.NONE, Decoder.shared()), bytes);
+    }
   }
 
   /** A plan of an internally linked Go program (g at fs:-8), or of a C one (goidOffset -1). */
@@ -206,7 +286,7 @@ class InProcCodeTest {
     byte[] code = hex("48 8d 04 40", "48 ff c0", "c3"); // lea rax, [rax+rax*2]; inc rax; ret
     TracedFunction fn = new TracedFunction(0, "main.work", ENTRY, code.length, Abi.GO_REGS, GEntry.REGISTER);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
-    InProcSite s = InProcSite.of(site, 0, code, new byte[0], plan(0x98, null), Decoder.shared());
+    InProcSite s = InProcSite.of(site, 0, code, new byte[0], plan(0x98, null), InProcCaptures.NONE, Decoder.shared());
     assertArrayEquals(hex(
         "4c 89 f0",                   // mov rax, r14: g
         "48 8b 80 98 00 00 00",       // mov rax, [rax+0x98]: g.goid
@@ -220,7 +300,7 @@ class InProcCodeTest {
     byte[] code = hex("48 8b 44 24 08", "c3"); // mov rax, [rsp+8]; ret
     TracedFunction fn = new TracedFunction(0, "runtime.nanotime1", ENTRY, code.length, Abi.GO_REGS, GEntry.TLS);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
-    InProcSite s = InProcSite.of(site, 0, code, new byte[0], plan(0x98, null), Decoder.shared());
+    InProcSite s = InProcSite.of(site, 0, code, new byte[0], plan(0x98, null), InProcCaptures.NONE, Decoder.shared());
     assertArrayEquals(hex(
         "64 48 8b 04 25 f8 ff ff ff", // mov rax, fs:[-8]: g
         "48 85 c0",                   // test rax, rax
@@ -238,9 +318,9 @@ class InProcCodeTest {
     byte[] code = hex("48 8d 47 01", "c3");
     TracedFunction fn = new TracedFunction(0, "scale", ENTRY, code.length, Abi.SYSV, GEntry.UNKNOWN);
     ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Relocated(code, ENTRY));
-    InProcSite s = InProcSite.of(site, 0, code, new byte[0], plan(-1, null), Decoder.shared());
+    InProcSite s = InProcSite.of(site, 0, code, new byte[0], plan(-1, null), InProcCaptures.NONE, Decoder.shared());
     X86Writer w = new X86Writer(PC);
-    s.emit(w, InProcCode.Ring.at(0x500000, 0x501000, 1024, InProcRing.RECORD_WITH_XMM_BYTES), Decoder.shared());
+    s.emit(w, InProcCode.Ring.at(0x500000, 0x501000, 1024, new InProcRing.Shape(true, InProcRing.RECORD_WITH_XMM_BYTES), 1), Decoder.shared());
     String all = HexFormat.of().formatHex(w.bytes());
     assertTrue(all.contains("48c1e008"), "shl rax, 8: " + all);
     assertTrue(all.contains("488946" + "78"

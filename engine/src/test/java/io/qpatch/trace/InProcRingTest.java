@@ -33,7 +33,7 @@ class InProcRingTest {
     assertEquals(192, InProcRing.offset(InProcRing.HEADER, "magic"));
     assertEquals(200, InProcRing.offset(InProcRing.HEADER, "capacity"));
     assertEquals(256, InProcRing.offset(InProcRing.HEADER, "scratch"));
-    assertEquals(512, InProcRing.offset(InProcRing.HEADER, "deadline")); // after a 256-byte scratch: the XMM record
+    assertEquals(2304, InProcRing.offset(InProcRing.HEADER, "deadline")); // after a 256-byte scratch: the XMM record
     assertEquals(128, InProcRing.RECORD_BYTES);
     assertEquals(256, InProcRing.RECORD_WITH_XMM_BYTES);
     assertEquals(128, InProcRing.offset(InProcRing.RECORD_WITH_XMM, "x0"));
@@ -45,7 +45,7 @@ class InProcRingTest {
   void drain_reads_published_records_in_ticket_order_and_stops_at_the_first_unpublished() {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment file = arena.allocate(InProcRing.fileSize(CAPACITY, InProcRing.RECORD_BYTES), 64);
-      InProcRing ring = new InProcRing(file, CAPACITY, InProcRing.RECORD_BYTES);
+      InProcRing ring = new InProcRing(file, CAPACITY, InProcRing.Shape.PLAIN);
       publish(file, 0, 5, 1001, 0x41);
       publish(file, 1, 6, 1002, 0x42);
       reserve(file, 3); // ticket 2 reserved, not yet published; ticket 3 is
@@ -67,7 +67,7 @@ class InProcRingTest {
   void a_slot_still_holding_the_previous_lap_is_not_read_again() {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment file = arena.allocate(InProcRing.fileSize(CAPACITY, InProcRing.RECORD_BYTES), 64);
-      InProcRing ring = new InProcRing(file, CAPACITY, InProcRing.RECORD_BYTES);
+      InProcRing ring = new InProcRing(file, CAPACITY, InProcRing.Shape.PLAIN);
       for (int t = 0; t < CAPACITY; t++) publish(file, t, t, 1, 0);
       List<InProcRing.Record> out = new ArrayList<>();
       assertEquals(CAPACITY, ring.drain(out, 1000));

@@ -90,6 +90,23 @@ public final class Relocator {
   }
 
   /**
+   * Like {@link #relocate}, but without the jump back: the caller writes what follows
+   * (the in-process tracer, a call it re-creates with the original return address).
+   */
+  public int relocateWithoutReturn(byte[] code, long address, int minBytes, X86Writer out) {
+    RelocationCheck check = canRelocate(code, address, minBytes);
+    if (!check.isOk()) throw refusedAt(address, check.refusal());
+    X86Writer scratch = new X86Writer(out.pc());
+    try {
+      for (Instruction insn : check.instructions()) RelocationRules.writeOne(insn, scratch);
+    } catch (RelocationRules.CannotRelocate e) {
+      throw refusedAt(address, e.getMessage());
+    }
+    out.putBytes(scratch.bytes());
+    return check.consumed();
+  }
+
+  /**
    * Addresses of every {@code ret} in {@code code} (a function body at {@code address}),
    * by linear sweep: returns after bytes that do not decode are not found.
    */
