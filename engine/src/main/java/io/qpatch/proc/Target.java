@@ -111,6 +111,14 @@ public final class Target implements AutoCloseable {
   }
 
   /**
+   * True for a mapping path (as /proc/PID/maps shows it) of memory the engine itself put
+   * in a process: the control page's memfd, which holds code but is no library.
+   */
+  public static boolean isEngineMapping(String path) {
+    return path.startsWith("/memfd:" + ControlPage.NAME);
+  }
+
+  /**
    * The state letter of process {@code pid} (proc(5), /proc/PID/stat: 'R', 'S', 'Z', ...),
    * '?' when it is gone or unreadable; no attach needed.
    */

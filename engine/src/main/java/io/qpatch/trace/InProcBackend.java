@@ -209,6 +209,18 @@ public final class InProcBackend implements Backend {
     target.syscall(Syscall.GETPID, -1, 0, 0);
   }
 
+  /**
+   * The sites of {@code plan} this backend would refuse in {@code target} (attached), and
+   * why: what {@link #install} would report, found without writing anything.
+   */
+  public static Map<ProbeSite, String> wouldRefuse(Target target, ProbePlan plan) {
+    InProcBackend dry = new InProcBackend(target, () -> true);
+    dry.captures.putAll(capturesOf(plan));
+    Map<ProbeSite, String> refused = new LinkedHashMap<>();
+    dry.analyse(plan, refused);
+    return refused;
+  }
+
   private void analyse(ProbePlan plan, Map<ProbeSite, String> refused) {
     Map<Long, byte[]> codeOf = new HashMap<>();
     for (ProbeSite site : plan.sites()) {

@@ -2,6 +2,7 @@ package io.qpatch.trace;
 
 import io.qpatch.arch.x86_64.Decoder;
 import io.qpatch.error.QpatchException;
+import io.qpatch.proc.Target;
 import io.qpatch.symbols.Module;
 import io.qpatch.symbols.ProcessSymbols;
 import java.io.IOException;
@@ -49,7 +50,7 @@ final class LibraryWatch implements AutoCloseable {
     try {
       for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "maps"))) {
         String[] f = line.split("\\s+", 6);
-        if (f.length == 6 && f[1].contains("x") && f[5].startsWith("/")) out.add(f[5]);
+        if (f.length == 6 && f[1].contains("x") && f[5].startsWith("/") && !Target.isEngineMapping(f[5])) out.add(f[5]);
       }
     } catch (IOException e) {
       // gone
@@ -72,16 +73,24 @@ final class LibraryWatch implements AutoCloseable {
     try (ProcessSymbols symbols = ProcessSymbols.of(pid)) {
       for (Module m : symbols.modules()) {
         if (m.isMainProgram() || m.isVdso() || !files.contains(m.path())) continue;
-        ProbePlan lib = new CPlanner(m.elf(), m.loadBias(), Decoder.shared(), m.name(), nextId).plan(m.path(), selection);
-        if (lib.functions().isEmpty()) continue;
-        nextId += lib.functions().size();
-        messages.println("gotrace: " + m.name() + " was loaded: " + lib.functions().size()
-            + (backend.addWhileRunning(lib) ? " functions probed" : " functions not probed: the " + backend.name()
-                + " backend cannot add probes while it runs (use uprobe or ptrace)"));
+        try {
+          plan(m);
+        } catch (QpatchException e) {
+          messages.println("gotrace: cannot read " + m.path() + ", which pid " + pid + " has loaded: " + e.getMessage());
+        }
       }
     } catch (QpatchException e) {
       messages.println("gotrace: cannot read the libraries pid " + pid + " has loaded: " + e.getMessage());
     }
+  }
+
+  private void plan(Module m) {
+    ProbePlan lib = new CPlanner(m.elf(), m.loadBias(), Decoder.shared(), m.name(), nextId).plan(m.path(), selection);
+    if (lib.functions().isEmpty()) return;
+    nextId += lib.functions().size();
+    messages.println("gotrace: " + m.name() + " was loaded: " + lib.functions().size()
+        + (backend.addWhileRunning(lib) ? " functions probed" : " functions not probed: the " + backend.name()
+            + " backend cannot add probes while it runs (use uprobe or ptrace)"));
   }
 
   @Override

@@ -45,11 +45,15 @@ final class GotraceCli {
                 assembly functions (shown as goid[------]). About 14 us a call; each probe
                 costs ~0.1 s to remove, so it suits up to a hundred or so.
         inproc  trampolines in the program writing to a ring gotrace reads: the fastest
-                (0.6-1.1 us a call), for calls only: no returns yet, and decoded
-                arguments only from registers (floats included), not what they point to.
-      Default: uprobe when it can give everything asked for and the probes are at most 128
-      (times the CPUs), else ptrace. A backend named with --backend that cannot give what is
-      asked stops gotrace with the reason and the backends that can.
+                (0.6-1.1 us a call; a call whose strings it copies pays one system call
+                per string), every decoded argument kind, floats included, captured at
+                the call; no returns yet, and it cannot probe a few functions (shorter
+                than its 5-byte jump with no padding after, a branch into their first
+                bytes): it names them.
+      Default: the fastest that gives everything asked for: inproc when it can probe every
+      function asked for and no --returns; else uprobe when it can and the probes are at most
+      128 (times the CPUs); else ptrace. A backend named with --backend that cannot give what
+      is asked stops gotrace with the reason and the backends that can.
       """;
 
   private static TraceOptions options(ParsedArgs args) {

@@ -159,7 +159,7 @@ class GotraceCommandLineTest {
     CliRun run = CliRun.of(io -> new RecordingCommands(), "gotrace", "--backend", "help");
     assertEquals(0, run.exit(), run.err());
     for (String b : List.of("ptrace", "uprobe", "inproc")) assertTrue(run.out().contains("  " + b + "  "), run.out());
-    assertTrue(run.out().contains("Default: uprobe when it can give everything asked for"), run.out());
+    assertTrue(run.out().contains("Default: the fastest that gives everything asked for: inproc when it can probe every"), run.out());
   }
 
   @Test
