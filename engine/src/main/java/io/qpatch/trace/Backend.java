@@ -44,9 +44,9 @@ public interface Backend {
   }
 
   /**
-   * Probes {@code more} too (a library the program mapped after {@link #install}), soon,
-   * from the thread that runs {@link #run}; from any thread. False when this backend
-   * cannot add probes while it runs.
+   * Probes {@code more} too (a library the program mapped after {@link #install}): soon,
+   * or before returning; callable from any thread. False when this backend cannot add
+   * probes while it runs.
    */
   default boolean addWhileRunning(ProbePlan more) {
     return false;

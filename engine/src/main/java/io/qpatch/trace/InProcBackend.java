@@ -1,19 +1,18 @@
 package io.qpatch.trace;
 
 import io.qpatch.arch.x86_64.Decoder;
-import io.qpatch.arch.x86_64.X86Writer;
 import io.qpatch.error.QpatchException;
 import io.qpatch.error.RefusedException;
 import io.qpatch.proc.Target;
-import io.qpatch.proc.ThreadInfo;
 import io.qpatch.sys.Syscall;
 import io.qpatch.sys.TimeStampCounter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
@@ -38,7 +37,6 @@ import java.util.function.BooleanSupplier;
 public final class InProcBackend implements Backend {
   /** 64 Ki records of 128 bytes: 8 MiB, a few ms of a hot loop, ~70 ms of a Go start-up. */
   public static final int DEFAULT_CAPACITY = 1 << 16;
-  private static final int PATCH_ROUNDS = 50;
   private static final long GRACE_NANOS = 20_000_000;
   private static final long MIN_PARK_NANOS = 20_000;
   private static final long MAX_PARK_NANOS = 1_000_000;
@@ -54,24 +52,26 @@ public final class InProcBackend implements Backend {
    * died or stalled pauses only once, briefly.
    */
   static final long WAIT_NANOS = 200_000_000;
+  /** A ring holds at most this many bytes of records (so 16 Ki of the largest). */
+  private static final long MAX_RING_BYTES = 32L << 20;
 
   private final Target target;
   private final BooleanSupplier alive;
   private final int capacity;
   private final boolean lossy;
   private final Decoder decoder = Decoder.shared();
-  private final List<InProcSite> sites = new ArrayList<>();
-  private final Map<InProcSite, byte[]> patched = new LinkedHashMap<>();
+  /** Every site, by the index its records carry; appended to while the trace runs. */
+  private final List<InProcSite> sites = new CopyOnWriteArrayList<>();
+  private final List<InProcRegion> regions = new CopyOnWriteArrayList<>();
   private final List<InProcRing.Record> batch = new ArrayList<>();
   private final ForeignThreads threads;
+  /**
+   * Held while we are attached to add probes, and by the reader while it asks whether the
+   * process lives: for a launched program that question is a waitpid, which would take the
+   * ptrace stops meant for the attaching tracer.
+   */
+  private final ReentrantLock attached = new ReentrantLock();
   private HitConsumer consumer;
-  /** The records: with XMM0-15 when the plan decodes floating-point values, and room for its captures. */
-  private InProcRing.Shape shape = InProcRing.Shape.PLAIN;
-  /** Each site's captured memory (strings, stack arguments), by site. */
-  private final Map<ProbeSite, InProcCaptures> captures = new HashMap<>();
-  private int ringCapacity;
-  private InProcArea area;
-  private InProcRing ring;
   private TscClock clock;
   private volatile boolean stopRequested;
   private boolean removed;
@@ -109,19 +109,11 @@ public final class InProcBackend implements Backend {
   }
 
   /**
-   * Why this backend cannot give what {@code plan} asks, or null: return probes, functions
-   * too far apart, or a function whose captured values would not fit a record.
+   * Why this backend cannot give what {@code plan} asks, or null: return probes, or a
+   * function whose captured values would not fit a record.
    */
   public static String cannotHonour(ProbePlan plan, boolean returns) {
     if (returns) return "the inproc backend has no return probes yet (--returns): use --backend uprobe or ptrace";
-    long low = plan.sites().stream().mapToLong(ProbeSite::address).min().orElse(0);
-    long high = plan.sites().stream().mapToLong(ProbeSite::address).max().orElse(0);
-    if (high - low > REACH) {
-      return "the inproc backend cannot yet probe functions more than 1 GiB apart (those of "
-          + plan.sites().stream().map(s -> new java.io.File(s.function().fileOr(plan.executable())).getName())
-              .distinct().collect(java.util.stream.Collectors.joining(", "))
-          + "): use --backend uprobe or ptrace";
-    }
     if (shapeFor(plan, capturesOf(plan)) == null) {
       return "the inproc backend cannot capture more than " + InProcRing.Shape.MAX_STRIDE
           + " bytes of a call's arguments: narrow -f, or use --backend ptrace or uprobe";
@@ -151,18 +143,19 @@ public final class InProcBackend implements Backend {
     return plan.argDecoder() != null && plan.argDecoder().floatUser(plan.sites()) != null;
   }
 
-  /** A ring holds at most this many bytes of records (so 16 Ki of the largest). */
-  private static final long MAX_RING_BYTES = 32L << 20;
-
-  /**
-   * The trampolines sit in one area, a 5-byte jmp (rel32, +-2 GiB) from every probe: half
-   * of that on either side of the area leaves room for the area itself.
-   */
-  private static final long REACH = 1L << 30;
-
   /** Why this backend cannot run here, or null. */
   public static String unavailableReason() {
     return TscClock.unreliableReason();
+  }
+
+  /**
+   * The sites of {@code plan} this backend would refuse in {@code target} (attached), and
+   * why: what {@link #install} would report, found without writing anything.
+   */
+  public static Map<ProbeSite, String> wouldRefuse(Target target, ProbePlan plan) {
+    Map<ProbeSite, String> refused = new LinkedHashMap<>();
+    new InProcBackend(target, () -> true).analyse(target, plan, capturesOf(plan), refused);
+    return refused;
   }
 
   @Override
@@ -174,29 +167,50 @@ public final class InProcBackend implements Backend {
   @SuppressWarnings("try") // the stop is held for the body and released by close()
   public Map<ProbeSite, String> install(ProbePlan plan, HitConsumer consumer) {
     this.consumer = consumer;
-    captures.putAll(capturesOf(plan));
-    shape = shapeFor(plan, captures);
+    Map<ProbeSite, InProcCaptures> captures = capturesOf(plan);
+    InProcRing.Shape shape = shapeFor(plan, captures);
     if (shape == null) throw new RefusedException(cannotHonour(plan, false));
-    ringCapacity = (int) Math.min(capacity, Math.max(32, MAX_RING_BYTES / shape.stride()));
     Map<ProbeSite, String> refused = new LinkedHashMap<>();
-    analyse(plan, refused);
-    if (sites.isEmpty()) return refused;
+    List<InProcSite> fresh = analyse(target, plan, captures, refused);
+    if (fresh.isEmpty()) return refused;
     clock = new TscClock();
-    List<InProcSite> waiting;
     try (Target.Stopped stopped = target.stop()) {
       if (target.isLaunched()) settleAfterExec();
-      Map<InProcSite, Long> trampolines = placeAndWrite(refused);
-      waiting = patchQuiet(trampolines);
-      for (int round = 0; round < PATCH_ROUNDS && !waiting.isEmpty(); round++) {
-        target.resume();
-        LockSupport.parkNanos(1_000_000);
-        target.stop();
-        waiting = patchQuiet(trampolines, waiting);
-      }
+      plant(target, fresh, shape, refused);
     }
-    for (InProcSite s : waiting) refused.put(s.site(), "a thread kept running inside its first 5 bytes");
     keepProducersWaiting();
     return refused;
+  }
+
+  /**
+   * A library mapped while the trace runs: attaches, plants its probes in regions of
+   * their own, detaches. False when it cannot (the trace is ending, the process is gone,
+   * or a capture would not fit).
+   */
+  @Override
+  @SuppressWarnings("try") // the stop is held for the body and released by close()
+  public synchronized boolean addWhileRunning(ProbePlan lib) {
+    if (removed || stopRequested || clock == null || cannotHonour(lib, false) != null) return false;
+    Map<ProbeSite, InProcCaptures> captures = capturesOf(lib);
+    Map<ProbeSite, String> refused = new LinkedHashMap<>();
+    attached.lock();
+    try (Target t = Target.attach(target.pid()); Target.Stopped stopped = t.stop()) {
+      List<InProcSite> fresh = analyse(t, lib, captures, refused);
+      if (!fresh.isEmpty()) plant(t, fresh, shapeFor(lib, captures), refused);
+      return true;
+    } catch (QpatchException e) {
+      return false;
+    } finally {
+      attached.unlock();
+    }
+  }
+
+  /** One region per cluster of {@code fresh} (appended to the sites first: their indexes are in the code). */
+  private void plant(Target t, List<InProcSite> fresh, InProcRing.Shape shape, Map<ProbeSite, String> refused) {
+    int ringCapacity = (int) Math.min(capacity, Math.max(32, MAX_RING_BYTES / shape.stride()));
+    for (List<InProcSite> cluster : InProcRegion.clusters(fresh)) {
+      regions.add(InProcRegion.plant(t, cluster, ringCapacity, shape, decoder, refused, this::keepWaiting));
+    }
   }
 
   /**
@@ -209,94 +223,25 @@ public final class InProcBackend implements Backend {
     target.syscall(Syscall.GETPID, -1, 0, 0);
   }
 
-  /**
-   * The sites of {@code plan} this backend would refuse in {@code target} (attached), and
-   * why: what {@link #install} would report, found without writing anything.
-   */
-  public static Map<ProbeSite, String> wouldRefuse(Target target, ProbePlan plan) {
-    InProcBackend dry = new InProcBackend(target, () -> true);
-    dry.captures.putAll(capturesOf(plan));
-    Map<ProbeSite, String> refused = new LinkedHashMap<>();
-    dry.analyse(plan, refused);
-    return refused;
-  }
-
-  private void analyse(ProbePlan plan, Map<ProbeSite, String> refused) {
+  /** The sites of {@code plan} that can be probed, numbered after those already here. */
+  private List<InProcSite> analyse(Target t, ProbePlan plan, Map<ProbeSite, InProcCaptures> captures,
+      Map<ProbeSite, String> refused) {
     Map<Long, byte[]> codeOf = new HashMap<>();
+    List<InProcSite> out = new ArrayList<>();
     for (ProbeSite site : plan.sites()) {
       TracedFunction fn = site.function();
       try {
         if (fn.size() <= 0 || fn.size() > (1 << 24)) throw new InProcSite.Refusal("its size is unknown");
-        byte[] code = codeOf.computeIfAbsent(fn.entry(), e -> target.read(e, (int) fn.size()));
+        byte[] code = codeOf.computeIfAbsent(fn.entry(), e -> t.read(e, (int) fn.size()));
         byte[] after = code.length >= InProcSite.PATCH_BYTES ? new byte[0]
-            : target.read(fn.entry() + code.length, InProcSite.PATCH_BYTES - code.length);
-        sites.add(InProcSite.of(site, sites.size(), code, after, plan,
+            : t.read(fn.entry() + code.length, InProcSite.PATCH_BYTES - code.length);
+        out.add(InProcSite.of(site, sites.size() + out.size(), code, after, plan,
             captures.getOrDefault(site, InProcCaptures.NONE), decoder));
       } catch (InProcSite.Refusal | QpatchException e) {
         refused.put(site, e.getMessage());
       }
     }
-  }
-
-  /** Maps the area near the probes and writes every trampoline; returns where each is. */
-  private Map<InProcSite, Long> placeAndWrite(Map<ProbeSite, String> refused) {
-    long bound = 0;
-    long low = Long.MAX_VALUE;
-    long high = 0;
-    for (InProcSite s : sites) {
-      bound += align16(s.maxSize(decoder, shape));
-      low = Math.min(low, s.at());
-      high = Math.max(high, s.at());
-    }
-    area = InProcArea.create(target, low + (high - low) / 2, bound, ringCapacity, shape);
-    ring = area.ring(ringCapacity, shape);
-    keepProducersWaiting(); // from the first record on, until run() takes over
-    InProcCode.Ring where = InProcCode.Ring.at(area.armedAt, area.ringStart, ringCapacity, shape, target.pid());
-    X86Writer out = new X86Writer(area.codeStart);
-    Map<InProcSite, Long> placed = new LinkedHashMap<>();
-    for (InProcSite s : sites) {
-      long pc = out.pc();
-      try {
-        if (!X86Writer.canReachRel32(s.at(), pc)) throw new RefusedException("its trampoline is out of jmp reach");
-        X86Writer one = new X86Writer(pc);
-        s.emit(one, where, decoder);
-        out.putBytes(one.bytes());
-        out.putNop(align16(one.offset()) - one.offset());
-        placed.put(s, pc);
-      } catch (QpatchException | IllegalArgumentException e) {
-        refused.put(s.site(), e.getMessage());
-      }
-    }
-    target.write(area.codeStart, out.bytes());
-    return placed;
-  }
-
-  private List<InProcSite> patchQuiet(Map<InProcSite, Long> trampolines) {
-    return patchQuiet(trampolines, new ArrayList<>(trampolines.keySet()));
-  }
-
-  /**
-   * Writes the jmp of every site in {@code todo} that no thread is inside (the target is
-   * stopped); returns the others.
-   */
-  private List<InProcSite> patchQuiet(Map<InProcSite, Long> trampolines, List<InProcSite> todo) {
-    List<Long> pcs = pcs();
-    List<InProcSite> busy = new ArrayList<>();
-    for (InProcSite s : todo) {
-      if (pcs.stream().anyMatch(pc -> pc > s.at() && pc < s.at() + InProcSite.PATCH_BYTES)) {
-        busy.add(s);
-        continue;
-      }
-      byte[] jmp = InProcCode.jumpTo(s.at(), trampolines.get(s));
-      target.write(s.at(), jmp);
-      patched.put(s, jmp);
-    }
-    return busy;
-  }
-
-  private List<Long> pcs() {
-    List<Long> out = new ArrayList<>();
-    for (ThreadInfo t : target.threads()) out.add(t.pc());
+    sites.addAll(out);
     return out;
   }
 
@@ -312,8 +257,12 @@ public final class InProcBackend implements Backend {
         continue;
       }
       long now = System.nanoTime();
-      if (now >= nextAliveCheck) {
-        if (!alive.getAsBoolean()) break;
+      if (now >= nextAliveCheck && attached.tryLock()) {
+        try {
+          if (!alive.getAsBoolean()) break;
+        } finally {
+          attached.unlock();
+        }
         nextAliveCheck = now + 10_000_000;
       }
       LockSupport.parkNanos(park);
@@ -322,32 +271,41 @@ public final class InProcBackend implements Backend {
     poll();
   }
 
-  /** Delivers every published record; returns how many there were. */
+  /** Delivers every published record of every ring; returns how many there were. */
   private int poll() {
-    if (ring == null) return 0;
     int total = 0;
-    int n;
-    do {
-      keepProducersWaiting();
-      batch.clear();
-      n = ring.drain(batch, BATCH);
-      for (InProcRing.Record r : batch) deliver(r);
-      total += n;
-    } while (n == BATCH);
-    lost = ring.lost();
-    clock.refine();
+    long dropped = 0;
+    for (InProcRegion r : regions) {
+      int n;
+      do {
+        keepWaiting(r.ring());
+        batch.clear();
+        n = r.ring().drain(batch, BATCH);
+        for (InProcRing.Record rec : batch) deliver(rec);
+        total += n;
+      } while (n == BATCH);
+      dropped += r.ring().lost();
+    }
+    lost = dropped;
+    if (clock != null) clock.refine();
     return total;
   }
 
   /** The process is gone: every record it finished, past any a killed thread left unfinished. */
   private void drainAfterExit() {
-    batch.clear();
-    ring.drainAfterExit(batch);
-    for (InProcRing.Record r : batch) deliver(r);
+    for (InProcRegion r : regions) {
+      batch.clear();
+      r.ring().drainAfterExit(batch);
+      for (InProcRing.Record rec : batch) deliver(rec);
+    }
+  }
+
+  private void keepProducersWaiting() {
+    for (InProcRegion r : regions) keepWaiting(r.ring());
   }
 
   /** Renews the deadline full-ring producers wait until (never in lossy mode). */
-  private void keepProducersWaiting() {
+  private void keepWaiting(InProcRing ring) {
     if (!lossy) ring.waitUntil(TimeStampCounter.read() + clock.ticks(WAIT_NANOS));
   }
 
@@ -373,10 +331,10 @@ public final class InProcBackend implements Backend {
   // ---- removal --------------------------------------------------------------------------
 
   @Override
-  public void remove() {
+  public synchronized void remove() {
     if (removed) return;
     removed = true;
-    if (area == null) return;
+    if (regions.isEmpty()) return;
     try {
       if (alive.getAsBoolean()) unpatch();
     } catch (QpatchException e) {
@@ -384,31 +342,28 @@ public final class InProcBackend implements Backend {
     } finally {
       poll();
       if (!alive.getAsBoolean()) drainAfterExit();
-      ring.waitUntil(0); // a thread still in a trampoline must not wait for a reader that is leaving
-      area.closeLocal();
-      ring = null;
+      for (InProcRegion r : regions) {
+        r.ring().waitUntil(0); // a thread still in a trampoline must not wait for a reader that is leaving
+        r.closeLocal();
+      }
+      regions.clear();
     }
   }
 
-  /** Restores every entry, lets in-flight records land, then frees the area if it can. */
+  /** Restores every entry, lets in-flight records land, then frees the areas it can. */
   @SuppressWarnings("try") // the stop is held for the body and released by close()
   private void unpatch() {
     try (Target t = Target.attach(target.pid())) {
       try (Target.Stopped stopped = t.stop()) {
-        for (Map.Entry<InProcSite, byte[]> e : patched.entrySet()) {
-          long at = e.getKey().at();
-          if (Arrays.equals(t.read(at, e.getValue().length), e.getValue())) t.write(at, e.getKey().original());
-        }
+        for (InProcRegion r : regions) r.restore(t);
       }
       long until = System.nanoTime() + GRACE_NANOS;
       while (System.nanoTime() < until) {
         if (poll() == 0) LockSupport.parkNanos(MIN_PARK_NANOS * 10);
       }
       try (Target.Stopped stopped = t.stop()) {
-        List<Long> pcs = new ArrayList<>();
-        for (ThreadInfo ti : t.threads()) pcs.add(ti.pc());
         poll();
-        area.releaseInTarget(t, pcs);
+        for (InProcRegion r : regions) r.release(t);
       }
     }
   }
@@ -416,13 +371,5 @@ public final class InProcBackend implements Backend {
   @Override
   public BackendStats stats() {
     return new BackendStats(hits, lost, 0);
-  }
-
-  private static long align16(long n) {
-    return (n + 15) & ~15L;
-  }
-
-  private static int align16(int n) {
-    return (n + 15) & ~15;
   }
 }

@@ -90,7 +90,7 @@ final class LibraryWatch implements AutoCloseable {
     nextId += lib.functions().size();
     messages.println("gotrace: " + m.name() + " was loaded: " + lib.functions().size()
         + (backend.addWhileRunning(lib) ? " functions probed" : " functions not probed: the " + backend.name()
-            + " backend cannot add probes while it runs (use uprobe or ptrace)"));
+            + " backend could not add them while it runs (use uprobe or ptrace)"));
   }
 
   @Override
