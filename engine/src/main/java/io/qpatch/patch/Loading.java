@@ -36,7 +36,12 @@ final class Loading {
   }
 
   /** A patch laid out and recorded, not yet initialised. */
-  record Laid(PatchRecord record, List<Long> constructors) {}
+  /**
+   * A patch laid out, not yet initialised.
+   *
+   * @param registerFrame {@code __register_frame} for the object's .eh_frame, 0 for none
+   */
+  record Laid(PatchRecord record, List<Long> constructors, long registerFrame) {}
 
   /** Everything up to a complete LOADING record. */
   Laid lay(PatchObject object, ProcessSymbols symbols, List<PatchRecord> records) {
@@ -58,7 +63,7 @@ final class Loading {
       PatchRecord record = record(object, plan, created, stubs.slots(), linked);
       writeStubs(record, plan);
       store.writeNew(record);
-      return new Laid(record, linked.constructors());
+      return new Laid(record, linked.constructors(), linked.registerFrame());
     } catch (RuntimeException e) {
       undo(created, e);
       throw e;
@@ -87,9 +92,12 @@ final class Loading {
     }
   }
 
-  /** True when initialising runs code in the target: constructors or {@code _qpatch_init}. */
+  /**
+   * True when initialising runs code in the target: .eh_frame registration, constructors
+   * or {@code _qpatch_init}.
+   */
   static boolean runsCode(Laid laid) {
-    return !laid.constructors().isEmpty() || laid.record().entryPoints().init() != 0;
+    return laid.registerFrame() != 0 || !laid.constructors().isEmpty() || laid.record().entryPoints().init() != 0;
   }
 
   /**
@@ -100,6 +108,7 @@ final class Loading {
   PatchRecord initialise(Laid laid) {
     PatchRecord r = laid.record();
     try {
+      r = registerFrames(laid, r);
       for (long c : laid.constructors()) memory.call(c, "constructor of " + r.name());
       if (r.entryPoints().init() != 0) memory.call(r.entryPoints().init(), EntryPoints.INIT + " of " + r.name());
     } catch (QpatchException e) {
@@ -108,6 +117,17 @@ final class Loading {
           + (unloaded ? "; the patch was unloaded again" : "; the next qpatch command removes the patch"));
     }
     return store.writeState(r, PatchState.LOADED);
+  }
+
+  /**
+   * Makes the object's unwind tables known to the target's unwinder before any of its code
+   * runs, as ld.so does for a library (C++ exceptions thrown through or inside patch code
+   * need them), then sets the record's flag that unloading deregisters them by.
+   */
+  private PatchRecord registerFrames(Laid laid, PatchRecord r) {
+    if (laid.registerFrame() == 0) return r;
+    memory.call(laid.registerFrame(), "__register_frame for " + r.name(), r.finalizer().ehFrame());
+    return store.writeFramesRegistered(r, true);
   }
 
   /** A hook's calls to the function it hooks go to the previous version: the stub's PREVIOUS_ENTRY. */

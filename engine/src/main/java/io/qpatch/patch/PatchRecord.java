@@ -71,6 +71,11 @@ public record PatchRecord(
         redirects, regions, finalizer);
   }
 
+  public PatchRecord withFinalizer(Finalizer f) {
+    return new PatchRecord(address, state, loadedAtMillis, name, path, sha256, entryPoints,
+        redirects, regions, f);
+  }
+
   public PatchRecord withRedirect(int index, Redirect redirect) {
     List<Redirect> changed = new ArrayList<>(redirects);
     changed.set(index, redirect);

@@ -9,18 +9,19 @@ import java.util.List;
 import java.util.zip.CRC32;
 
 /**
- * The byte layout of a {@link PatchRecord} in the target (little-endian, version 1).
+ * The byte layout of a {@link PatchRecord} in the target (little-endian, version 2).
  *
  * <pre>
  *   0  magic "QPATCHRC"            8  u16 version, u16 header size, u32 total size
- *  16  u8 state (the switch)       17 reserved
+ *  16  u8 state (the switch)       17 u8 1 once .eh_frame is registered, 18 reserved
  *  24  u32 CRC-32 of [32, mutable) 28 u32 offset of the mutable area
  *  32  u64 loaded-at (epoch ms)    40 u64 init, 4 x u64 callbacks
  *  80  u16 redirects, regions, fini, reserved
  *  88  u32 strings offset, size    96 sha256[32]
  * 128  name (u32 offset, u32 length into strings), 136 path (same)
  * 144  u64 the object's __dso_handle, 152 u64 __cxa_finalize in the target (0: none)
- * 160  redirects (80 bytes each): u64 address, stub, trampoline, replacement; name, module
+ * 160  u64 the object's .eh_frame, 168 u64 __deregister_frame in the target (0: none)
+ * 176  redirects (80 bytes each): u64 address, stub, trampoline, replacement; name, module
  *      string refs; u8 kind, u8 displaced, 6 reserved; original[24]
  *      regions (24 bytes each): u64 start, u64 length, u8 kind, 7 reserved
  *      fini: u64 each; strings (UTF-8)
@@ -28,15 +29,16 @@ import java.util.zip.CRC32;
  *      u8 1 when recorded, 2 reserved, u64 previous
  * </pre>
  *
- * Only the state byte and the mutable area change after load; everything else is covered
+ * Only the state and frames bytes and the mutable area change after load; everything else is covered
  * by the CRC, so a record damaged by the target (a stray write) is reported, never acted on.
  * The magic is written last at load, so a load cut short leaves no valid record.
  */
 final class RecordCodec {
   static final byte[] MAGIC = "QPATCHRC".getBytes(StandardCharsets.US_ASCII);
-  static final int VERSION = 1;
+  static final int VERSION = 2;
   static final int STATE_OFFSET = 16;
-  static final int HEADER_SIZE = 160;
+  static final int FRAMES_OFFSET = 17;
+  static final int HEADER_SIZE = 176;
   static final int REDIRECT_SIZE = 80;
   static final int REGION_SIZE = 24;
   static final int ACTIVATION_SIZE = 16;
@@ -103,6 +105,7 @@ final class RecordCodec {
     b.put(0, MAGIC);
     b.putShort(8, (short) VERSION).putShort(10, (short) HEADER_SIZE).putInt(12, at.total);
     b.put(STATE_OFFSET, (byte) r.state().code());
+    b.put(FRAMES_OFFSET, (byte) (r.finalizer().framesRegistered() ? 1 : 0));
     b.putInt(28, at.mutable);
     b.putLong(32, r.loadedAtMillis());
     EntryPoints e = r.entryPoints();
@@ -115,6 +118,7 @@ final class RecordCodec {
     putRef(b, 128, name);
     putRef(b, 136, path);
     b.putLong(144, r.finalizer().dsoHandle()).putLong(152, r.finalizer().cxaFinalize());
+    b.putLong(160, r.finalizer().ehFrame()).putLong(168, r.finalizer().deregisterFrame());
   }
 
   private static void putRedirects(ByteBuffer b, List<Redirect> redirects, List<long[]> names) {
@@ -168,7 +172,8 @@ final class RecordCodec {
     return new PatchRecord(address, state, in.u64(32, "loaded-at"), in.string(strings, 128, "name"),
         in.string(strings, 136, "path"), in.bytes(96, 32, "sha256"), entryPoints(in),
         redirects(in, strings, at), regions(in, at),
-        new Finalizer(in.u64(144, "__dso_handle"), in.u64(152, "__cxa_finalize"), fini(in, at)));
+        new Finalizer(in.u64(144, "__dso_handle"), in.u64(152, "__cxa_finalize"), fini(in, at),
+            in.u64(160, ".eh_frame"), in.u64(168, "__deregister_frame"), in.u8(FRAMES_OFFSET, "frames") == 1));
   }
 
   private static void checkMagicAndVersion(Reader in) throws CorruptRecordException {

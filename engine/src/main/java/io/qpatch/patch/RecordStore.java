@@ -112,6 +112,13 @@ final class RecordStore {
     return r.withState(state);
   }
 
+  /** Records that the object's .eh_frame is (or no longer is) registered with the unwinder. */
+  PatchRecord writeFramesRegistered(PatchRecord r, boolean registered) {
+    memory.write(r.address() + RecordCodec.FRAMES_OFFSET, new byte[] {(byte) (registered ? 1 : 0)},
+        "frames flag of " + r.name());
+    return r.withFinalizer(r.finalizer().withFramesRegistered(registered));
+  }
+
   /** The record of {@code hash} among {@code found}, if loaded. */
   static Optional<PatchRecord> byHash(List<Found> found, String hash) {
     return valid(found).stream().filter(r -> r.hash().equals(hash)).findFirst();

@@ -78,7 +78,28 @@ final class Unloading {
       finalize(current);
       current = store.writeState(current, PatchState.UNLOADING);
     }
+    deregisterFrames(current);
     unmap(current.regions(), maps);
+  }
+
+  /**
+   * Takes the object's unwind tables back from the unwinder, whatever the state (a load
+   * cut short after registering them): the flag is cleared first, because libgcc aborts
+   * the process on deregistering tables twice, while tables left registered only matter
+   * to an exception thrown from that address range later.
+   */
+  private void deregisterFrames(PatchRecord r) {
+    Finalizer f = r.finalizer();
+    if (!f.mustDeregister()) return;
+    store.writeFramesRegistered(r, false);
+    try {
+      Stops.held(memory.target(), "unwind tables of " + r.name(), () -> {
+        memory.call(f.deregisterFrame(), "__deregister_frame for " + r.name(), f.ehFrame());
+        return null;
+      });
+    } catch (QpatchException e) {
+      progress.accept("taking back the unwind tables of " + r.name() + " failed (" + e.getMessage() + "); unloading anyway");
+    }
   }
 
   /** Destructors, all in one held thread; one that fails is reported, and the unload goes on. */

@@ -27,7 +27,8 @@ class RecordCodecTest {
         List.of(new Region(0x7f00b0000000L, 0x3000, Region.Kind.OBJECT),
             new Region(0x7f00a0000000L, 0x1000, Region.Kind.STUBS),
             new Region(AT, 0x1000, Region.Kind.RECORD)),
-        new Finalizer(0x7f00b0002000L, 0x7f00aa123456L, List.of(0x7f00b0000300L, 0x7f00b0000200L)));
+        new Finalizer(0x7f00b0002000L, 0x7f00aa123456L, List.of(0x7f00b0000300L, 0x7f00b0000200L),
+            0x7f00b0001000L, 0x7f00aa223344L, true));
   }
 
   @Test

@@ -34,6 +34,11 @@ public final class Fixtures {
     return build("gcc", name, ".c", source, flags, true);
   }
 
+  /** Compiles C++ source to a relocatable object (g++ -c {@code flags}). */
+  public static Path cxxObject(String name, String source, String... flags) {
+    return build("g++", name, ".cpp", source, flags, true);
+  }
+
   private static Path build(
       String compiler, String name, String ext, String source, String[] flags, boolean object) {
     requireTool(compiler);
