@@ -103,13 +103,10 @@ final class ArgDecoder {
   /** Go: one register per leaf, in order; the ones that hold addresses decoding follows. */
   private static void leaves(ValueShape shape, Iterator<GoParam.Slot> slots, List<Capture> out) {
     switch (shape) {
-      case ValueShape.Str s -> {
-        out.add(Capture.at(reg(slots.next()), 0, ValueFormat.MAX_STRING));
-        slots.next();
-      }
+      case ValueShape.Str s -> out.add(Capture.goString(reg(slots.next()), reg(slots.next())));
       case ValueShape.Iface i -> {
         GoParam.Slot first = slots.next();
-        if (!i.empty()) out.add(Capture.at(reg(first), 8, 8));
+        if (!i.empty()) out.add(Capture.goPointer(reg(first), 8));
         slots.next();
       }
       case ValueShape.Slice s -> skip(slots, 3);

@@ -1,5 +1,6 @@
 package io.qpatch.trace;
 
+import io.qpatch.arch.x86_64.Cond;
 import io.qpatch.arch.x86_64.Gpr;
 import io.qpatch.arch.x86_64.X86Writer;
 import io.qpatch.sys.Syscall;
@@ -15,7 +16,10 @@ import java.util.List;
  * iovec, then each capture's length as read (int32: bytes, or -errno), then the bytes,
  * each capture 8-aligned.
  *
- * <p>Memory behind a register may be anything (a NULL {@code char *}, a dangling
+ * <p>Go vouches for some memory: a string's bytes for its length, the word behind a
+ * non-nil pointer; those are loaded directly (a few ns).
+ *
+ * <p>Other memory behind a register may be anything (a NULL {@code char *}, a dangling
  * pointer, an empty Go string's nil): a load would kill the target. Such captures are
  * read by {@code process_vm_readv(2)} on the process itself, which answers EFAULT instead
  * of faulting and stops at the first unmapped page (mm/process_vm_access.c); one system
@@ -102,6 +106,10 @@ final class InProcCaptures {
       if (c.register() == SampleRegs.SP && !c.through()) {
         putCopyFromStack(out, stackAbove + c.offset(), data[i], c.length());
         putRsiImm(out, 0xc7, 0x86, length, c.length()); // mov dword [rsi+len], imm32
+      } else if (c.kind() == Capture.Kind.GO_POINTER && fieldOf(c.register()) != null) {
+        putGoPointer(out, c, data[i], length);
+      } else if (c.kind() == Capture.Kind.GO_STRING && fieldOf(c.register()) != null && fieldOf(c.lengthRegister()) != null) {
+        putGoString(out, c, data[i], length);
       } else if (putAddressInRax(out, c, stackAbove)) {
         putReadSelf(out, data[i], c.length(), pid);
         putRsi(out, 0x89, 0x86, length); // mov [rsi+len], eax
@@ -116,6 +124,58 @@ final class InProcCaptures {
       putRsi(out, 0x4c, 0x8b, 0x96, recordField("r10")); // mov r10, [rsi+r10]
     }
     putRsi(out, 0x48, 0x8b, 0xbe, base + TICKET); // mov rdi, [rsi+ticket]
+  }
+
+  /**
+   * A word behind a Go pointer, loaded directly unless the pointer is nil (then the
+   * length says -1): mov rax, [rsi+reg]; test rax, rax; jz; mov rax, [rax+off]; store.
+   */
+  private static void putGoPointer(X86Writer out, Capture c, long to, int length) {
+    X86Writer.Label none = out.newLabel();
+    X86Writer.Label done = out.newLabel();
+    putRsi(out, 0x48, 0x8b, 0x86, recordField(fieldOf(c.register()))); // mov rax, [rsi+reg]
+    out.putBytes((byte) 0x48, (byte) 0x85, (byte) 0xc0); // test rax, rax
+    out.putJccShortLabel(Cond.E, none);
+    out.putBytes((byte) 0x48, (byte) 0x8b, (byte) 0x80); // mov rax, [rax+disp32]
+    out.putS32(base32(c.offset()));
+    putRsi(out, 0x48, 0x89, 0x86, to); // mov [rsi+to], rax
+    putRsiImm(out, 0xc7, 0x86, length, 8); // mov dword [rsi+len], 8
+    out.putJmpShortLabel(done);
+    out.putLabel(none);
+    putRsiImm(out, 0xc7, 0x86, length, -1);
+    out.putLabel(done);
+  }
+
+  /**
+   * A Go string's first min(len, {@link Capture#MAX_LENGTH}) bytes, copied directly with
+   * {@code rep movsb} (DF is clear at any call, psABI 3.2.1 and Go's ABI alike); nothing
+   * for nil or an empty string. rsi is the slot again after: rdi - count - to.
+   */
+  private static void putGoString(X86Writer out, Capture c, long to, int length) {
+    X86Writer.Label none = out.newLabel();
+    X86Writer.Label fits = out.newLabel();
+    X86Writer.Label done = out.newLabel();
+    putRsi(out, 0x48, 0x8b, 0x86, recordField(fieldOf(c.register()))); // mov rax, [rsi+ptr]
+    out.putBytes((byte) 0x48, (byte) 0x85, (byte) 0xc0); // test rax, rax
+    out.putJccShortLabel(Cond.E, none);
+    putRsi(out, 0x48, 0x8b, 0x8e, recordField(fieldOf(c.lengthRegister()))); // mov rcx, [rsi+len]
+    out.putBytes((byte) 0x48, (byte) 0x85, (byte) 0xc9); // test rcx, rcx
+    out.putJccShortLabel(Cond.LE, none);
+    out.putBytes((byte) 0x48, (byte) 0x83, (byte) 0xf9, (byte) c.length()); // cmp rcx, imm8
+    out.putJccShortLabel(Cond.BE, fits);
+    out.putMovReg32Imm32(Gpr.RCX, c.length());
+    out.putLabel(fits);
+    putRsi(out, 0x89, 0x8e, length); // mov [rsi+len], ecx
+    out.putBytes((byte) 0x89, (byte) 0xca); // mov edx, ecx
+    putRsi(out, 0x48, 0x8d, 0xbe, to); // lea rdi, [rsi+to]
+    out.putBytes((byte) 0x48, (byte) 0x89, (byte) 0xc6); // mov rsi, rax
+    out.putBytes((byte) 0xf3, (byte) 0xa4); // rep movsb
+    out.putBytes((byte) 0x48, (byte) 0x29, (byte) 0xd7); // sub rdi, rdx
+    putRsi(out, 0x48, 0x8d, 0xb7, -to); // lea rsi, [rdi-to]
+    out.putJmpShortLabel(done);
+    out.putLabel(none);
+    putRsiImm(out, 0xc7, 0x86, length, -1);
+    out.putLabel(done);
   }
 
   /** {@code length} bytes at probe rsp + {@code from} into the record at {@code to}, via rax/al. */
