@@ -29,11 +29,6 @@ public record Finalizer(long dsoHandle, long cxaFinalize, List<Long> fini, long 
     fini = List.copyOf(fini);
   }
 
-  /** Anything to run at unload. */
-  boolean runsCode() {
-    return !fini.isEmpty() || dsoHandle != 0 && cxaFinalize != 0 || mustDeregister();
-  }
-
   boolean mustDeregister() {
     return framesRegistered && ehFrame != 0 && deregisterFrame != 0;
   }

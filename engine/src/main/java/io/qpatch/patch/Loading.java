@@ -35,9 +35,8 @@ final class Loading {
     this.unloading = unloading;
   }
 
-  /** A patch laid out and recorded, not yet initialised. */
   /**
-   * A patch laid out, not yet initialised.
+   * A patch laid out and recorded, not yet initialised.
    *
    * @param registerFrame {@code __register_frame} for the object's .eh_frame, 0 for none
    */

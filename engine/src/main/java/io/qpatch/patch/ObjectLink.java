@@ -55,13 +55,12 @@ final class ObjectLink {
     Finalizer finalizer() {
       List<Long> fini = new ArrayList<>(plan.finiArray());
       java.util.Collections.reverse(fini);
-      long eh = plan.registerFrame() == 0 ? 0 : plan.ehFrame();
-      return new Finalizer(plan.dsoHandle(), plan.cxaFinalize(), fini, eh, plan.deregisterFrame(), false);
+      return new Finalizer(plan.dsoHandle(), plan.cxaFinalize(), fini, plan.ehFrame(), plan.deregisterFrame(), false);
     }
 
     /** {@code __register_frame} in the target, 0 when the object has no .eh_frame or the target no libgcc. */
     long registerFrame() {
-      return plan.ehFrame() == 0 ? 0 : plan.registerFrame();
+      return plan.registerFrame();
     }
   }
 

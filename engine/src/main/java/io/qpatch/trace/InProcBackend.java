@@ -72,6 +72,10 @@ public final class InProcBackend implements Backend {
    */
   private final ReentrantLock attached = new ReentrantLock();
   private HitConsumer consumer;
+  /** The plan {@link #refusals} analysed, its probe-able sites and its refusals. */
+  private ProbePlan analysed;
+  private List<InProcSite> analysedSites;
+  private Map<ProbeSite, String> analysedRefusals;
   private TscClock clock;
   private volatile boolean stopRequested;
   private boolean removed;
@@ -149,13 +153,16 @@ public final class InProcBackend implements Backend {
   }
 
   /**
-   * The sites of {@code plan} this backend would refuse in {@code target} (attached), and
-   * why: what {@link #install} would report, found without writing anything.
+   * The sites of {@code plan} that {@link #install} would refuse, and why, found without
+   * writing anything; the analysis is kept for {@code install(plan)}.
    */
-  public static Map<ProbeSite, String> wouldRefuse(Target target, ProbePlan plan) {
-    Map<ProbeSite, String> refused = new LinkedHashMap<>();
-    new InProcBackend(target, () -> true).analyse(target, plan, capturesOf(plan), refused);
-    return refused;
+  public Map<ProbeSite, String> refusals(ProbePlan plan) {
+    if (analysed != plan) {
+      analysedRefusals = new LinkedHashMap<>();
+      analysedSites = analyse(target, plan, capturesOf(plan), analysedRefusals);
+      analysed = plan;
+    }
+    return java.util.Collections.unmodifiableMap(analysedRefusals);
   }
 
   @Override
@@ -170,8 +177,8 @@ public final class InProcBackend implements Backend {
     Map<ProbeSite, InProcCaptures> captures = capturesOf(plan);
     InProcRing.Shape shape = shapeFor(plan, captures);
     if (shape == null) throw new RefusedException(cannotHonour(plan, false));
-    Map<ProbeSite, String> refused = new LinkedHashMap<>();
-    List<InProcSite> fresh = analyse(target, plan, captures, refused);
+    Map<ProbeSite, String> refused = new LinkedHashMap<>(refusals(plan));
+    List<InProcSite> fresh = analysedSites;
     if (fresh.isEmpty()) return refused;
     clock = new TscClock();
     try (Target.Stopped stopped = target.stop()) {
@@ -363,7 +370,8 @@ public final class InProcBackend implements Backend {
       }
       try (Target.Stopped stopped = t.stop()) {
         poll();
-        for (InProcRegion r : regions) r.release(t);
+        List<Long> pcs = InProcRegion.pcs(t);
+        for (InProcRegion r : regions) r.release(t, pcs);
       }
     }
   }

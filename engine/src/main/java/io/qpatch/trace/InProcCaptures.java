@@ -81,8 +81,9 @@ final class InProcCaptures {
    */
   List<byte[]> bytes(byte[] rest) {
     List<byte[]> out = new ArrayList<>();
+    java.nio.ByteBuffer lengths = java.nio.ByteBuffer.wrap(rest).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < captures.size(); i++) {
-      int got = java.nio.ByteBuffer.wrap(rest).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(LENGTHS + 4 * i);
+      int got = lengths.getInt(LENGTHS + 4 * i);
       int n = Math.min(got, captures.get(i).length());
       int from = (int) (data[i] - base);
       out.add(n <= 0 ? null : java.util.Arrays.copyOfRange(rest, from, from + n));

@@ -139,9 +139,12 @@ final class InProcRegion {
     }
   }
 
-  /** Unmaps the area in the target unless a thread is in its trampolines; {@code target} is stopped. */
-  void release(Target target) {
-    area.releaseInTarget(target, pcs(target));
+  /**
+   * Unmaps the area in the target unless one of {@code threadPcs} is in its trampolines;
+   * the target is stopped.
+   */
+  void release(Target target, List<Long> threadPcs) {
+    area.releaseInTarget(target, threadPcs);
   }
 
   /** Drops our JVM's view of the ring. */

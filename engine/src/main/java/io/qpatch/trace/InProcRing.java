@@ -99,6 +99,7 @@ final class InProcRing {
   private final MemorySegment header;
   private final MemorySegment slots;
   private final long capacity;
+  private static final byte[] NOTHING = new byte[0];
   private final Shape shape;
   /** Bytes a record takes. */
   private final long stride;
@@ -204,7 +205,7 @@ final class InProcRing {
     long[] regs = new long[xmm ? SampleRegs.COUNT : SampleRegs.GPR_COUNT];
     for (int i = 0; i < REG_OFFSETS.length; i++) regs[REG_SLOTS[i]] = slot.get(JAVA_LONG, REG_OFFSETS[i]);
     for (int i = 0; xmm && i < SampleRegs.XMM_COUNT; i++) regs[SampleRegs.X0 + i] = slot.get(JAVA_LONG, X0_OFFSET + 8L * i);
-    byte[] rest = slot.asSlice(shape.base()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    byte[] rest = stride == shape.base() ? NOTHING : slot.asSlice(shape.base()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
     return new Record((int) SITE.get(slot, 0L), (int) TID.get(slot, 0L), (long) TSC.get(slot, 0L),
         (long) GOID.get(slot, 0L), regs, rest);
   }

@@ -148,7 +148,8 @@ public final class TraceSession {
 
   /**
    * The backend asked for, which fails with the reason when it cannot give what is asked;
-   * else the default ({@link #defaultBackend}). Probes planted.
+   * else the fastest that gives all: inproc when it can and would probe every function
+   * (its analysis is kept for the install), else {@link #defaultBackend}. Probes planted.
    */
   private Backend installBackend() {
     if (config.backend().isPresent()) {
@@ -158,8 +159,11 @@ public final class TraceSession {
       if (wanted.equals("uprobe")) warnIfSlowToSetUp();
       return installed(create(wanted));
     }
+    if (cannotHonour("inproc") == null) {
+      InProcBackend inproc = (InProcBackend) create("inproc");
+      if (inproc.refusals(plan).isEmpty()) return installed(inproc);
+    }
     String choice = defaultBackend();
-    if (choice.equals("inproc")) return installed(create("inproc"));
     if (choice.equals("uprobe")) {
       try {
         return installed(create("uprobe"));
@@ -196,15 +200,14 @@ public final class TraceSession {
   }
 
   /**
-   * The fastest backend that gives all that is asked: inproc (~1 us a call) when it can
-   * and would probe every planned function (it refuses a few, see {@link InProcSite});
-   * else uprobe (~18 us) when the kernel has it, it can, and the probes are few; else
-   * ptrace (~30 us), which probes everything. Every uprobe costs the kernel an RCU grace
+   * The default when inproc (~1 us a call, tried first by {@link #installBackend}) cannot
+   * give all that is asked or would not probe every planned function (it refuses a few,
+   * see {@link InProcSite}): uprobe (~18 us) when the kernel has it, it can, and the probes
+   * are few; else ptrace (~30 us), which probes everything. Every uprobe costs the kernel an RCU grace
    * period to remove (see {@link UprobeBackend}), which makes thousands of them (a whole
    * Go runtime) take minutes to set up and tear down. inproc has no returns yet.
    */
   private String defaultBackend() {
-    if (cannotHonour("inproc") == null && InProcBackend.wouldRefuse(target, plan).isEmpty()) return "inproc";
     if (cannotHonour("uprobe") != null) return "ptrace";
     return UprobeBackend.eventsFor(plan) <= UPROBE_DEFAULT_MAX_EVENTS ? "uprobe" : "ptrace";
   }
@@ -247,22 +250,20 @@ public final class TraceSession {
   private static final int NAMED_REFUSALS = 3;
 
   private void report(Backend b, Map<ProbeSite, String> refused) {
-    java.util.Set<TracedFunction> notProbed = new java.util.LinkedHashSet<>();
-    for (ProbeSite s : refused.keySet()) notProbed.add(s.function());
+    Map<TracedFunction, String> notProbed = new java.util.LinkedHashMap<>();
+    for (Map.Entry<ProbeSite, String> e : refused.entrySet()) notProbed.putIfAbsent(e.getKey().function(), e.getValue());
     long probed = plan.sites().stream()
-        .filter(s -> s.kind() == ProbeSite.Kind.CALL && !notProbed.contains(s.function())).count();
+        .filter(s -> s.kind() == ProbeSite.Kind.CALL && !notProbed.containsKey(s.function())).count();
     int skipped = plan.skipped().size() + notProbed.size();
     config.messages().println("gotrace: " + plan.description() + ", " + probed + " probed with "
         + b.name() + (skipped == 0 ? "" : ", " + skipped + " could not be probed"));
-    if (refused.isEmpty()) return;
+    if (notProbed.isEmpty()) return;
     StringBuilder named = new StringBuilder("gotrace: not probed with " + b.name() + ": ");
     int n = 0;
-    java.util.Set<TracedFunction> done = new java.util.HashSet<>();
-    for (Map.Entry<ProbeSite, String> e : refused.entrySet()) {
-      if (!done.add(e.getKey().function())) continue;
+    for (Map.Entry<TracedFunction, String> e : notProbed.entrySet()) {
       if (n++ == NAMED_REFUSALS) break;
       if (n > 1) named.append("; ");
-      named.append(e.getKey().function().name()).append(" (").append(e.getValue()).append(')');
+      named.append(e.getKey().name()).append(" (").append(e.getValue()).append(')');
     }
     if (notProbed.size() > NAMED_REFUSALS) named.append("; and ").append(notProbed.size() - NAMED_REFUSALS).append(" more");
     config.messages().println(named);

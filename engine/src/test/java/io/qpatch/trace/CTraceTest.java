@@ -340,9 +340,7 @@ class CTraceTest {
     TraceConfig config = new TraceConfig(sel, Optional.of(backend), false, List.of(sink), new PrintStream(messages, true));
     assertEquals(0, TraceSession.launch(List.of(prog.toString(), plugin.toString()), config).run());
     List<Long> args = sink.calls("libplug.so!plug_add").stream().map(e -> e.values()[0]).toList();
-    {
-      assertEquals(List.of(1L, 2L, 3L), args, messages + sink.text());
-      assertTrue(messages.toString().contains("libplug.so was loaded: 1 functions probed"), messages.toString());
-    }
+    assertEquals(List.of(1L, 2L, 3L), args, messages + sink.text());
+    assertTrue(messages.toString().contains("libplug.so was loaded: 1 functions probed"), messages.toString());
   }
 }
