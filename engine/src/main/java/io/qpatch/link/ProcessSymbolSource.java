@@ -8,6 +8,7 @@ import io.qpatch.proc.Target;
 import io.qpatch.symbols.Module;
 import io.qpatch.symbols.ProcessSymbols;
 import io.qpatch.symbols.ResolvedSymbol;
+import io.qpatch.symbols.Ifuncs;
 import io.qpatch.symbols.MemoryReader;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -21,7 +21,7 @@
  *       segments are written through a temporary rw- alias of the same pages, because the
  *       kernel refuses /proc/PID/mem writes to read-only shared mappings.
  *   <li>IFUNCs resolve to the implementation the process already uses (its GOT), or by calling
- *       the resolver in the target ({@code Ifuncs}).
+ *       the resolver in the target ({@code symbols.Ifuncs}).
  *   <li>Thread-locals: only the executable's, at its static TLS offset (x86-64 variant II);
  *       GOTTPOFF, TPOFF32 and TLSGD (module 1) are supported; an object cannot add TLS.
  *   <li>Far references: calls through 8-byte veneers, GOT-relative loads through the object's

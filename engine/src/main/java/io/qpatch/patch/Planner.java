@@ -8,6 +8,7 @@ import io.qpatch.elf.Symbol;
 import io.qpatch.error.BadInputException;
 import io.qpatch.error.RefusedException;
 import io.qpatch.proc.Target;
+import io.qpatch.symbols.Ifuncs;
 import io.qpatch.symbols.ProcessSymbols;
 import io.qpatch.symbols.ResolvedSymbol;
 import java.util.ArrayList;
@@ -18,8 +19,10 @@ import java.util.Map;
 
 /**
  * Decides, before anything is written, which functions of the target a patch takes over
- * and checks that each one can be: it exists, is a function (not an IFUNC resolver), is at
- * least 5 bytes long, and its first instructions can be relocated into a trampoline.
+ * and checks that each one can be: it exists, is a function, is at least 5 bytes long, and
+ * its first instructions can be relocated into a trampoline. For an IFUNC ({@code strlen}
+ * in glibc) the function is the implementation the process selected ({@link Ifuncs}): every
+ * call, through any GOT slot or glibc's own PLT, lands there; the resolver runs no more.
  */
 final class Planner {
   /** Functions longer than this are checked for branches back into their first bytes only this far. */
@@ -41,12 +44,14 @@ final class Planner {
   private final ProcessSymbols symbols;
   private final List<PatchRecord> records;
   private final Relocator relocator;
+  private final Ifuncs ifuncs;
 
   Planner(Target target, ProcessSymbols symbols, List<PatchRecord> records, Decoder decoder) {
     this.target = target;
     this.symbols = symbols;
     this.records = records;
     this.relocator = new Relocator(decoder);
+    this.ifuncs = new Ifuncs(symbols, target::read, target);
   }
 
   List<Planned> plan(PatchObject object) {
@@ -75,13 +80,12 @@ final class Planner {
 
   private Planned plan(PatchObject object, String name, RedirectKind kind, String objectSymbol) {
     ResolvedSymbol resolved = symbols.lookup(name);
-    Symbol s = resolved.symbol();
     String where = name + " in " + resolved.module().name();
-    if (s.type() == Symbol.STT_GNU_IFUNC) {
-      throw new RefusedException("cannot " + kind.word() + " " + where + ": it is an IFUNC (its "
-          + "implementation is chosen at start-up); " + kind.word() + " the implementation this "
-          + "CPU uses instead (qpatch sym -p PID shows the candidates)");
+    if (resolved.symbol().type() == Symbol.STT_GNU_IFUNC) {
+      resolved = ifuncs.implementationOf(resolved);
+      where += " (the IFUNC's implementation, " + symbols.describe(resolved.address()) + ")";
     }
+    Symbol s = resolved.symbol();
     if (!s.isFunction()) {
       throw new BadInputException(object.name() + " defines a function " + name + ", but " + where
           + " is a " + Symbol.typeName(s.type()).toLowerCase(java.util.Locale.ROOT)

@@ -3,6 +3,9 @@ package io.qpatch.cli;
 import io.qpatch.error.BadInputException;
 import io.qpatch.proc.Target;
 import io.qpatch.proc.ThreadInfo;
+import io.qpatch.elf.Symbol;
+import io.qpatch.symbols.Ifuncs;
+import io.qpatch.symbols.MemoryReader;
 import io.qpatch.symbols.Module;
 import io.qpatch.symbols.ProcessSymbols;
 import io.qpatch.symbols.ResolvedSymbol;
@@ -48,14 +51,36 @@ final class InspectCommands {
     }
   }
 
-  /** One line per name found; then an error naming every name that was not. */
+  /**
+   * An IFUNC's two addresses, each on its own line: the resolver (the symbol's value) and
+   * the implementation the process selected, which is what a patch or a trace of that name
+   * takes over; its size, when known, comes from a symbol or the module's .eh_frame.
+   */
+  private void printIfunc(String name, ResolvedSymbol resolver, ProcessSymbols symbols) {
+    io.out().printf("%s 0x%x %s ifunc-resolver%n", name, resolver.address(), resolver.module().path());
+    try {
+      ResolvedSymbol impl = new Ifuncs(symbols, MemoryReader.ofProcess(symbols.pid()), null)
+          .implementationOf(resolver);
+      String size = impl.symbol().size() > 0 ? ", " + impl.symbol().size() + " bytes" : "";
+      io.out().printf("%s 0x%x %s ifunc-implementation (%s%s)%n", name, impl.address(),
+          impl.module().path(), symbols.describe(impl.address()), size);
+    } catch (BadInputException e) {
+      io.out().printf("%s ? %s ifunc-implementation (%s)%n", name, resolver.module().path(), e.getMessage());
+    }
+  }
+
+  /** One line per name found (two for an IFUNC); then an error naming every name that was not. */
   void sym(int pid, List<String> names) {
     List<String> problems = new ArrayList<>();
     try (ProcessSymbols symbols = ProcessSymbols.of(pid)) {
       for (String name : names) {
         try {
           ResolvedSymbol s = symbols.lookup(name);
-          io.out().printf("%s 0x%x %s%n", name, s.address(), s.module().path());
+          if (s.symbol().type() == Symbol.STT_GNU_IFUNC) {
+            printIfunc(name, s, symbols);
+          } else {
+            io.out().printf("%s 0x%x %s%n", name, s.address(), s.module().path());
+          }
         } catch (BadInputException e) {
           problems.add(e.getMessage());
         }

@@ -1,16 +1,14 @@
-package io.qpatch.link;
+package io.qpatch.symbols;
 
+import io.qpatch.dwarf.EhFrame;
 import io.qpatch.elf.ElfFile;
 import io.qpatch.elf.Relocation;
 import io.qpatch.elf.RelocationSection;
 import io.qpatch.elf.RelocationType;
+import io.qpatch.elf.Symbol;
 import io.qpatch.elf.SymbolTable;
 import io.qpatch.error.BadInputException;
 import io.qpatch.proc.Target;
-import io.qpatch.symbols.MemoryReader;
-import io.qpatch.symbols.Module;
-import io.qpatch.symbols.ProcessSymbols;
-import io.qpatch.symbols.ResolvedSymbol;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HashMap;
@@ -38,21 +36,40 @@ import java.util.OptionalLong;
  * </ol>
  * Without a slot or a target the symbol is refused with a message.
  */
-final class Ifuncs {
+public final class Ifuncs {
   private final ProcessSymbols symbols;
   private final MemoryReader memory;
   private final Target target;
   private final Map<Long, Long> cache = new HashMap<>();
 
   /** {@code target} may be null: then no resolver is ever called. */
-  Ifuncs(ProcessSymbols symbols, MemoryReader memory, Target target) {
+  public Ifuncs(ProcessSymbols symbols, MemoryReader memory, Target target) {
     this.symbols = symbols;
     this.memory = memory;
     this.target = target;
   }
 
-  long implementation(ResolvedSymbol ifunc) {
+  public long implementation(ResolvedSymbol ifunc) {
     return cache.computeIfAbsent(ifunc.address(), a -> find(ifunc));
+  }
+
+  /**
+   * The implementation as a function symbol of the defining module, to be patched or traced
+   * in the IFUNC's place: named as the IFUNC ({@code strlen}), sized by the module's symbol
+   * for that address when it has one ({@code __strlen_avx2} in a .symtab), else by the
+   * .eh_frame FDE that covers it, else 0 (unknown, as for a symbol without size).
+   */
+  public ResolvedSymbol implementationOf(ResolvedSymbol ifunc) {
+    long address = implementation(ifunc);
+    Module m = ifunc.module();
+    long vaddr = address - m.loadBias();
+    Location at = symbols.locate(address);
+    long size = at.symbol() != null && at.offset() == 0 && at.symbol().size() > 0
+        ? at.symbol().size()
+        : EhFrame.covering(m.elf(), vaddr).filter(e -> e.start() == vaddr).map(EhFrame.Extent::size).orElse(0L);
+    Symbol s = ifunc.symbol();
+    return new ResolvedSymbol(address, m, new Symbol(s.index(), s.name(), vaddr, size, Symbol.STT_FUNC,
+        s.bind(), s.visibility(), s.sectionIndex(), s.version(), s.versionHidden()));
   }
 
   private long find(ResolvedSymbol ifunc) {
