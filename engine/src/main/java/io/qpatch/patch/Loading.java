@@ -153,7 +153,7 @@ final class Loading {
     for (int i = 0; i < plan.size(); i++) {
       Planner.Planned p = plan.get(i);
       long slot = slots.get(i);
-      redirects.add(new Redirect(p.name(), p.module(), p.kind(), p.address(), p.check().consumed(),
+      redirects.add(new Redirect(p.name(), p.module(), p.kind(), p.address(), p.displaced(),
           p.original(), slot, slot + StubCode.STUB_SIZE, linked.address(p.objectSymbol()),
           new byte[0], 0));
     }
@@ -171,7 +171,7 @@ final class Loading {
   /** A record with the final strings and counts but placeholder addresses, to size the mapping. */
   private static PatchRecord draft(PatchObject object, List<Planner.Planned> plan) {
     List<Redirect> redirects = plan.stream().map(p -> new Redirect(p.name(), p.module(), p.kind(),
-        p.address(), p.check().consumed(), p.original(), 0, 0, 0, new byte[0], 0)).toList();
+        p.address(), p.displaced(), p.original(), 0, 0, 0, new byte[0], 0)).toList();
     List<Region> spare = new ArrayList<>();
     for (int i = 0; i < plan.size() + 1; i++) spare.add(new Region(0, 1, Region.Kind.STUBS));
     return new PatchRecord(0, PatchState.LOADING, 0, object.name(), object.path().toString(),
@@ -184,7 +184,7 @@ final class Loading {
       Redirect d = r.redirects().get(i);
       Planner.Planned p = plan.get(i);
       byte[] stub = StubCode.stub(r.stateAddress(), d.replacement(), d.trampoline());
-      byte[] trampoline = StubCode.trampoline(Decoder.shared(), p.code(), p.address(), d.trampoline());
+      byte[] trampoline = StubCode.trampoline(Decoder.shared(), p.code(), p.address(), p.check().consumed(), d.trampoline());
       if (stub.length + trampoline.length > p.slotSize()) {
         throw new IllegalStateException("trampoline of " + p.name() + " overflows its slot");
       }

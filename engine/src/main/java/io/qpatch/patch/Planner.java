@@ -1,6 +1,7 @@
 package io.qpatch.patch;
 
 import io.qpatch.arch.x86_64.Decoder;
+import io.qpatch.arch.x86_64.EntryRoom;
 import io.qpatch.arch.x86_64.Instruction;
 import io.qpatch.arch.x86_64.RelocationCheck;
 import io.qpatch.arch.x86_64.Relocator;
@@ -14,13 +15,15 @@ import io.qpatch.symbols.ResolvedSymbol;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Decides, before anything is written, which functions of the target a patch takes over
- * and checks that each one can be: it exists, is a function, is at least 5 bytes long, and
- * its first instructions can be relocated into a trampoline. For an IFUNC ({@code strlen}
+ * and checks that each one can be: it exists, is a function, has room for the 5-byte jump
+ * at its entry (its own bytes, or padding after a shorter one), and its first instructions
+ * can be relocated into a trampoline. For an IFUNC ({@code strlen}
  * in glibc) the function is the implementation the process selected ({@link Ifuncs}): every
  * call, through any GOT slot or glibc's own PLT, lands there; the resolver runs no more.
  */
@@ -38,11 +41,20 @@ final class Planner {
     int slotSize() {
       return StubCode.slotSize(check);
     }
+
+    /**
+     * The bytes at the entry no thread may be inside when the jump goes in: the relocated
+     * instructions' and at least the jump's own 5 (a short function's padding too).
+     */
+    int displaced() {
+      return Math.max(check.consumed(), Redirect.ENTRY_JUMP_SIZE);
+    }
   }
 
   private final Target target;
   private final ProcessSymbols symbols;
   private final List<PatchRecord> records;
+  private final Decoder decoder;
   private final Relocator relocator;
   private final Ifuncs ifuncs;
 
@@ -50,6 +62,7 @@ final class Planner {
     this.target = target;
     this.symbols = symbols;
     this.records = records;
+    this.decoder = decoder;
     this.relocator = new Relocator(decoder);
     this.ifuncs = new Ifuncs(symbols, target::read, target);
   }
@@ -91,13 +104,14 @@ final class Planner {
           + " is a " + Symbol.typeName(s.type()).toLowerCase(java.util.Locale.ROOT)
           + ", not a function; rename the patch's function");
     }
-    if (s.size() > 0 && s.size() < Redirect.ENTRY_JUMP_SIZE) {
-      throw new RefusedException("cannot " + kind.word() + " " + where + ": it is " + s.size()
-          + " bytes long, and redirecting a function takes a 5-byte jump at its entry");
-    }
     byte[] original = originalBytes(resolved.address());
     byte[] code = code(resolved.address(), s.size(), original);
-    RelocationCheck check = relocator.canRelocate(code, resolved.address(), Redirect.ENTRY_JUMP_SIZE);
+    int relocated = Redirect.ENTRY_JUMP_SIZE;
+    if (s.size() > 0 && s.size() < Redirect.ENTRY_JUMP_SIZE) {
+      relocated = roomAfter(where, kind, resolved, s.size(), original);
+      code = Arrays.copyOf(original, relocated);
+    }
+    RelocationCheck check = relocator.canRelocate(code, resolved.address(), relocated);
     if (!check.isOk()) {
       throw new RefusedException("cannot " + kind.word() + " " + where + ": its first "
           + "instructions cannot be moved to a trampoline: " + check.refusal());
@@ -105,6 +119,26 @@ final class Planner {
     requireNoShortCall(where, kind, resolved.address(), check);
     return new Planned(name, resolved.module().name(), kind, resolved.address(), objectSymbol,
         original, code, check);
+  }
+
+  /**
+   * A function shorter than the entry jump can still take it when it returns (or jumps
+   * away) before 5 bytes and only alignment padding follows ({@link EntryRoom}) that no
+   * symbol of the process claims; returns its own bytes, which the trampoline runs.
+   */
+  private int roomAfter(String where, RedirectKind kind, ResolvedSymbol fn, long size, byte[] original) {
+    int own = EntryRoom.ownBytes(decoder, original, fn.address(), Redirect.ENTRY_JUMP_SIZE);
+    boolean claimed = false;
+    for (long a = fn.address() + size; a < fn.address() + Redirect.ENTRY_JUMP_SIZE; a++) {
+      claimed |= symbols.locate(a).symbol() != null;
+    }
+    if (own <= 0 || own >= Redirect.ENTRY_JUMP_SIZE || own > size || claimed) {
+      throw new RefusedException("cannot " + kind.word() + " " + where + ": it is " + size
+          + (size == 1 ? " byte" : " bytes") + " long, and what follows it is not padding (nops or"
+          + " int3) that the 5-byte jump at its entry could take (bytes "
+          + HexFormat.ofDelimiter(" ").formatHex(original, 0, 8) + ")");
+    }
+    return own;
   }
 
   /**

@@ -10,8 +10,9 @@ import java.util.HexFormat;
  * @param module the file name of the module that defines it ("libc.so.6")
  * @param kind replace or hook
  * @param address the function's entry in the target
- * @param displaced how many bytes at the entry the trampoline's relocated copy covers
- *     (at least the 5 of the entry jump)
+ * @param displaced how many bytes at the entry no thread may be inside while the jump goes
+ *     in or out: those the trampoline's relocated copy covers, at least the 5 of the jump
+ *     (which may take a short function's padding)
  * @param original the first {@link #ORIGINAL_BYTES} bytes of the function as the compiler
  *     made them, before any patch: what a rollback of the first patch puts back, and what
  *     the trampoline is relocated from

@@ -78,13 +78,14 @@ final class StubCode {
   }
 
   /**
-   * The trampoline to run at {@code pc}: the instructions covering the first 5 bytes of
-   * {@code code} (the original function at {@code function}), relocated, then a jump back
-   * to the first instruction not copied.
+   * The trampoline to run at {@code pc}: the instructions covering the first {@code
+   * relocated} bytes of {@code code} (the original function at {@code function}: 5, or a
+   * shorter function's whole code), relocated, then a jump back to the first instruction
+   * not copied, unless the last one never falls through.
    */
-  static byte[] trampoline(Decoder decoder, byte[] code, long function, long pc) {
+  static byte[] trampoline(Decoder decoder, byte[] code, long function, int relocated, long pc) {
     X86Writer w = new X86Writer(pc);
-    new Relocator(decoder).relocate(code, function, Redirect.ENTRY_JUMP_SIZE, w);
+    new Relocator(decoder).relocate(code, function, relocated, w);
     return w.bytes();
   }
 

@@ -241,7 +241,7 @@ public final class InProcBackend implements Backend {
         if (fn.size() <= 0 || fn.size() > (1 << 24)) throw new InProcSite.Refusal("its size is unknown");
         byte[] code = codeOf.computeIfAbsent(fn.entry(), e -> t.read(e, (int) fn.size()));
         byte[] after = code.length >= InProcSite.PATCH_BYTES ? new byte[0]
-            : t.read(fn.entry() + code.length, InProcSite.PATCH_BYTES - code.length);
+            : t.read(fn.entry() + code.length, InProcSite.PATCH_BYTES - code.length + Decoder.MAX_INSTRUCTION_LENGTH);
         out.add(InProcSite.of(site, sites.size() + out.size(), code, after, plan,
             captures.getOrDefault(site, InProcCaptures.NONE), decoder));
       } catch (InProcSite.Refusal | QpatchException e) {

@@ -1,6 +1,7 @@
 package io.qpatch.trace;
 
 import io.qpatch.arch.x86_64.Decoder;
+import io.qpatch.arch.x86_64.EntryRoom;
 import io.qpatch.arch.x86_64.Gpr;
 import io.qpatch.arch.x86_64.Instruction;
 import io.qpatch.arch.x86_64.Operand;
@@ -70,7 +71,7 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
           (int) (prologue.getLast().end() - fn.entry()), goidFrom(prologue, goidOffset, threadId), 0, captures);
     }
     if (site.address() != fn.entry()) throw new Refusal("its probe is not at the entry");
-    int displaced = displaced(all, original, fn.entry(), decoder);
+    int displaced = displaced(code, after, fn.entry(), decoder);
     RelocationCheck check = new Relocator(decoder).canRelocate(code, fn.entry(), displaced);
     if (!check.isOk()) throw new Refusal(check.refusal());
     for (Instruction insn : check.instructions()) {
@@ -96,23 +97,11 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
 
   /**
    * How many bytes of the function the trampoline runs in its place: 5, or fewer when
-   * the function ends before (INCQ AX; RET) and what follows up to 5 bytes is alignment
-   * padding (int3 or nops: never executed, since the function returned or jumped away).
+   * the function ends before (INCQ AX; RET) and alignment padding follows ({@link EntryRoom}).
    */
-  private static int displaced(List<Instruction> function, byte[] first, long entry, Decoder decoder)
-      throws Refusal {
-    int own = 0;
-    for (Instruction insn : function) {
-      own += insn.length();
-      if (insn.endsFlow() || own >= PATCH_BYTES) break;
-    }
-    if (own >= PATCH_BYTES) return PATCH_BYTES;
-    int padded = own;
-    for (Instruction insn : decoder.decodeAll(java.util.Arrays.copyOfRange(first, own, PATCH_BYTES), entry + own)) {
-      if (!insn.isInt3() && !insn.mnemonic().equals("nop")) break;
-      padded += insn.length();
-    }
-    if (own == 0 || padded != PATCH_BYTES) throw new Refusal("it is shorter than the 5-byte jump and not followed by padding");
+  private static int displaced(byte[] code, byte[] after, long entry, Decoder decoder) throws Refusal {
+    int own = EntryRoom.ownBytes(decoder, EntryRoom.concat(code, after), entry, PATCH_BYTES);
+    if (own < 0) throw new Refusal("it is shorter than the 5-byte jump and not followed by padding");
     return own;
   }
 

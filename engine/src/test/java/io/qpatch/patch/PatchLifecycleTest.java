@@ -157,8 +157,9 @@ class PatchLifecycleTest {
       p.awaitOutput(o -> o.contains("loopy 10"), WAIT);
       Patcher patcher = new Patcher(t, QUICK);
       String maps = p.maps();
-      assertEquals("cannot replace tiny in awkward: it is 1 bytes long, and redirecting a function"
-          + " takes a 5-byte jump at its entry", refusal(patcher, "void tiny(void) {}\n"));
+      assertEquals("cannot replace tiny in awkward: it is 1 byte long, and what follows it is not"
+          + " padding (nops or int3) that the 5-byte jump at its entry could take (bytes c3 31 c0 ff"
+          + " c0 83 f8 0a)", refusal(patcher, "void tiny(void) {}\n"));
       assertTrue(refusal(patcher, "int loopy(void) { return 3; }\n").startsWith(
           "cannot replace loopy in awkward: its first instructions cannot be moved to a trampoline: "),
           "loopy");
