@@ -82,15 +82,17 @@ class RemoteKillTest {
         setvbuf(stdout, 0, _IOLBF, 0);
         printf("work=%lx\\n", (unsigned long) work);
         for (long round = 0;; round++) {
-          int ok = spin(1000000);
+          int bad = spin(1000000) ? 0 : 1, err = 0;
           struct timespec ts = {0, 300000};
-          while (nanosleep(&ts, &ts) != 0) if (errno != EINTR) ok = 0;
+          while (nanosleep(&ts, &ts) != 0) if (errno != EINTR) bad |= 2, err = errno;
           sigset_t mask;
           sigprocmask(SIG_BLOCK, 0, &mask);
-          ok &= !sigismember(&mask, RT);
+          if (sigismember(&mask, RT)) bad |= 4;
           sigaltstack(0, &cur);
-          ok &= cur.ss_sp == alt && cur.ss_size == sizeof alt && cur.ss_flags == 0;
-          printf("round %ld %s rt=%ld\\n", round, ok ? "OK" : "BAD", rt_count);
+          if (cur.ss_sp != alt || cur.ss_size != sizeof alt || cur.ss_flags != 0) bad |= 8;
+          if (bad) printf("round %ld BAD (1 registers, 2 nanosleep errno %d, 4 mask, 8 altstack: %d) rt=%ld\\n",
+                          round, err, bad, rt_count);
+          else printf("round %ld OK rt=%ld\\n", round, rt_count);
         }
       }
       """;
