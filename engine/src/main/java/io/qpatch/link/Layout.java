@@ -18,9 +18,9 @@ import java.util.Set;
  * Where everything goes, as offsets from the load address: three page-aligned segments in
  * this order, each omitted when empty.
  * <pre>
- *   TEXT    r-x  code sections, PLT veneers (8 bytes each), the caller's reserved code
+ *   TEXT    r-x  code sections, PLT veneers (8 bytes each)
  *   RODATA  r--  read-only sections, .init_array/.fini_array, .eh_frame + terminator, the GOT
- *   DATA    rw-  .data*, .bss*, COMMON symbols, __dso_handle, the caller's reserved data
+ *   DATA    rw-  .data*, .bss*, COMMON symbols, __dso_handle
  * </pre>
  * The memfd file has the same layout, so a segment at offset X maps file offset X. GOT
  * slots and veneers are reserved for every symbol that might need one, before the load
@@ -46,8 +46,6 @@ final class Layout {
   long gotOffset;
   long dsoHandle = -1;
   long ehFrame = -1;
-  long reservedText = -1;
-  long reservedData = -1;
   long imageSize;
 
   private Layout(int sections) {
@@ -60,15 +58,15 @@ final class Layout {
   }
 
   static Layout build(ElfFile elf, SectionSelection sel, SymbolBinder binder,
-      List<RelocationSection> relocations, LinkOptions request) {
+      List<RelocationSection> relocations) {
     Layout l = new Layout(elf.sections().size());
     Set<Long> gotKeys = new LinkedHashSet<>();
     Set<Integer> veneerSymbols = new LinkedHashSet<>();
     boolean dso = l.collect(binder, relocations, gotKeys, veneerSymbols);
-    long at = l.endSegment(Segment.Kind.TEXT, 0, l.placeText(elf, sel, veneerSymbols, request));
+    long at = l.endSegment(Segment.Kind.TEXT, 0, l.placeText(elf, sel, veneerSymbols));
     long rodataEnd = l.placeRodata(elf, sel, gotKeys, at);
     at = l.endSegment(Segment.Kind.RODATA, at, rodataEnd);
-    long dataEnd = l.placeData(elf, sel, binder, dso, at, request);
+    long dataEnd = l.placeData(elf, sel, binder, dso, at);
     l.imageSize = l.endSegment(Segment.Kind.DATA, at, dataEnd);
     if (l.imageSize > MAX_IMAGE) {
       throw new BadInputException(elf.name() + ": " + l.imageSize + " bytes to load, more than"
@@ -77,17 +75,11 @@ final class Layout {
     return l;
   }
 
-  private long placeText(ElfFile elf, SectionSelection sel, Set<Integer> veneerSymbols,
-      LinkOptions request) {
+  private long placeText(ElfFile elf, SectionSelection sel, Set<Integer> veneerSymbols) {
     long at = align(placeSections(elf, sel.text, 0), VENEER_SIZE);
     for (int sym : veneerSymbols) {
       veneers.put(sym, at);
       at += VENEER_SIZE;
-    }
-    if (request.reservedText() > 0) {
-      at = align(at, 16);
-      reservedText = at;
-      at += request.reservedText();
     }
     return at;
   }
@@ -130,7 +122,7 @@ final class Layout {
   }
 
   private long placeData(ElfFile elf, SectionSelection sel, SymbolBinder binder, boolean dso,
-      long at, LinkOptions request) {
+      long at) {
     at = placeSections(elf, sel.data, at);
     for (Symbol s : binder.symtab().symbols()) {
       if (s.index() > 0 && s.isCommon() && binder.get(s.index()) instanceof Binding.Common c) {
@@ -143,11 +135,6 @@ final class Layout {
       at = align(at, 8);
       dsoHandle = at;
       at += 8;
-    }
-    if (request.reservedData() > 0) {
-      at = align(at, 16);
-      reservedData = at;
-      at += request.reservedData();
     }
     return at;
   }

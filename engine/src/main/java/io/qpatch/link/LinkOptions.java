@@ -11,43 +11,28 @@ import java.util.Map;
  *     {@code . _ + -} become '_'
  * @param overrides symbol name to address, consulted before anything else (a hook's
  *     reference to the function it hooks, pointed at the trampoline to the original)
- * @param reservedText bytes of code space the caller wants inside the r-x segment
- *     (trampolines within reach of the patch); zero-filled, see {@link
- *     LoadedObject#writeText}
- * @param reservedData bytes of writable space the caller wants in the rw- segment (a state
- *     record)
  */
-public record LinkOptions(
-    String name, Map<String, Long> overrides, long reservedText, long reservedData) {
+public record LinkOptions(String name, Map<String, Long> overrides) {
 
   public LinkOptions {
     name = sanitize(name);
     overrides = Map.copyOf(overrides);
-    if (reservedText < 0 || reservedData < 0) throw new IllegalArgumentException("negative size");
   }
 
   public static LinkOptions named(String name) {
-    return new LinkOptions(name, Map.of(), 0, 0);
+    return new LinkOptions(name, Map.of());
   }
 
   public LinkOptions withOverride(String symbol, long address) {
     Map<String, Long> m = new LinkedHashMap<>(overrides);
     m.put(symbol, address);
-    return new LinkOptions(name, m, reservedText, reservedData);
+    return new LinkOptions(name, m);
   }
 
   public LinkOptions withOverrides(Map<String, Long> more) {
     Map<String, Long> m = new LinkedHashMap<>(overrides);
     m.putAll(more);
-    return new LinkOptions(name, m, reservedText, reservedData);
-  }
-
-  public LinkOptions withReservedText(long bytes) {
-    return new LinkOptions(name, overrides, bytes, reservedData);
-  }
-
-  public LinkOptions withReservedData(long bytes) {
-    return new LinkOptions(name, overrides, reservedText, bytes);
+    return new LinkOptions(name, m);
   }
 
   /** The memfd name: "qpatch:" + name. */

@@ -33,8 +33,6 @@ public final class LinkPlan {
   private final long ehFrame;
   private final long registerFrame;
   private final long deregisterFrame;
-  private final long reservedText;
-  private final long reservedData;
   private final long got;
   private final List<String> droppedGroups;
   private final Map<String, Long> sections = new LinkedHashMap<>();
@@ -59,8 +57,6 @@ public final class LinkPlan {
     this.ehFrame = layout.ehFrame < 0 ? 0 : base + layout.ehFrame;
     this.registerFrame = l.registerFrame;
     this.deregisterFrame = l.deregisterFrame;
-    this.reservedText = layout.reservedText < 0 ? 0 : base + layout.reservedText;
-    this.reservedData = layout.reservedData < 0 ? 0 : base + layout.reservedData;
     this.got = base + layout.gotOffset;
     this.droppedGroups = List.copyOf(l.selection.droppedGroups);
     for (Section s : l.elf.sections()) {
@@ -236,16 +232,6 @@ public final class LinkPlan {
   /** The target's {@code __deregister_frame}, 0 when {@link #registerFrame} is 0. */
   public long deregisterFrame() {
     return deregisterFrame;
-  }
-
-  /** Start of the caller's reserved code space ({@link LinkOptions#reservedText}), or 0. */
-  public long reservedText() {
-    return reservedText;
-  }
-
-  /** Start of the caller's reserved data space ({@link LinkOptions#reservedData}), or 0. */
-  public long reservedData() {
-    return reservedData;
   }
 
   /** The object's GOT ({@code _GLOBAL_OFFSET_TABLE_}). */

@@ -89,7 +89,7 @@ final class Linker {
     for (RelocationSection rs : relocations) {
       for (Relocation r : rs.relocations()) checker.check(rs.target(), r);
     }
-    Layout l = Layout.build(elf, selection, binder, relocations, options);
+    Layout l = Layout.build(elf, selection, binder, relocations);
     if (l.imageSize == 0) {
       throw new BadInputException(elf.name() + ": nothing to load (no code or data sections)");
     }

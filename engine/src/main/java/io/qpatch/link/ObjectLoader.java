@@ -2,26 +2,27 @@ package io.qpatch.link;
 
 import io.qpatch.elf.ElfFile;
 import io.qpatch.error.BadInputException;
-import io.qpatch.error.RefusedException;
 import io.qpatch.proc.Mapping;
-import io.qpatch.proc.Target;
-import io.qpatch.symbols.ProcessSymbols;
+import io.qpatch.proc.MemfdFile;
+import io.qpatch.sys.Mman;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Lays a relocatable object ({@code gcc -c}, {@code g++ -c}) into a target process: the
- * run-time linker for patches.
+ * run-time linker qpatch has, one for everything it loads.
  *
  * <p>{@link #plan} links without a process (dry run: every input error, relocated bytes to
- * check). {@link #load} links against the live process, picks a free place within +-2 GiB
- * of {@code near}, and only after everything has been resolved and relocated creates the
- * memory and writes it; an input error leaves the target untouched. Static constructors
- * are not run here: {@link LoadedObject#initArray()} lists them for the caller, who can call
- * code in the target.
+ * check). {@link #load} links for a place within +-2 GiB of {@code near} ({@link
+ * Placement#mapNear}) while the target runs, then makes its memory: a memfd
+ * "qpatch:NAME", sized and filled from our side ({@link MemfdFile}), mapped MAP_SHARED
+ * segment by segment (r-x, r--, rw-: never writable and executable at once) at fixed
+ * addresses; nothing in the target refers to it yet, so it may be filled while the target
+ * runs. An input error leaves the target untouched; a failure after the memory was made
+ * unmaps it again. What ld.so would do next (registering .eh_frame, constructors) is the
+ * caller's: the patch engine does it under its record's protection.
  */
 public final class ObjectLoader {
-  private static final int MAX_TRIES = 8;
-
   private ObjectLoader() {}
 
   /** Links {@code object} to run at page-aligned {@code base}, resolving against {@code source}. */
@@ -34,37 +35,27 @@ public final class ObjectLoader {
     return Linker.prepare(object, source, options).size();
   }
 
-  /** Loads against every module of the target, see the method below. */
-  public static LoadedObject load(Target target, ElfFile object, LinkOptions options, long near) {
-    try (ProcessSymbols symbols = ProcessSymbols.of(target.pid())) {
-      return load(target, object, new ProcessSymbolSource(symbols, target), options, near);
-    }
-  }
-
-  /**
-   * Loads {@code object} into {@code target}, which must be stopped, within +-2 GiB of
-   * {@code near} (the code that will jump to it).
-   */
-  public static LoadedObject load(Target target, ElfFile object, SymbolSource source,
+  /** Loads {@code object} into the target of {@code memory} within +-2 GiB of {@code near}, as the class says. */
+  public static LinkPlan load(ObjectMemory memory, ElfFile object, SymbolSource source,
       LinkOptions options, long near) {
-    if (!target.isStopped()) throw new IllegalStateException("stop the target before loading");
     Linker linker = Linker.prepare(object, source, options);
-    List<Mapping> maps = target.maps();
-    requireNameFree(maps, options, target.pid());
-    List<Long> candidates = Placement.candidates(maps, near, linker.size());
-    for (long base : candidates.subList(0, Math.min(MAX_TRIES, candidates.size()))) {
+    List<Mapping> maps = memory.maps();
+    requireNameFree(maps, options, memory.pid());
+    LinkPlan[] laid = new LinkPlan[1];
+    Placement.mapNear(maps, near, near, linker.size(), base -> {
       LinkPlan plan = linker.at(base);
-      if (!SharedMemory.map(target, plan)) continue;
-      try {
-        SharedMemory.fill(target, plan);
+      ObjectMemory.Memfd memfd = map(memory, plan);
+      if (memfd == null) return false;
+      try (MemfdFile file = memfd.file()) {
+        fill(memory, file, plan);
       } catch (RuntimeException e) {
-        SharedMemory.unmap(target, plan.segments());
+        unmapQuietly(memory, plan.segments(), e);
         throw e;
       }
-      return new LoadedObject(target.pid(), plan);
-    }
-    throw new RefusedException(String.format("process %d: no free range of %d bytes within"
-        + " +-2 GiB of 0x%x to load %s", target.pid(), linker.size(), near, object.name()));
+      laid[0] = plan;
+      return true;
+    }, memory.pid(), object.name());
+    return laid[0];
   }
 
   /** Refuses a second object of the same name: its memfd would be taken for the first's. */
@@ -76,5 +67,62 @@ public final class ObjectLoader {
             + "); unload it or choose another name");
       }
     }
+  }
+
+  /** Unmaps every segment of a loaded object; nothing may still run in it. */
+  public static void unload(ObjectMemory memory, List<Segment> segments) {
+    for (Segment s : segments) memory.unmap(s.address(), s.size(), s.toString());
+  }
+
+  /**
+   * The memfd, sized from our side, and every segment mapped from it; null (nothing left
+   * mapped) when one of the addresses has been taken since the plan.
+   */
+  private static ObjectMemory.Memfd map(ObjectMemory memory, LinkPlan plan) {
+    String name = plan.options().memfdName();
+    ObjectMemory.Memfd memfd = memory.memfd(name, plan.size());
+    List<Segment> mapped = new ArrayList<>();
+    try {
+      for (Segment s : plan.segments()) {
+        long at = memory.map(memfd.fd(), s.fileOffset(), s.size(), s.prot(), Mman.MAP_SHARED,
+            s.address(), name + " " + s.kind());
+        if (at == 0) {
+          unload(memory, mapped);
+          memfd.file().close();
+          return null;
+        }
+        mapped.add(s);
+      }
+      return memfd;
+    } catch (RuntimeException e) {
+      memfd.file().close();
+      unmapQuietly(memory, mapped, e);
+      throw e;
+    } finally {
+      memory.close(memfd.fd(), name);
+    }
+  }
+
+  /** Every segment's bytes; pages left zero need no write (a new memfd reads as zero). */
+  private static void fill(ObjectMemory memory, MemfdFile file, LinkPlan plan) {
+    for (Segment s : plan.segments()) {
+      byte[] bytes = plan.bytes(s);
+      if (!isZero(bytes)) memory.fill(file, s.fileOffset(), bytes, plan.objectName() + " " + s.kind());
+    }
+  }
+
+  private static void unmapQuietly(ObjectMemory memory, List<Segment> segments, RuntimeException cause) {
+    try {
+      unload(memory, segments);
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  private static boolean isZero(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b != 0) return false;
+    }
+    return true;
   }
 }

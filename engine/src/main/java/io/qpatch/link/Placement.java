@@ -1,14 +1,18 @@
 package io.qpatch.link;
 
+import io.qpatch.error.RefusedException;
 import io.qpatch.proc.Mapping;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
 /**
- * Chooses where to map an object (or the patch layer's stub areas): in a free gap of the address space, as close as possible
- * to the code it will be reached from ({@code near}), so that every byte of it lies within
- * a rel32 (+-2 GiB) of {@code near}.
+ * The one way qpatch chooses where to map memory into a target that its code must reach
+ * with rel32 jumps and RIP-relative operands (+-2 GiB): patch objects, the patch layer's
+ * stub areas, the in-process tracer's trampolines and rings, out-of-line trampolines. In a
+ * free gap of the address space, as close as possible to the code it will be reached from
+ * ({@code near}), every byte within reach of {@code near} and of {@code farthest}; {@link
+ * #mapNear} tries the candidates in turn with the caller's mapping primitive.
  *
  * <p>Keeps clear of: the first 64 KiB (vm.mmap_min_addr), the top of the 47-bit user space
  * (TASK_SIZE 0x7ffffffff000), one guard page next to every mapping, 1 GiB above the
@@ -28,6 +32,34 @@ public final class Placement {
   private static final long STACK_ROOM = 16L << 20;
 
   private Placement() {}
+
+  /** How many candidates {@link #mapNear} tries: each refused one was taken since the maps were read. */
+  private static final int MAX_TRIES = 8;
+
+  /** Maps memory at exactly {@code base}; false (nothing left mapped) when the range was taken meanwhile. */
+  @FunctionalInterface
+  public interface MapAt {
+    boolean map(long base);
+  }
+
+  /**
+   * Maps {@code size} bytes as close to {@code near} as there is room, all of them within
+   * rel32 reach of both {@code near} and {@code farthest} (the other end of the code that
+   * jumps there; {@code near} again when there is one spot). {@code mapAt} maps at a
+   * candidate with MAP_FIXED_NOREPLACE, which refuses a range mapped since {@code maps}
+   * were read (EEXIST), and the next candidate is tried. Returns the base, or throws a
+   * {@link RefusedException} saying that {@code what} found no room near {@code near}.
+   */
+  public static long mapNear(List<Mapping> maps, long near, long farthest, long size, MapAt mapAt,
+      int pid, String what) {
+    List<Long> bases = candidates(maps, near, size).stream()
+        .filter(base -> reaches(base, size, farthest)).limit(MAX_TRIES).toList();
+    for (long base : bases) {
+      if (mapAt.map(base)) return base;
+    }
+    throw new RefusedException(String.format("process %d: no free address range of %d bytes within"
+        + " +-2 GiB of 0x%x for %s", pid, size, near, what));
+  }
 
   /** Candidate load addresses, closest to {@code near} first; empty when nothing is in reach. */
   public static List<Long> candidates(List<Mapping> maps, long near, long size) {

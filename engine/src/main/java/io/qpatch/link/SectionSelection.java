@@ -18,7 +18,7 @@ import java.util.Set;
  *   <li>Only SHF_ALLOC sections: debug info, symbol tables and relocations are not loaded.
  *   <li>{@code .eh_frame} is kept, read-only, last of the read-only sections and followed
  *       by the 4-byte zero terminator crtend.o would add, so it can be registered with the
- *       target's unwinder (see {@link LoadedObject#runConstructors}). Notes
+ *       target's unwinder (the patch engine registers it: patch.Loading). Notes
  *       (.note.gnu.property) are dropped.
  *   <li>A COMDAT group whose signature symbol (inline function, template instance, vtable,
  *       typeinfo) the target already defines, together with every global symbol the group

@@ -1,5 +1,7 @@
 package io.qpatch.patch;
 
+import io.qpatch.link.ObjectMemory;
+import io.qpatch.sys.Mman;
 import io.qpatch.arch.x86_64.Decoder;
 import io.qpatch.error.QpatchException;
 import io.qpatch.error.RefusedException;
@@ -49,7 +51,7 @@ final class Loading {
     ProcessSymbolSource source = new ProcessSymbolSource(symbols);
     String id = PatchNames.id(object.name(), java.util.HexFormat.of().formatHex(object.sha256()));
     ObjectLink.check(object, source, id, overrides(plan, plan.stream().map(Planner.Planned::address).toList()));
-    long recordSize = TargetMemory.pages(RecordCodec.encode(draft(object, plan)).length
+    long recordSize = Mman.pages(RecordCodec.encode(draft(object, plan)).length
         + SPARE_REGIONS * RecordCodec.REGION_SIZE + 64);
     StubAreas areas = new StubAreas(plan, target.maps());
     List<Region> created = new ArrayList<>();
@@ -77,11 +79,11 @@ final class Loading {
   private StubAreas.Allocation mapRecordAndStubs(String id, long recordSize, StubAreas areas,
       List<Region> created) {
     String name = PatchNames.recordMemfd(id);
-    TargetMemory.Memfd memfd = memory.memfd(name, recordSize + areas.size());
+    ObjectMemory.Memfd memfd = memory.memfd(name, recordSize + areas.size());
     memfd.file().close();
     try {
       long recordAt = memory.map(memfd.fd(), 0, recordSize,
-          TargetMemory.PROT_READ | TargetMemory.PROT_WRITE, TargetMemory.MAP_SHARED, 0, name);
+          Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, 0, name);
       created.add(new Region(recordAt, recordSize, Region.Kind.RECORD));
       StubAreas.Allocation stubs = areas.map(memory, memfd.fd(), recordSize, name);
       created.addAll(0, stubs.areas());

@@ -1,5 +1,7 @@
 package io.qpatch.patch;
 
+import io.qpatch.link.ObjectMemory;
+import io.qpatch.sys.Mman;
 import io.qpatch.proc.MemfdFile;
 import io.qpatch.elf.ElfFile;
 import io.qpatch.link.SymbolSource;
@@ -32,7 +34,7 @@ import java.util.Map;
  */
 public final class Rehearsal {
   private static final String PROBE = "/io/qpatch/native/qpatch_probe.o";
-  private static final long PAGE = TargetMemory.PAGE;
+  private static final long PAGE = Mman.PAGE;
 
   /**
    * Rehearsals of the switch's stop: HotSpot compiles a method with C1 after about 200
@@ -92,7 +94,7 @@ public final class Rehearsal {
     long holdsUntil = System.nanoTime() + HOLDS_NANOS;
     for (int i = 0; i < HOLDS && System.nanoTime() < holdsUntil; i++) {
       Stops.held(t, "rehearsal", () -> {
-        t.mprotect(at[0], PAGE, TargetMemory.PROT_READ | TargetMemory.PROT_WRITE); // as it is
+        t.mprotect(at[0], PAGE, Mman.PROT_READ | Mman.PROT_WRITE); // as it is
         return null;
       });
     }
@@ -108,12 +110,12 @@ public final class Rehearsal {
 
   /** A memfd of two pages, the first mapped rw- shared, the second r-x private: {data, code}. */
   private static long[] mapScratch(TargetMemory memory) {
-    TargetMemory.Memfd memfd = memory.memfd("qpatch-rehearsal", 2 * PAGE);
+    ObjectMemory.Memfd memfd = memory.memfd("qpatch-rehearsal", 2 * PAGE);
     try (MemfdFile file = memfd.file()) {
-      long data = memory.map(memfd.fd(), 0, PAGE, TargetMemory.PROT_READ | TargetMemory.PROT_WRITE,
-          TargetMemory.MAP_SHARED, 0, "rehearsal data");
-      long code = memory.map(memfd.fd(), PAGE, PAGE, TargetMemory.PROT_READ | TargetMemory.PROT_EXEC,
-          TargetMemory.MAP_PRIVATE, 0, "rehearsal code");
+      long data = memory.map(memfd.fd(), 0, PAGE, Mman.PROT_READ | Mman.PROT_WRITE,
+          Mman.MAP_SHARED, 0, "rehearsal data");
+      long code = memory.map(memfd.fd(), PAGE, PAGE, Mman.PROT_READ | Mman.PROT_EXEC,
+          Mman.MAP_PRIVATE, 0, "rehearsal code");
       memory.fill(file, 0, new byte[8], "rehearsal data");
       return new long[] {data, code};
     } finally {

@@ -1,6 +1,6 @@
 package io.qpatch.patch;
 
-import io.qpatch.error.RefusedException;
+import io.qpatch.sys.Mman;
 import io.qpatch.link.Placement;
 import io.qpatch.proc.Mapping;
 import java.util.ArrayList;
@@ -15,32 +15,23 @@ import java.util.List;
 final class StubAreas {
   /** Functions farther apart than this get areas of their own. */
   private static final long GROUP_SPAN = 1L << 30;
-  private static final int MAX_TRIES = 8;
 
   /** The mapped areas and, in plan order, each function's slot address. */
   record Allocation(List<Region> areas, List<Long> slots) {}
 
   private final List<Planner.Planned> plan;
   private final List<List<Integer>> groups;
-  private final List<List<Long>> candidates = new ArrayList<>();
+  private final List<Mapping> maps;
 
   /**
-   * Groups the functions and picks candidate addresses for each area from {@code maps},
-   * before the stop: an address taken since is refused by MAP_FIXED_NOREPLACE and the next
-   * candidate tried.
+   * Groups the functions; {@code maps}, read before the stop, is where each area's place
+   * is chosen from ({@link Placement#mapNear}: an address taken since is refused by
+   * MAP_FIXED_NOREPLACE and the next one tried).
    */
   StubAreas(List<Planner.Planned> plan, List<Mapping> maps) {
     this.plan = plan;
     this.groups = groups(plan);
-    for (List<Integer> group : groups) candidates.add(candidates(group, maps));
-  }
-
-  private List<Long> candidates(List<Integer> group, List<Mapping> maps) {
-    long size = size(group);
-    long lo = group.stream().mapToLong(i -> plan.get(i).address()).min().orElseThrow();
-    long hi = group.stream().mapToLong(i -> plan.get(i).address()).max().orElseThrow();
-    return Placement.candidates(maps, lo, size).stream()
-        .filter(base -> Placement.reaches(base, size, hi)).limit(MAX_TRIES).toList();
+    this.maps = maps;
   }
 
   /** The bytes all areas take in the memfd, whole pages each. */
@@ -58,7 +49,7 @@ final class StubAreas {
     try {
       for (int g = 0; g < groups.size(); g++) {
         List<Integer> group = groups.get(g);
-        Region area = mapNear(memory, fd, offset, group, candidates.get(g), what);
+        Region area = mapNear(memory, fd, offset, group, what);
         areas.add(area);
         offset += area.length();
         long next = area.start();
@@ -92,21 +83,18 @@ final class StubAreas {
   }
 
   private long size(List<Integer> group) {
-    return TargetMemory.pages(group.stream().mapToLong(i -> plan.get(i).slotSize()).sum());
+    return Mman.pages(group.stream().mapToLong(i -> plan.get(i).slotSize()).sum());
   }
 
-  private Region mapNear(TargetMemory memory, int fd, long offset, List<Integer> group,
-      List<Long> bases, String what) {
+  private Region mapNear(TargetMemory memory, int fd, long offset, List<Integer> group, String what) {
     long size = size(group);
-    for (long base : bases) {
-      long at = memory.map(fd, offset, size, TargetMemory.PROT_READ | TargetMemory.PROT_EXEC,
-          TargetMemory.MAP_PRIVATE, base, what);
-      if (at != 0) return new Region(at, size, Region.Kind.STUBS);
-    }
+    long lo = group.stream().mapToLong(i -> plan.get(i).address()).min().orElseThrow();
+    long hi = group.stream().mapToLong(i -> plan.get(i).address()).max().orElseThrow();
     Planner.Planned first = plan.get(group.getFirst());
-    throw new RefusedException(String.format("pid %d: no free address range of %d bytes within"
-        + " +-2 GiB of 0x%x for the stubs of %s", memory.target().pid(), size, first.address(),
-        first.name()));
+    long at = Placement.mapNear(maps, lo, hi, size, base -> memory.map(fd, offset, size,
+        Mman.PROT_READ | Mman.PROT_EXEC, Mman.MAP_PRIVATE, base, what) != 0,
+        memory.pid(), "the stubs of " + first.name());
+    return new Region(at, size, Region.Kind.STUBS);
   }
 
   private static void unmapQuietly(TargetMemory memory, Region area, RuntimeException cause) {

@@ -2,7 +2,12 @@ package io.qpatch.patch;
 
 import io.qpatch.proc.MemfdFile;
 import io.qpatch.error.SyscallException;
+import io.qpatch.link.ObjectMemory;
+import io.qpatch.proc.Mapping;
 import io.qpatch.proc.Target;
+import io.qpatch.sys.Errno;
+import io.qpatch.sys.Mman;
+import java.util.List;
 
 /**
  * The target-side memory operations of the patch engine, each one counted as a {@link
@@ -19,30 +24,29 @@ import io.qpatch.proc.Target;
  * check_vma_flags), so no page is ever writable and executable at once. The record is
  * mapped rw- MAP_SHARED.
  */
-final class TargetMemory {
-  static final int PROT_READ = 1;
-  static final int PROT_WRITE = 2;
-  static final int PROT_EXEC = 4;
-  static final int MAP_SHARED = 0x01;
-  static final int MAP_PRIVATE = 0x02;
-  /** Never replaces an existing mapping: EEXIST instead (Linux 4.17, mmap(2)). */
-  static final int MAP_FIXED_NOREPLACE = 0x100000;
-  static final int MFD_CLOEXEC = 1;
-  static final long PAGE = 4096;
-  /** asm-generic/errno-base.h */
-  static final int EEXIST = 17;
-
+public final class TargetMemory implements ObjectMemory {
   /** The memfd prefix of everything qpatch maps for patches: "qpatch:". */
   static final String PREFIX = "qpatch:";
 
   private final Target target;
 
-  TargetMemory(Target target) {
+  /** Public for the loader's tests, which load through this as patches do. */
+  public TargetMemory(Target target) {
     this.target = target;
   }
 
   Target target() {
     return target;
+  }
+
+  @Override
+  public int pid() {
+    return target.pid();
+  }
+
+  @Override
+  public List<Mapping> maps() {
+    return target.maps();
   }
 
   /** Writes {@code bytes} at {@code address} (one pwrite), then counts it. */
@@ -51,17 +55,15 @@ final class TargetMemory {
     Checkpoints.passed("write", what);
   }
 
-  /** A memfd of the target: its descriptor there, and the file opened on our side. */
-  record Memfd(int fd, MemfdFile file) {}
-
   /**
    * A new memfd of {@code length} bytes named {@code name}, made by the held (or stopped)
    * target and sized from our side; close {@link Memfd#fd()} in the target once it is
    * mapped, and the file here once it is filled.
    */
-  Memfd memfd(String name, long length) {
+  @Override
+  public Memfd memfd(String name, long length) {
     int fd = Stops.held(target, "memfd_create " + name, () -> {
-      int created = target.memfdCreate(name, MFD_CLOEXEC);
+      int created = target.memfdCreate(name, Mman.MFD_CLOEXEC);
       Checkpoints.passed("memfd_create", name);
       return created;
     });
@@ -78,7 +80,8 @@ final class TargetMemory {
   }
 
   /** Writes {@code bytes} at {@code offset} of a memfd from our side, then counts it. */
-  void fill(MemfdFile file, long offset, byte[] bytes, String what) {
+  @Override
+  public void fill(MemfdFile file, long offset, byte[] bytes, String what) {
     file.write(offset, bytes);
     Checkpoints.passed("write", what);
   }
@@ -88,9 +91,10 @@ final class TargetMemory {
    * anywhere; else exactly there, never over a mapping). Returns the address, or 0 when the
    * address was taken.
    */
-  long map(int fd, long offset, long length, int prot, int flags, long address, String what) {
+  @Override
+  public long map(int fd, long offset, long length, int prot, int flags, long address, String what) {
     try {
-      int fixed = address == 0 ? 0 : MAP_FIXED_NOREPLACE;
+      int fixed = address == 0 ? 0 : Mman.MAP_FIXED_NOREPLACE;
       long at = Stops.held(target, "mmap " + what, () -> {
         long mapped = target.mmap(address, length, prot, flags | fixed, fd, offset);
         Checkpoints.passed("mmap", what);
@@ -102,13 +106,14 @@ final class TargetMemory {
       }
       return at;
     } catch (SyscallException e) {
-      if (e.errno() == EEXIST) return 0;
+      if (e.errno() == Errno.EEXIST) return 0;
       throw e;
     }
   }
 
   /** Closes the target's {@code fd}: its mappings keep the memfd alive. */
-  void close(int fd, String what) {
+  @Override
+  public void close(int fd, String what) {
     Stops.held(target, "close " + what, () -> {
       target.close(fd);
       Checkpoints.passed("close memfd", what);
@@ -124,7 +129,8 @@ final class TargetMemory {
     }
   }
 
-  void unmap(long address, long length, String what) {
+  @Override
+  public void unmap(long address, long length, String what) {
     Stops.held(target, "munmap " + what, () -> {
       target.munmap(address, length);
       Checkpoints.passed("munmap", what);
@@ -141,7 +147,4 @@ final class TargetMemory {
     });
   }
 
-  static long pages(long bytes) {
-    return (bytes + PAGE - 1) & -PAGE;
-  }
 }

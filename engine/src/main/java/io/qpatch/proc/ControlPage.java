@@ -45,7 +45,7 @@ import java.util.List;
  * of the slot below it as stack.
  */
 final class ControlPage {
-  /** Not "qpatch:...": that name space is the loaded objects' (link.LoadedObject). */
+  /** Not "qpatch:...": that name space is the loaded objects' (link.ObjectLoader). */
   static final String NAME = "qpatch-control";
   static final int CODE_SIZE = 4096;
   static final int SLOTS = 8;

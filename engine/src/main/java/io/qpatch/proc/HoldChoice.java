@@ -43,18 +43,38 @@ final class HoldChoice {
 
   private HoldChoice() {}
 
-  /** The thread of {@code tids} (live threads of {@code pid}, leader first) to hold. */
-  static int pick(int pid, List<Integer> tids) {
+  /** How long a thread just held and let go may take to be back in its event wait. */
+  private static final long SETTLE_NANOS = 2_000_000;
+
+  /**
+   * The thread of {@code tids} (live threads of {@code pid}, leader first) to hold. {@code
+   * waiter} (0: none) is the thread the previous hold chose in an event wait: let go, it
+   * takes a moment to re-enter that wait (the kernel restarts it), during which it looks
+   * running and a sleeping worker would outrank it; so, when nothing else is in an event
+   * wait, it is given up to 2 ms to be back there and chosen again.
+   */
+  static int pick(int pid, List<Integer> tids, int waiter) {
     int best = tids.getFirst();
     int bestRank = -1;
     for (int tid : tids) {
-      int r = rank(read(pid, tid, "stat"), read(pid, tid, "syscall"));
+      int r = rankOf(pid, tid);
       if (r > bestRank) {
         best = tid;
         bestRank = r;
       }
     }
+    if (bestRank >= 3 || !tids.contains(waiter)) return best;
+    long deadline = System.nanoTime() + SETTLE_NANOS;
+    while (System.nanoTime() < deadline) {
+      if (rankOf(pid, waiter) == 3) return waiter;
+      java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+    }
     return best;
+  }
+
+  /** 3 to 0 as in the class comment. */
+  static int rankOf(int pid, int tid) {
+    return rank(read(pid, tid, "stat"), read(pid, tid, "syscall"));
   }
 
   /** 3 to 0 as in the class comment, from a thread's stat and syscall files ("" if unreadable). */

@@ -48,6 +48,8 @@ public final class Target implements AutoCloseable {
   private TracedThread held;
   /** How long the last {@link #whileStopped} or {@link #whileOneHeld} held threads, in ns. */
   private volatile long lastHoldNanos;
+  /** The thread the last hold chose in an event wait, 0 for none (see {@link HoldChoice#pick}). */
+  private int lastWaiter;
   private boolean attached = true;
 
   private Target(ThreadSet threads, boolean launched) {
@@ -231,7 +233,8 @@ public final class Target implements AutoCloseable {
           if (stopDepth > 0 || held != null) return work.get();
           List<TracedThread> live = threads.live();
           if (live.isEmpty()) throw new ProcessExitedException(pid(), threads.exitStatus());
-          int tid = HoldChoice.pick(pid(), threadIds(live));
+          int tid = HoldChoice.pick(pid(), threadIds(live), lastWaiter);
+          lastWaiter = HoldChoice.rankOf(pid(), tid) == 3 ? tid : 0;
           remote.prepare(tid);
           return Boost.during(() -> {
             long start = System.nanoTime();

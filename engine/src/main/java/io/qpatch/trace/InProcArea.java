@@ -3,6 +3,8 @@ package io.qpatch.trace;
 import io.qpatch.error.RefusedException;
 import io.qpatch.error.SyscallException;
 import io.qpatch.link.Placement;
+import io.qpatch.sys.Errno;
+import io.qpatch.sys.Mman;
 import io.qpatch.proc.Target;
 import io.qpatch.sys.Syscall;
 import java.io.IOException;
@@ -31,17 +33,10 @@ import java.util.List;
  */
 final class InProcArea {
   static final String RING_NAME = "qpatch-trace-ring";
-  private static final long PAGE = 4096;
-  private static final int PROT_READ_WRITE = 0x1 | 0x2;
-  private static final int PROT_READ_EXEC = 0x1 | 0x4;
-  /** linux/mman.h. */
-  private static final int MAP_SHARED = 0x01;
-  private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
-  private static final int MAP_FIXED_NOREPLACE = 0x100000;
-  private static final int MFD_CLOEXEC = 1;
-  /** EEXIST (asm-generic/errno-base.h): MAP_FIXED_NOREPLACE found the range taken. */
-  private static final int EEXIST = 17;
-  private static final int MADV_WIPEONFORK = 18;
+  private static final long PAGE = Mman.PAGE;
+  private static final int PROT_READ_WRITE = Mman.PROT_READ | Mman.PROT_WRITE;
+  private static final int PROT_READ_EXEC = Mman.PROT_READ | Mman.PROT_EXEC;
+  private static final int MAP_PRIVATE_ANONYMOUS = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
 
   final long codeStart;
   final long codeSize;
@@ -62,31 +57,29 @@ final class InProcArea {
   }
 
   /**
-   * Maps code and ring as close to {@code near} as there is room; the target must be
-   * stopped. The ring's header is written; the code is left for the caller.
+   * Maps code and ring as close to {@code low} as there is room with {@code high} in reach
+   * too (the lowest and highest probed entry); the target must be stopped. The ring's
+   * header is written; the code is left for the caller.
    */
-  static InProcArea create(Target target, long near, long codeBytes, long capacity, InProcRing.Shape shape) {
+  static InProcArea create(Target target, long low, long high, long codeBytes, long capacity, InProcRing.Shape shape) {
     long codeSize = roundUp(codeBytes);
     long ringSize = InProcRing.fileSize(capacity, shape.stride());
-    int fd = target.memfdCreate(RING_NAME, MFD_CLOEXEC);
+    int fd = target.memfdCreate(RING_NAME, Mman.MFD_CLOEXEC);
     try {
       target.ftruncate(fd, ringSize);
-      for (long at : Placement.candidates(target.maps(), near, codeSize + PAGE + ringSize)) {
-        if (!mapAt(target, at, codeSize, ringSize, fd)) continue;
-        Arena arena = Arena.ofShared();
-        try {
-          InProcArea area = new InProcArea(at, codeSize, ringSize, arena, mapLocally(target.pid(), fd, ringSize, arena));
-          area.ring(capacity, shape).initialise();
-          area.arm(target);
-          return area;
-        } catch (RuntimeException e) {
-          arena.close();
-          target.munmap(at, codeSize + PAGE + ringSize);
-          throw e;
-        }
+      long at = Placement.mapNear(target.maps(), low, high, codeSize + PAGE + ringSize,
+          base -> mapAt(target, base, codeSize, ringSize, fd), target.pid(), "the inproc trampolines and ring");
+      Arena arena = Arena.ofShared();
+      try {
+        InProcArea area = new InProcArea(at, codeSize, ringSize, arena, mapLocally(target.pid(), fd, ringSize, arena));
+        area.ring(capacity, shape).initialise();
+        area.arm(target);
+        return area;
+      } catch (RuntimeException e) {
+        arena.close();
+        target.munmap(at, codeSize + PAGE + ringSize);
+        throw e;
       }
-      throw new RefusedException("process " + target.pid() + ": no free address range within"
-          + " 2 GiB of its code for the inproc trampolines and ring (" + (codeSize + ringSize) + " bytes)");
     } finally {
       target.close(fd);
     }
@@ -98,11 +91,11 @@ final class InProcArea {
     try {
       mapped = mapOne(target, at, codeSize, PROT_READ_EXEC, MAP_PRIVATE_ANONYMOUS, -1, mapped);
       mapped = mapOne(target, at + mapped, PAGE, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, mapped);
-      mapOne(target, at + mapped, ringSize, PROT_READ_WRITE, MAP_SHARED, fd, mapped);
+      mapOne(target, at + mapped, ringSize, PROT_READ_WRITE, Mman.MAP_SHARED, fd, mapped);
       return true;
     } catch (SyscallException e) {
       if (mapped > 0) target.munmap(at, mapped);
-      if (e.errno() == EEXIST) return false;
+      if (e.errno() == Errno.EEXIST) return false;
       throw e;
     } catch (RuntimeException e) {
       if (mapped > 0) target.munmap(at, mapped);
@@ -112,7 +105,7 @@ final class InProcArea {
 
   /** One mapping of {@code size} bytes at exactly {@code at}; returns {@code before + size}. */
   private static long mapOne(Target target, long at, long size, int prot, int flags, int fd, long before) {
-    checkPlaced(target, at, target.mmap(at, size, prot, flags | MAP_FIXED_NOREPLACE, fd, 0), size);
+    checkPlaced(target, at, target.mmap(at, size, prot, flags | Mman.MAP_FIXED_NOREPLACE, fd, 0), size);
     return before + size;
   }
 
@@ -121,7 +114,7 @@ final class InProcArea {
    * (the backend then drops records of threads that are not the target's).
    */
   private void arm(Target target) {
-    target.syscall(Syscall.MADVISE, armedAt, PAGE, MADV_WIPEONFORK);
+    target.syscall(Syscall.MADVISE, armedAt, PAGE, Mman.MADV_WIPEONFORK);
     target.write(armedAt, new byte[] {1});
   }
 

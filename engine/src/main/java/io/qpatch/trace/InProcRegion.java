@@ -73,7 +73,7 @@ final class InProcRegion {
       low = Math.min(low, s.at());
       high = Math.max(high, s.at());
     }
-    InProcArea area = InProcArea.create(target, low + (high - low) / 2, bound, capacity, shape);
+    InProcArea area = InProcArea.create(target, low, high, bound, capacity, shape);
     InProcRegion region = new InProcRegion(sites, area, area.ring(capacity, shape));
     beforeFirstRecord.accept(region.ring);
     Map<InProcSite, Long> trampolines = region.write(target, capacity, shape, decoder, refused);

@@ -5,8 +5,12 @@ import io.qpatch.arch.x86_64.Relocator;
 import io.qpatch.arch.x86_64.X86Writer;
 import io.qpatch.error.QpatchException;
 import io.qpatch.error.RefusedException;
+import io.qpatch.error.SyscallException;
+import io.qpatch.link.Placement;
 import io.qpatch.proc.Mapping;
 import io.qpatch.proc.Target;
+import io.qpatch.sys.Errno;
+import io.qpatch.sys.Mman;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,8 +23,8 @@ import java.util.Map;
  * thread runs the instruction natively: no single step, no second stop (uprobes'
  * execute-out-of-line, without the trap after it).
  *
- * <p>The area is one anonymous R-X mapping placed just below the executable (or the
- * module whose code it serves), within rel32 reach of its code and data, written through
+ * <p>The area is one anonymous R-X mapping placed near the executable (or the module
+ * whose code it serves), within rel32 reach of its code and data, written through
  * {@code /proc/PID/mem}: all at once for a trace's probes ({@link #place}), or slot by slot
  * as scripted breakpoints need them ({@link #reserve}, {@link #add}). It is unmapped when
  * the breakpoints go, unless a thread is still inside it (then it stays, harmlessly).
@@ -29,14 +33,8 @@ final class OutOfLineArea {
   /** Room per trampoline: a relocated instruction (<= 15 bytes, rewritten forms longer) and a jump back. */
   private static final int SLOT = 48;
 
-  private static final long PAGE = 4096;
-  private static final int PROT_READ_EXEC = 0x1 | 0x4;
-  /** MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE (linux/mman.h). */
-  private static final int FLAGS = 0x02 | 0x20 | 0x100000;
-
-  private static final int ANYWHERE = 0x02 | 0x20;
-  /** The lowest address we consider (vm.mmap_min_addr is 64 KiB by default). */
-  private static final long LOWEST = 0x100000;
+  private static final int PROT_READ_EXEC = Mman.PROT_READ | Mman.PROT_EXEC;
+  private static final int ANYWHERE = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
 
   private final Target target;
   private final long start;
@@ -71,20 +69,37 @@ final class OutOfLineArea {
   }
 
   /**
-   * Maps an empty area with room for {@code slots} trampolines, just below the mapping of
-   * file {@code near} (anywhere when it has none). The target must be stopped: the mmap
-   * is a remote system call.
+   * Maps an empty area with room for {@code slots} trampolines within rel32 reach of every
+   * mapping of file {@code near} ({@link Placement#mapNear}; anywhere when it has none). The
+   * target must be stopped: the mmap is a remote system call.
    */
   static OutOfLineArea reserve(Target target, String near, int slots) {
-    long size = ((long) slots * SLOT + PAGE - 1) / PAGE * PAGE;
-    long hint = below(target.maps(), near, size);
-    long start;
-    try {
-      start = target.mmap(hint, size, PROT_READ_EXEC, hint == 0 ? ANYWHERE : FLAGS, -1, 0);
-    } catch (io.qpatch.error.SyscallException e) {
-      start = target.mmap(0, size, PROT_READ_EXEC, ANYWHERE, -1, 0); // raced: anywhere will do
+    long size = Mman.pages((long) slots * SLOT);
+    List<Mapping> maps = target.maps();
+    long low = Long.MAX_VALUE, high = 0;
+    for (Mapping m : maps) {
+      if (m.path().equals(near) || m.filePath().equals(near)) {
+        low = Math.min(low, m.start());
+        high = Math.max(high, m.end());
+      }
     }
+    if (low == Long.MAX_VALUE) return new OutOfLineArea(target, target.mmap(0, size, PROT_READ_EXEC, ANYWHERE, -1, 0), size);
+    long start = Placement.mapNear(maps, low, high, size, base -> mapAt(target, base, size),
+        target.pid(), "out-of-line trampolines");
     return new OutOfLineArea(target, start, size);
+  }
+
+  /** An anonymous r-x mapping at exactly {@code base}; false when the range was taken. */
+  private static boolean mapAt(Target target, long base, long size) {
+    try {
+      long at = target.mmap(base, size, PROT_READ_EXEC, ANYWHERE | Mman.MAP_FIXED_NOREPLACE, -1, 0);
+      if (at == base) return true;
+      target.munmap(at, size);  // a kernel before 4.17 took the address as a hint
+      return false;
+    } catch (SyscallException e) {
+      if (e.errno() == Errno.EEXIST) return false;
+      throw e;
+    }
   }
 
   /**
@@ -103,24 +118,6 @@ final class OutOfLineArea {
     target.write(slot, one.bytes());
     used++;
     return slot;
-  }
-
-  /** A free page-aligned range of {@code size} bytes right below the executable's lowest mapping. */
-  private static long below(List<Mapping> maps, String executable, long size) {
-    long low = Long.MAX_VALUE;
-    for (Mapping m : maps) {
-      if (m.path().equals(executable) || m.filePath().equals(executable)) low = Math.min(low, m.start());
-    }
-    if (low == Long.MAX_VALUE) return 0;
-    long candidate = (low - size - 16 * PAGE) & ~(PAGE - 1);
-    if (candidate < LOWEST) return 0;
-    for (Mapping m : maps) {
-      if (Long.compareUnsigned(m.start(), candidate + size) < 0
-          && Long.compareUnsigned(m.end(), candidate) > 0) {
-        return 0;
-      }
-    }
-    return candidate;
   }
 
   boolean contains(long pc) {

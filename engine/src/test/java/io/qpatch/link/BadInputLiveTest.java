@@ -35,7 +35,7 @@ class BadInputLiveTest {
       long near = ObjectLoaderLiveTest.near(p.pid());
       BadInputException e = assertThrows(BadInputException.class, () -> {
         try (ElfFile elf = ElfFile.open(object)) {
-          ObjectLoader.load(t, elf, LinkOptions.named("bad"), near);
+          LinkFixtures.load(t, elf, LinkOptions.named("bad"), near);
         }
       });
       assertEquals(before, t.maps(), "memory map changed");
@@ -138,10 +138,10 @@ class BadInputLiveTest {
     try (LiveProcess p = s.process(); Target t = Target.attach(p.pid());
         Target.Stopped stopped = t.stop(); ElfFile elf = ElfFile.open(o)) {
       long near = ObjectLoaderLiveTest.near(p.pid());
-      ObjectLoader.load(t, elf, LinkOptions.named("same"), near);
+      LinkFixtures.load(t, elf, LinkOptions.named("same"), near);
       List<Mapping> before = t.maps();
       BadInputException e = assertThrows(BadInputException.class,
-          () -> ObjectLoader.load(t, elf, LinkOptions.named("same"), near));
+          () -> LinkFixtures.load(t, elf, LinkOptions.named("same"), near));
       assertTrue(e.getMessage().startsWith("process " + p.pid() + " already has an object named"
           + " 'same' loaded"), e.getMessage());
       assertEquals(before, t.maps());

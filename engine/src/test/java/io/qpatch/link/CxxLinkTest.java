@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qpatch.elf.ElfFile;
+import io.qpatch.patch.Patcher;
 import io.qpatch.proc.Target;
 import io.qpatch.symbols.ProcessSymbols;
 import io.qpatch.testing.Fixtures;
@@ -81,44 +82,58 @@ class CxxLinkTest {
                   << counter.n << " " << greet(label) << std::endl;
         return shapes[0]->area();
       }
+      // run by qpatch once loaded, after the static constructors (-l)
+      extern "C" void _qpatch_init(void) { cxx_entry(4); cxx_throw(3); }
       """;
 
   @TempDir Path tmp;
 
   @Test
-  void cxxObjectRunsInTheTargetWithConstructorsDestructorsAndTheTargetsComdats() {
+  void cxxObjectLinksAgainstTheTargetsComdatsAndKeepsWhatItLacks() {
     Path exe = Fixtures.cxx("cxx-target", PROGRAM, "-O0");
     Path o = LinkFixtures.cxxObject("cxx-patch", PATCH, "-O0");
     try (LiveProcess p = LiveProcess.start(tmp.resolve("out.txt"), exe.toString());
         Target t = Target.attach(p.pid()); ElfFile elf = ElfFile.open(o)) {
       p.awaitOutput(s -> s.contains("hello world 9 42 101\n"), Duration.ofSeconds(10));
-      LoadedObject lo;
       try (Target.Stopped stopped = t.stop(); ProcessSymbols symbols = ProcessSymbols.of(p.pid())) {
-        long near = symbols.lookup("main").address();
-        lo = ObjectLoader.load(t, elf, LinkOptions.named("cxx"), near);
-        LinkPlan plan = lo.plan();
+        LinkPlan plan = LinkFixtures.load(t, elf, LinkOptions.named("cxx"), symbols.lookup("main").address());
         assertTrue(plan.droppedGroups().contains("_Z5twiceIiET_S0_"), plan.droppedGroups().toString());
         assertTrue(plan.droppedGroups().contains("_Z13inline_helperi"));
         assertTrue(plan.droppedGroups().contains("_ZTV6Square"), "vtable the target has");
         assertEquals(symbols.lookup("_ZTV6Square").address(), plan.externals().get("_ZTV6Square").address());
         assertTrue(plan.symbols().containsKey("_Z6thriceIiET_S0_"), "template the target lacks");
         assertTrue(plan.symbols().containsKey("_ZTV6Circle"), "vtable the target lacks");
-        assertNotEquals(0, lo.dsoHandle());
-        assertEquals(1, lo.initArray().size());
-        lo.runConstructors(t);
-        assertEquals(16, t.callFunction(lo.address("cxx_entry"), 4));
-        assertEquals(7, t.callFunction(lo.address("cxx_throw"), 3), "thrown and caught in the patch");
+        assertNotEquals(0, plan.dsoHandle());
+        assertEquals(1, plan.initArray().size());
+        LinkFixtures.unload(t, plan);
       }
-      p.awaitOutput(s -> s.contains("patched 16 48 8 12 104 42 hello patched\ncaught boom 3\n"),
-          Duration.ofSeconds(10));
+    }
+  }
+
+  /**
+   * Loaded as a patch ({@code -l}): the static constructors run, then {@code _qpatch_init},
+   * which calls into the object (vtables, templates, the target's greet, an exception thrown
+   * and caught in it); rollback runs the destructors, and the target keeps throwing and
+   * catching its own exceptions throughout.
+   */
+  @Test
+  void cxxPatchRunsWithConstructorsExceptionsAndDestructors() {
+    Path exe = Fixtures.cxx("cxx-target", PROGRAM, "-O0");
+    Path o = LinkFixtures.cxxObject("cxx-patch", PATCH, "-O0");
+    try (LiveProcess p = LiveProcess.start(tmp.resolve("out.txt"), exe.toString());
+        Target t = Target.attach(p.pid())) {
+      p.awaitOutput(s -> s.contains("hello world 9 42 101\n"), Duration.ofSeconds(10));
+      Patcher patcher = new Patcher(t);
+      patcher.load(o);
+      p.awaitOutput(s -> s.contains(RAN_4), Duration.ofSeconds(10));
       LiveProcess.sleep(300);  // the target throws and catches its own exceptions meanwhile
-      try (Target.Stopped stopped = t.stop()) {
-        lo.runDestructors(t);
-        lo.unload(t);
-      }
+      patcher.rollback(o);
       p.awaitOutput(s -> s.contains("bye 42\n"), Duration.ofSeconds(10));
       LiveProcess.sleep(500);
       assertTrue(p.isAlive(), "the target keeps running, and unwinding, after unload");
     }
   }
+
+  /** What {@code _qpatch_init} prints. */
+  static final String RAN_4 = "patched 16 48 8 12 104 42 hello patched\ncaught boom 3\n";
 }

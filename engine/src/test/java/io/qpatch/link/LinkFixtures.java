@@ -6,21 +6,17 @@ import io.qpatch.elf.ElfFile;
 import io.qpatch.elf.Relocation;
 import io.qpatch.elf.RelocationSection;
 import io.qpatch.elf.RelocationType;
+import io.qpatch.patch.TargetMemory;
+import io.qpatch.proc.Target;
+import io.qpatch.symbols.ProcessSymbols;
+import io.qpatch.sys.Mman;
 import io.qpatch.testing.Fixtures;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /** Objects for link tests: C through {@link Fixtures}, C++ objects built here, cached alike. */
 final class LinkFixtures {
-  private static final Path CACHE = Path.of("target", "fixtures").toAbsolutePath();
-
   private LinkFixtures() {}
 
   static Path cObject(String name, String source, String... flags) {
@@ -29,24 +25,40 @@ final class LinkFixtures {
 
   /** g++ -c {@code flags}. */
   static Path cxxObject(String name, String source, String... flags) {
-    Fixtures.requireTool("g++");
-    try {
-      String key = hash("g++ -c " + String.join(" ", flags) + source);
-      Path dir = CACHE.resolve(name + "-" + key);
-      Path out = dir.resolve(name + ".o");
-      if (Files.exists(out)) return out;
-      Files.createDirectories(dir);
-      Path src = dir.resolve(name + ".cpp");
-      Files.writeString(src, source);
-      List<String> cmd = new ArrayList<>(List.of("g++", "-g"));
-      cmd.addAll(List.of(flags));
-      cmd.addAll(List.of("-c", "-o", out + ".tmp", src.toString()));
-      Fixtures.run(cmd);
-      Files.move(Path.of(out + ".tmp"), out);
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    return Fixtures.cxxObject(name, source, flags);
+  }
+
+  /**
+   * Loads {@code elf} into the stopped target through the one loader, as a patch is
+   * ({@link ObjectLoader#load} with the patch engine's {@link TargetMemory}), resolving
+   * against the process's modules.
+   */
+  static LinkPlan load(Target t, ElfFile elf, LinkOptions options, long near) {
+    try (ProcessSymbols symbols = ProcessSymbols.of(t.pid())) {
+      return load(t, elf, new ProcessSymbolSource(symbols, t), options, near);
     }
+  }
+
+  static LinkPlan load(Target t, ElfFile elf, SymbolSource source, LinkOptions options, long near) {
+    return ObjectLoader.load(new TargetMemory(t), elf, source, options, near);
+  }
+
+  static void unload(Target t, LinkPlan plan) {
+    ObjectLoader.unload(new TargetMemory(t), plan.segments());
+  }
+
+  /** {@code s}, NUL-terminated, in a new page of the target: an argument for a call there. */
+  static long string(Target t, String s) {
+    long page = t.mmap(0, 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
+    t.write(page, (s + "\0").getBytes(StandardCharsets.UTF_8));
+    return page;
+  }
+
+  /** The memfd names ("qpatch:NAME") of every object loaded in the target. */
+  static java.util.Set<String> loadedNames(Target t) {
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    for (var m : t.maps()) if (m.memfdName().startsWith("qpatch:")) names.add(m.memfdName());
+    return names;
   }
 
   /** A relocation found in an object, with the name of its symbol and of the section it patches. */
@@ -100,12 +112,4 @@ final class LinkFixtures {
     return le(plan.read(address, 8), 8);
   }
 
-  private static String hash(String s) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 6);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new AssertionError(e);
-    }
-  }
 }

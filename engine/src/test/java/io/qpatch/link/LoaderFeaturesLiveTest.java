@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qpatch.elf.ElfFile;
+import io.qpatch.patch.Patcher;
 import io.qpatch.error.BadInputException;
 import io.qpatch.proc.Mapping;
 import io.qpatch.proc.Target;
@@ -61,29 +62,10 @@ class LoaderFeaturesLiveTest {
       BadInputException e = assertThrows(BadInputException.class,
           () -> withoutCalls.lookup("never_called"));
       assertTrue(e.getMessage().contains("is an IFUNC"), e.getMessage());
-      LoadedObject lo = ObjectLoader.load(t, elf, LinkOptions.named("ifunc"),
+      LinkPlan lo = LinkFixtures.load(t, elf, LinkOptions.named("ifunc"),
           symbols.lookup("main").address());
       assertEquals(1005, t.callFunction(lo.address("call_never"), 5));
       assertEquals(2005, t.callFunction(lo.address("call_often"), 5));
-    }
-  }
-
-  @Test
-  void codeWrittenIntoReservedTextRunsAndLeavesNoWritableAlias() {
-    Path o = LinkFixtures.cObject("tiny", "int f(int x) { return x + 1; }\n", "-O2");
-    ObjectLoaderLiveTest.Started s = ObjectLoaderLiveTest.startTarget(tmp);
-    try (LiveProcess p = s.process(); Target t = Target.attach(p.pid());
-        ElfFile elf = ElfFile.open(o); Target.Stopped stopped = t.stop()) {
-      LoadedObject lo = ObjectLoader.load(t, elf,
-          LinkOptions.named("tramp").withReservedText(64), ObjectLoaderLiveTest.near(p.pid()));
-      byte[] movEax7Ret = {(byte) 0xb8, 7, 0, 0, 0, (byte) 0xc3};
-      lo.writeText(t, lo.reservedText(), movEax7Ret);
-      assertEquals(7, t.callFunction(lo.reservedText()));
-      List<Mapping> ours = t.maps().stream().filter(m -> m.memfdName().equals("qpatch:tramp"))
-          .toList();
-      assertEquals(lo.segments().stream().map(Segment::perms).toList(),
-          ours.stream().map(Mapping::perms).toList(), "the temporary rw- alias is gone");
-      assertTrue(t.maps().stream().noneMatch(m -> m.isWritable() && m.isExecutable()));
     }
   }
 
@@ -95,13 +77,11 @@ class LoaderFeaturesLiveTest {
         ElfFile elf = ElfFile.open(o); ProcessSymbols symbols = ProcessSymbols.of(p.pid())) {
       long sleep = symbols.lookup("libc.so.6!usleep").address();
       try (Target.Stopped stopped = t.stop()) {
-        LoadedObject lo = ObjectLoader.load(t, elf,
-            LinkOptions.named("nearlibc").withReservedData(16), sleep);
+        LinkPlan lo = LinkFixtures.load(t, elf, LinkOptions.named("nearlibc"), sleep);
         for (Segment seg : lo.segments()) {
           assertTrue(Placement.distance(seg.address(), seg.size(), sleep) <= Placement.REACH);
         }
-        t.write(lo.reservedData(), "libc\0".getBytes());
-        t.callFunction(lo.address("patched"), lo.reservedData());
+        t.callFunction(lo.address("patched"), LinkFixtures.string(t, "libc"));
       }
       p.awaitOutput(out -> out.contains("called libc 4 42 57 1\n"), Duration.ofSeconds(10));
     }
@@ -132,11 +112,11 @@ class LoaderFeaturesLiveTest {
         ProcessSymbols symbols = ProcessSymbols.of(p.pid())) {
       long sleep = symbols.lookup("libc.so.6!sleep").address();
       try (Target.Stopped stopped = t.stop()) {
-        LoadedObject replaced = ObjectLoader.load(t, patch, LinkOptions.named("cpatch.o"), sleep);
+        LinkPlan replaced = LinkFixtures.load(t, patch, LinkOptions.named("cpatch.o"), sleep);
         t.callFunction(replaced.address("sleep"), 0);
-        LoadedObject hooked = ObjectLoader.load(t, hook,
+        LinkPlan hooked = LinkFixtures.load(t, hook,
             LinkOptions.named("chook.o").withOverride("sleep", sleep), sleep);
-        assertEquals(sleep, hooked.plan().externals().get("sleep").address());
+        assertEquals(sleep, hooked.externals().get("sleep").address());
         t.callFunction(hooked.address("_qpatch_hookfun_sleep"), 0);
         t.callFunction(symbols.lookup("fflush").address(), 0);
       }
@@ -145,8 +125,9 @@ class LoaderFeaturesLiveTest {
     }
   }
 
+  /** Loaded as a patch: constructors by priority, then _qpatch_init; destructors at rollback. */
   @Test
-  void constructorsRunByPriorityAndDestructorsAtUnload() {
+  void constructorsRunByPriorityBeforeInitAndDestructorsAtRollback() {
     Path o = LinkFixtures.cObject("ctors", """
         #include <stdio.h>
         static int order[3], n;
@@ -154,20 +135,14 @@ class LoaderFeaturesLiveTest {
         __attribute__((constructor)) static void third(void) { order[n++] = 3; }
         __attribute__((constructor(150))) static void first(void) { order[n++] = 1; }
         __attribute__((destructor)) static void bye(void) { printf("dtor %d\\n", n); fflush(0); }
-        int result(void) { return order[0] * 100 + order[1] * 10 + order[2]; }
+        void _qpatch_init(void) { printf("order %d%d%d\\n", order[0], order[1], order[2]); fflush(0); }
         """, "-O2");
     ObjectLoaderLiveTest.Started s = ObjectLoaderLiveTest.startTarget(tmp);
-    try (LiveProcess p = s.process(); Target t = Target.attach(p.pid());
-        ElfFile elf = ElfFile.open(o)) {
-      try (Target.Stopped stopped = t.stop()) {
-        LoadedObject lo = ObjectLoader.load(t, elf, LinkOptions.named("ctors"),
-            ObjectLoaderLiveTest.near(p.pid()));
-        assertEquals(3, lo.initArray().size());
-        lo.runConstructors(t);
-        assertEquals(123, t.callFunction(lo.address("result")));
-        lo.runDestructors(t);
-        lo.unload(t);
-      }
+    try (LiveProcess p = s.process(); Target t = Target.attach(p.pid())) {
+      Patcher patcher = new Patcher(t);
+      patcher.load(o);
+      p.awaitOutput(out -> out.contains("order 123\n"), Duration.ofSeconds(10));
+      patcher.rollback(o);
       p.awaitOutput(out -> out.contains("dtor 3\n"), Duration.ofSeconds(10));
     }
   }

@@ -95,18 +95,18 @@ class ObjectLoaderLiveTest {
     try (LiveProcess p = s.process(); Target t = Target.attach(p.pid());
         ElfFile elf = ElfFile.open(o); Target.Stopped stopped = t.stop()) {
       long near = near(p.pid());
-      LoadedObject lo = ObjectLoader.load(t, elf, LinkOptions.named("live-patch"), near);
+      LinkPlan lo = LinkFixtures.load(t, elf, LinkOptions.named("live-patch"), near);
       List<Mapping> ours = t.maps().stream()
           .filter(m -> m.path().startsWith("/memfd:qpatch:live-patch")).toList();
       assertEquals(List.of("r-xs", "r--s", "rw-s"), ours.stream().map(Mapping::perms).toList());
       for (Segment seg : lo.segments()) {
         assertTrue(Placement.distance(seg.address(), seg.size(), near) < 0x7fffffffL, seg.toString());
-        byte[] expected = lo.plan().bytes(seg);
+        byte[] expected = lo.bytes(seg);
         assertArrayEquals(expected, t.read(seg.address(), expected.length), seg.toString());
       }
-      assertEquals(lo.segments(), LoadedObject.segmentsIn(t.maps(), "live-patch"));
-      lo.unload(t);
-      assertTrue(LoadedObject.segmentsIn(t.maps(), "live-patch").isEmpty());
+      assertEquals(lo.segments().stream().map(Segment::address).toList(), ours.stream().map(Mapping::start).toList());
+      LinkFixtures.unload(t, lo);
+      assertTrue(LinkFixtures.loadedNames(t).isEmpty());
     }
   }
 
@@ -139,12 +139,11 @@ class ObjectLoaderLiveTest {
     try (LiveProcess p = s.process(); Target t = Target.attach(p.pid());
         ElfFile elf = ElfFile.open(o)) {
       try (Target.Stopped stopped = t.stop()) {
-        LoadedObject lo = ObjectLoader.load(t, elf,
-            LinkOptions.named("call").withReservedData(64), near(p.pid()));
-        t.write(lo.reservedData(), "hello\0".getBytes());
-        long n = t.callFunction(lo.address("patched"), lo.reservedData());
+        LinkPlan lo = LinkFixtures.load(t, elf, LinkOptions.named("call"), near(p.pid()));
+        long hello = LinkFixtures.string(t, "hello");
+        long n = t.callFunction(lo.address("patched"), hello);
         assertEquals("called hello 5 42 57 1\n".length(), n);
-        t.callFunction(lo.address("patched"), lo.reservedData());
+        t.callFunction(lo.address("patched"), hello);
       }
       p.awaitOutput(out -> out.contains("called hello 5 42 57 1\ncalled hello 5 42 57 2\n"),
           Duration.ofSeconds(10));
@@ -161,7 +160,7 @@ class ObjectLoaderLiveTest {
         ElfFile elf = ElfFile.open(o); Target.Stopped stopped = t.stop()) {
       List<Mapping> before = t.maps();
       BadInputException e = assertThrows(BadInputException.class,
-          () -> ObjectLoader.load(t, elf, LinkOptions.named("undef"), near(p.pid())));
+          () -> LinkFixtures.load(t, elf, LinkOptions.named("undef"), near(p.pid())));
       assertEquals(o + ": undefined symbol 'foo' not found in process " + p.pid(), e.getMessage());
       assertEquals(before, t.maps());
     }

@@ -114,7 +114,7 @@ class HoldTest {
     try (LiveProcess p = pauser(); Target t = Target.attach(p.pid())) {
       List<Integer> tids = t.threadIds();
       assertEquals(2, tids.size());
-      assertEquals(p.pid(), HoldChoice.pick(p.pid(), List.of(tids.get(1), tids.get(0))));
+      assertEquals(p.pid(), HoldChoice.pick(p.pid(), List.of(tids.get(1), tids.get(0)), 0));
     }
   }
 
