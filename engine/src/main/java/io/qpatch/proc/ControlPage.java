@@ -53,6 +53,8 @@ final class ControlPage {
   static final long TOTAL = CODE_SIZE + (long) SLOTS * SLOT_SIZE;
 
   static final int SYSCALL_RET = 0, CALL_RETURN = 3, RETURNED = 13, DONE = 13;
+  /** Past the slot's release: the rt_sigreturn that reads the frame in the slot just freed. */
+  static final int SIGRETURN = 24;
   static final int SLOT_OWNER = 0, SLOT_FRAME = 8, SLOT_RESULT = 16, SLOT_FPSTATE = 512;
   /** After the largest XSAVE image (AVX-512: 2.7 KiB); memfd names are at most 249 bytes. */
   static final int SLOT_STRING = 4096, SLOT_STRING_SIZE = 512;

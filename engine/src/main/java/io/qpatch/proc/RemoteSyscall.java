@@ -87,6 +87,7 @@ final class RemoteSyscall {
   long call(int tid, boolean mayRelease, String string, int nr, long... args) {
     if (args.length > ARG_REGS.length) throw new IllegalArgumentException("at most 6 arguments");
     ControlPage p = controlPage(tid);
+    leavePad(p, tid);
     int slot = p.claim(memory, tid, ControlPage.KIND_SYSCALL, 0);
     if (slot < 0) return viaTarget(tid, nr, string, args); // every slot held by killed runs
     boolean released = false;
@@ -106,6 +107,26 @@ final class RemoteSyscall {
       }
     }
   }
+
+  /**
+   * A thread let go for a call ({@link #released}) frees its slot two instructions before
+   * the rt_sigreturn that reads the frame in that slot. Held again in between (by the next
+   * remote operation), it would have that frame overwritten by the next claim of the slot
+   * and restore our registers instead of its own, forever. So a thread found in the pad is
+   * first run through to the end of its rt_sigreturn, syscall-stop by syscall-stop (its
+   * signals are still blocked by the call), then put in an event stop again.
+   */
+  void leavePad(ControlPage p, int tid) {
+    if (!p.containsCode(ThreadRegs.get(tid).rip())) return;
+    RemoteOp op = new RemoteOp("pad", threads, tid, scratch8);
+    Registers r = op.saved;
+    for (int stops = 0; p.containsCode(r.rip()) && stops < PAD_STOPS; stops++) r = op.nextSyscallStop();
+    threads.leaveSignalStop(op.t);
+    op.step("left the pad");
+  }
+
+  /** Syscall-stops the pad's way out takes at most: getpid's and rt_sigreturn's entry and exit. */
+  private static final int PAD_STOPS = 4;
 
   /** Writes {@code s} (NUL-terminated) into slot {@code slot}'s string area; returns its address. */
   private long writeString(long slot, String s) {
