@@ -19,6 +19,8 @@ record Gadgets(long syscallRet, long sigreturn) {
   private static final byte[] SIGRETURN_RAX = {0x48, (byte) 0xc7, (byte) 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05};
   private static final byte[] SIGRETURN_EAX = {(byte) 0xb8, 0x0f, 0, 0, 0, 0x0f, 0x05};
   private static final byte[] SYSCALL = {0x0f, 0x05};
+  /** The longer rt_sigreturn sequence's length: a thread there is before or at its syscall's end. */
+  static final int SIGRETURN_LENGTH = SIGRETURN_RAX.length;
   private static final long MAX_SCAN = 64 << 20;
 
   static Gadgets find(int pid, Memory memory) {

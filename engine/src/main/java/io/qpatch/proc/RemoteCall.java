@@ -43,7 +43,7 @@ final class RemoteCall {
   long call(int tid, Memory memory, long function, long... args) {
     if (args.length > ARG_REGS.length) throw new IllegalArgumentException("at most 6 arguments");
     ControlPage page = syscalls.controlPage(tid);
-    syscalls.leavePad(page, tid);
+    syscalls.finishLetGo(tid);
     long rsp = ThreadRegs.get(tid).rsp();
     // the return address slot starts the frame: rsp % 16 == 8 at entry (psABI 3.2.2)
     long frame = ((rsp - RemoteSyscall.RED_ZONE - SigFrame.size()) & ~15L) - 8;

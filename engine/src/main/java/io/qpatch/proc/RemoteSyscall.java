@@ -50,6 +50,9 @@ final class RemoteSyscall {
   private static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, MAP_SHARED = 1;
   private static final int MFD_CLOEXEC = 1;
 
+  /** Syscall-stops before a let-go call's rt_sigreturn at most: the pad's getpid, entry and exit. */
+  private static final int LET_GO_STOPS = 3;
+
   /** 128-byte red zone below rsp that the interrupted code may use (psABI 3.2.2). */
   static final int RED_ZONE = 128;
 
@@ -87,7 +90,7 @@ final class RemoteSyscall {
   long call(int tid, boolean mayRelease, String string, int nr, long... args) {
     if (args.length > ARG_REGS.length) throw new IllegalArgumentException("at most 6 arguments");
     ControlPage p = controlPage(tid);
-    leavePad(p, tid);
+    finishLetGo(tid);
     int slot = p.claim(memory, tid, ControlPage.KIND_SYSCALL, 0);
     if (slot < 0) return viaTarget(tid, nr, string, args); // every slot held by killed runs
     boolean released = false;
@@ -109,24 +112,43 @@ final class RemoteSyscall {
   }
 
   /**
-   * A thread let go for a call ({@link #released}) frees its slot two instructions before
-   * the rt_sigreturn that reads the frame in that slot. Held again in between (by the next
-   * remote operation), it would have that frame overwritten by the next claim of the slot
-   * and restore our registers instead of its own, forever. So a thread found in the pad is
-   * first run through to the end of its rt_sigreturn, syscall-stop by syscall-stop (its
-   * signals are still blocked by the call), then put in an event stop again.
+   * A thread let go for a call restores itself with an rt_sigreturn from a frame we wrote:
+   * below its stack pointer, with its FPU image below that (a bootstrap call, {@link
+   * #viaTarget}), or in a control-page slot that the pad frees two instructions before
+   * (a released call, {@link #released}). Held again before that rt_sigreturn (preempted
+   * right after its system call, it is stopped there by the next operation), the next
+   * operation would overwrite that frame: its own frame and the called function's stack go
+   * below the stack pointer, and the next claim of the slot takes the same slot. The thread
+   * would then restore corrupted vector registers, or our registers instead of its own,
+   * forever. So a thread found there is first run through that rt_sigreturn, syscall-stop
+   * by syscall-stop (its signals are still blocked by the call), then put in an event stop.
    */
-  void leavePad(ControlPage p, int tid) {
-    if (!p.containsCode(ThreadRegs.get(tid).rip())) return;
-    RemoteOp op = new RemoteOp("pad", threads, tid, scratch8);
-    Registers r = op.saved;
-    for (int stops = 0; p.containsCode(r.rip()) && stops < PAD_STOPS; stops++) r = op.nextSyscallStop();
+  void finishLetGo(int tid) {
+    Registers r = ThreadRegs.get(tid);
+    if (!onLetGoFrame(r) && (page == null || !page.containsCode(r.rip()))) return;
+    RemoteOp op = new RemoteOp("let-go", threads, tid, scratch8);
+    for (int stops = 0; stops < LET_GO_STOPS; stops++) {
+      if (op.nextSyscallStop().origRax() == Syscall.RT_SIGRETURN) {
+        op.nextSyscallStop();  // its exit: the thread's own registers are back
+        break;
+      }
+    }
     threads.leaveSignalStop(op.t);
-    op.step("left the pad");
+    op.step("let-go call finished");
   }
 
-  /** Syscall-stops the pad's way out takes at most: getpid's and rt_sigreturn's entry and exit. */
-  private static final int PAD_STOPS = 4;
+  /**
+   * At the gadget's ret with our frame's pretcode (the rt_sigreturn sequence) on top of the
+   * stack, or in that sequence. Only this run lets threads go at the gadgets, and only once
+   * it has found them; a thread returning from a real signal handler through the same
+   * sequence is run through its rt_sigreturn as it was about to be anyway.
+   */
+  private boolean onLetGoFrame(Registers r) {
+    Gadgets g = gadgets;
+    if (g == null || g.sigreturn() == 0) return false;
+    if (r.rip() >= g.sigreturn() && r.rip() <= g.sigreturn() + Gadgets.SIGRETURN_LENGTH) return true;
+    return r.rip() == g.syscallRet() + 2 && ControlPage.le(memory.read(r.rsp(), 8), 0) == g.sigreturn();
+  }
 
   /** Writes {@code s} (NUL-terminated) into slot {@code slot}'s string area; returns its address. */
   private long writeString(long slot, String s) {
@@ -465,6 +487,7 @@ final class RemoteSyscall {
    */
   private long viaTarget(int tid, boolean mayLetGo, int nr, String string, long... args) {
     Gadgets g = gadgets();
+    finishLetGo(tid);
     RemoteOp op = new RemoteOp("bootstrap", threads, tid, scratch8);
     if (g.sigreturn() == 0) return unprotected(op, g.syscallRet(), nr, args);
     long frame = (op.saved.rsp() - RED_ZONE - 64 - SigFrame.size()) & ~15L;
