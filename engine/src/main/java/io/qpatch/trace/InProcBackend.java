@@ -61,7 +61,7 @@ public final class InProcBackend implements Backend {
   private final boolean lossy;
   private final Decoder decoder = Decoder.shared();
   /** Every site, by the index its records carry; appended to while the trace runs. */
-  private final List<InProcSite> sites = new CopyOnWriteArrayList<>();
+  private final List<Numbered> sites = new CopyOnWriteArrayList<>();
   private final List<InProcRegion> regions = new CopyOnWriteArrayList<>();
   private final List<InProcRing.Record> batch = new ArrayList<>();
   private final ForeignThreads threads;
@@ -112,12 +112,8 @@ public final class InProcBackend implements Backend {
     this(target, alive, DEFAULT_CAPACITY, lossy);
   }
 
-  /**
-   * Why this backend cannot give what {@code plan} asks, or null: return probes, or a
-   * function whose captured values would not fit a record.
-   */
-  public static String cannotHonour(ProbePlan plan, boolean returns) {
-    if (returns) return "the inproc backend has no return probes yet (--returns): use --backend uprobe or ptrace";
+  /** Why this backend cannot give what {@code plan} asks, or null: a function whose captured values would not fit a record. */
+  public static String cannotHonour(ProbePlan plan) {
     if (shapeFor(plan, capturesOf(plan)) == null) {
       return "the inproc backend cannot capture more than " + InProcRing.Shape.MAX_STRIDE
           + " bytes of a call's arguments: narrow -f, or use --backend ptrace or uprobe";
@@ -176,7 +172,7 @@ public final class InProcBackend implements Backend {
     this.consumer = consumer;
     Map<ProbeSite, InProcCaptures> captures = capturesOf(plan);
     InProcRing.Shape shape = shapeFor(plan, captures);
-    if (shape == null) throw new RefusedException(cannotHonour(plan, false));
+    if (shape == null) throw new RefusedException(cannotHonour(plan));
     Map<ProbeSite, String> refused = new LinkedHashMap<>(refusals(plan));
     List<InProcSite> fresh = analysedSites;
     if (fresh.isEmpty()) return refused;
@@ -197,7 +193,7 @@ public final class InProcBackend implements Backend {
   @Override
   @SuppressWarnings("try") // the stop is held for the body and released by close()
   public synchronized boolean addWhileRunning(ProbePlan lib) {
-    if (removed || stopRequested || clock == null || cannotHonour(lib, false) != null) return false;
+    if (removed || stopRequested || clock == null || cannotHonour(lib) != null) return false;
     Map<ProbeSite, InProcCaptures> captures = capturesOf(lib);
     Map<ProbeSite, String> refused = new LinkedHashMap<>();
     attached.lock();
@@ -230,26 +226,85 @@ public final class InProcBackend implements Backend {
     target.syscall(Syscall.GETPID, -1, 0, 0);
   }
 
-  /** The sites of {@code plan} that can be probed, numbered after those already here. */
+  /** What a record's site number stands for: the probe, and what its records capture. */
+  private record Numbered(ProbeSite site, InProcCaptures captures) {}
+
+  /**
+   * The sites of {@code plan} that can be probed, numbered after those already here. A
+   * return probe that has no room of its own (its function is too short, or its bytes
+   * would overlap the entry's) is made by the entry's trampoline when the function runs
+   * straight to it ({@link InProcSite#withExit}): it is numbered, but planted by its entry.
+   */
   private List<InProcSite> analyse(Target t, ProbePlan plan, Map<ProbeSite, InProcCaptures> captures,
       Map<ProbeSite, String> refused) {
     Map<Long, byte[]> codeOf = new HashMap<>();
+    Map<Long, List<InProcSite>> ofFunction = new HashMap<>();
     List<InProcSite> out = new ArrayList<>();
+    List<Numbered> numbered = new ArrayList<>();
     for (ProbeSite site : plan.sites()) {
       TracedFunction fn = site.function();
+      InProcCaptures c = captures.getOrDefault(site, InProcCaptures.NONE);
+      int index = sites.size() + numbered.size();
       try {
         if (fn.size() <= 0 || fn.size() > (1 << 24)) throw new InProcSite.Refusal("its size is unknown");
         byte[] code = codeOf.computeIfAbsent(fn.entry(), e -> t.read(e, (int) fn.size()));
         byte[] after = code.length >= InProcSite.PATCH_BYTES ? new byte[0]
             : t.read(fn.entry() + code.length, InProcSite.PATCH_BYTES - code.length + Decoder.MAX_INSTRUCTION_LENGTH);
-        out.add(InProcSite.of(site, sites.size() + out.size(), code, after, plan,
-            captures.getOrDefault(site, InProcCaptures.NONE), decoder));
+        List<InProcSite> siblings = ofFunction.computeIfAbsent(fn.entry(), e -> new ArrayList<>());
+        InProcSite s = placed(site, index, code, after, plan, c, siblings);
+        if (s.exit() != null && s.site().kind() == ProbeSite.Kind.CALL && s.exit().index() == index) {
+          InProcSite entry = siblings.stream().filter(x -> x.site() == s.site()).findFirst().orElseThrow();
+          out.set(out.indexOf(entry), s);
+          siblings.set(siblings.indexOf(entry), s);
+        } else {
+          siblings.add(s);
+          out.add(s);
+        }
+        numbered.add(new Numbered(site, c));
       } catch (InProcSite.Refusal | QpatchException e) {
         refused.put(site, e.getMessage());
       }
     }
-    sites.addAll(out);
+    sites.addAll(numbered);
     return out;
+  }
+
+  /**
+   * The site that probes {@code site}: its own, or, for a return probe that has no room of
+   * its own, its entry's made to record it too (then that entry's new site).
+   */
+  private InProcSite placed(ProbeSite site, int index, byte[] code, byte[] after, ProbePlan plan,
+      InProcCaptures c, List<InProcSite> siblings) throws InProcSite.Refusal {
+    InProcSite own;
+    try {
+      own = InProcSite.of(site, index, code, after, plan, c, decoder);
+    } catch (InProcSite.Refusal e) {
+      InProcSite merged = site.kind() == ProbeSite.Kind.RETURN ? mergedWithEntry(site, index, c, siblings) : null;
+      if (merged == null) throw e;
+      return merged;
+    }
+    InProcSite other = overlapping(siblings, own);
+    if (other == null) return own;
+    InProcSite merged = site.kind() == ProbeSite.Kind.RETURN ? mergedWithEntry(site, index, c, siblings) : null;
+    if (merged != null) return merged;
+    throw new InProcSite.Refusal("its " + site.kind().name().toLowerCase(java.util.Locale.ROOT)
+        + " probe at 0x" + Long.toHexString(site.address()) + " shares bytes with its probe at 0x"
+        + Long.toHexString(other.site().address()));
+  }
+
+  private InProcSite mergedWithEntry(ProbeSite site, int index, InProcCaptures c, List<InProcSite> siblings) {
+    for (InProcSite s : siblings) {
+      if (s.site().kind() == ProbeSite.Kind.CALL) return s.withExit(site, index, c, decoder);
+    }
+    return null;
+  }
+
+  /** A site of {@code sites} (probes of one function) whose patched bytes overlap those of {@code s}, or null. */
+  private static InProcSite overlapping(List<InProcSite> sites, InProcSite s) {
+    for (InProcSite o : sites) {
+      if (o.at() < s.end() && s.at() < o.end()) return o;
+    }
+    return null;
   }
 
   // ---- reading --------------------------------------------------------------------------
@@ -319,7 +374,7 @@ public final class InProcBackend implements Backend {
   private void deliver(InProcRing.Record r) {
     if (r.site() < 0 || r.site() >= sites.size()) return; // not a record we could have written
     if (threads.isForeign(r.tid())) return; // a vfork child running in the target's memory
-    InProcSite s = sites.get(r.site());
+    Numbered s = sites.get(r.site());
     long[] regs = r.regs();
     regs[SampleRegs.IP] = s.site().address();
     hits++;

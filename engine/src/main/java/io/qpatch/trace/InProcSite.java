@@ -38,7 +38,14 @@ import java.util.List;
  * @param captures the memory its records capture at the call
  */
 record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Instruction> prologue,
-    byte[] code, int displaced, InProcCode.Goid goid, int redZone, InProcCaptures captures) {
+    byte[] code, int displaced, InProcCode.Goid goid, int redZone, InProcCaptures captures, Exit exit) {
+  /**
+   * A return this trampoline records before the function's {@code ret}, which it runs
+   * itself: a return probe's own, or its entry's when the function runs straight from the
+   * entry to that {@code ret} ({@link #withExit}).
+   */
+  record Exit(int index, InProcCaptures captures, Instruction ret) {}
+
   /** Offsets into runtime.g and runtime.m beyond this are not believed (both are < 2 KiB). */
   private static final long MAX_OFFSET = 4096;
   /** The jmp's length: e9 rel32. */
@@ -60,7 +67,7 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
       InProcCaptures captures, Decoder decoder) throws Refusal {
     long goidOffset = plan.goidOffset();
     ProbePlan.GoThreadId threadId = believable(plan.threadId());
-    if (site.kind() != ProbeSite.Kind.CALL) throw new Refusal("the inproc backend has no return probes");
+    if (site.kind() == ProbeSite.Kind.RETURN) return returnSite(site, index, code, plan, captures, decoder);
     TracedFunction fn = site.function();
     byte[] original = firstBytes(code, after);
     List<Instruction> all = decoder.decodeAll(code, fn.entry());
@@ -68,7 +75,7 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
       List<Instruction> prologue = stackCheck(all, site.address());
       checkNoBranchInto(all, fn.entry(), prologue.getLast().end());
       return new InProcSite(site, index, fn.entry(), original, prologue, code,
-          (int) (prologue.getLast().end() - fn.entry()), goidFrom(prologue, goidOffset, threadId), 0, captures);
+          (int) (prologue.getLast().end() - fn.entry()), goidFrom(prologue, goidOffset, threadId), 0, captures, null);
     }
     if (site.address() != fn.entry()) throw new Refusal("its probe is not at the entry");
     int displaced = displaced(code, after, fn.entry(), decoder);
@@ -82,7 +89,76 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
     checkNoBranchInto(all, fn.entry(), fn.entry() + Math.max(PATCH_BYTES, check.consumed()));
     int redZone = fn.isGo() ? 0 : InProcCode.RED_ZONE;
     InProcCode.Goid goid = recordFirstGoid(fn, goidOffset, plan.gTlsOffset(), threadId);
-    return new InProcSite(site, index, fn.entry(), original, null, code, displaced, goid, redZone, captures);
+    return new InProcSite(site, index, fn.entry(), original, null, code, displaced, goid, redZone, captures, null);
+  }
+
+  /**
+   * A return probe: the jmp goes over the instructions that end at the function's {@code
+   * ret} (at least 5 bytes: {@code add rsp, N; pop rbp; ret} in Go, {@code pop rbx; pop
+   * rbp; ret} in C), and the trampoline runs them, records, then returns: the record sees
+   * the registers as the {@code ret} does (the results, rsp at the return address), as a
+   * return probe of the other backends. Refused when a branch lands inside those bytes but
+   * at their start, or one of them cannot be moved or is a call.
+   */
+  private static InProcSite returnSite(ProbeSite site, int index, byte[] code, ProbePlan plan,
+      InProcCaptures captures, Decoder decoder) throws Refusal {
+    TracedFunction fn = site.function();
+    List<Instruction> all = decoder.decodeAll(code, fn.entry());
+    int r = 0;
+    while (r < all.size() && all.get(r).address() != site.address()) r++;
+    if (r == all.size() || !all.get(r).isRet()) throw new Refusal("its return probe is not at a ret of its code");
+    Instruction ret = all.get(r);
+    int first = r;
+    while (first > 0 && ret.end() - all.get(first).address() < PATCH_BYTES) first--;
+    long at = all.get(first).address();
+    if (ret.end() - at < PATCH_BYTES) throw new Refusal("its code before a ret is shorter than the 5-byte jump");
+    for (Instruction insn : all.subList(first, r)) {
+      if (insn.isCall() || insn.endsFlow()) throw new Refusal("the instructions before its ret at 0x"
+          + Long.toHexString(ret.address()) + " end with " + insn + ", which cannot run in a trampoline");
+    }
+    checkNoBranchInto(all, at, ret.end());
+    byte[] run = java.util.Arrays.copyOfRange(code, (int) (at - fn.entry()), code.length);
+    int before = (int) (ret.address() - at);
+    RelocationCheck check = new Relocator(decoder).canRelocate(run, at, before);
+    if (!check.isOk()) throw new Refusal(check.refusal());
+    int redZone = fn.isGo() ? 0 : InProcCode.RED_ZONE;
+    InProcCode.Goid goid = recordFirstGoid(fn, plan.goidOffset(), plan.gTlsOffset(), believable(plan.threadId()));
+    return new InProcSite(site, index, at, java.util.Arrays.copyOf(run, PATCH_BYTES), null, run, before, goid,
+        redZone, captures, new Exit(index, captures, ret));
+  }
+
+  /**
+   * This entry probe's trampoline making the return at {@code retSite} too, for a function
+   * too short for a jmp of its own there ({@code lea eax, [rdi+rsi]; add eax, edx; ret}):
+   * record the call, run the function up to its {@code ret}, record the return, return.
+   * Null unless the function runs straight from its entry to that {@code ret} (no branch,
+   * call or jump before it, none landing inside) and those instructions can be moved.
+   */
+  InProcSite withExit(ProbeSite retSite, int exitIndex, InProcCaptures exitCaptures, Decoder decoder) {
+    if (prologue != null || exit != null || site.kind() != ProbeSite.Kind.CALL) return null;
+    List<Instruction> all = decoder.decodeAll(code, at);
+    int r = 0;
+    while (r < all.size() && all.get(r).address() != retSite.address()) {
+      Instruction insn = all.get(r);
+      if (insn.isCall() || insn.isRelativeBranch() || insn.isConditionalJump() || insn.endsFlow()) return null;
+      r++;
+    }
+    if (r == all.size() || !all.get(r).isRet()) return null;
+    Instruction ret = all.get(r);
+    try {
+      checkNoBranchInto(all, at, ret.end());
+    } catch (Refusal e) {
+      return null;
+    }
+    int before = (int) (ret.address() - at);
+    if (before > 0 && !new Relocator(decoder).canRelocate(code, at, before).isOk()) return null;
+    return new InProcSite(site, index, at, original, null, code, before, goid, redZone, captures,
+        new Exit(exitIndex, exitCaptures, ret));
+  }
+
+  /** The bytes of the function the patched jmp stands for: no other probe's may overlap them. */
+  long end() {
+    return exit != null ? Math.max(at + PATCH_BYTES, exit.ret().end()) : at + Math.max(PATCH_BYTES, displaced);
   }
 
   /**
@@ -183,7 +259,12 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
 
   /** Writes this probe's trampoline at {@code out.pc()}. */
   void emit(X86Writer out, InProcCode.Ring ring, Decoder decoder) {
-    if (prologue != null) {
+    if (exit != null) {
+      if (site.kind() == ProbeSite.Kind.CALL) InProcCode.recordFirstTrampoline(out, index, goid, redZone, ring, captures);
+      if (displaced > 0) new Relocator(decoder).relocateWithoutReturn(code, at, displaced, out);
+      InProcCode.recordFirstTrampoline(out, exit.index(), goid, redZone, ring, exit.captures());
+      out.putBytes(exit.ret().bytes());
+    } else if (prologue != null) {
       InProcCode.stackCheckTrampoline(out, prologue, index, goid, ring, captures);
     } else {
       InProcCode.recordFirstTrampoline(out, index, goid, redZone, ring, captures);

@@ -187,7 +187,7 @@ public final class TraceSession {
   private String cannotHonour(String name) {
     return switch (name) {
       case "inproc" -> {
-        String why = InProcBackend.cannotHonour(plan, config.selection().returns());
+        String why = InProcBackend.cannotHonour(plan);
         yield why != null ? why : InProcBackend.unavailableReason();
       }
       case "uprobe" -> {
@@ -205,7 +205,7 @@ public final class TraceSession {
    * see {@link InProcSite}): uprobe (~18 us) when the kernel has it, it can, and the probes
    * are few; else ptrace (~30 us), which probes everything. Every uprobe costs the kernel an RCU grace
    * period to remove (see {@link UprobeBackend}), which makes thousands of them (a whole
-   * Go runtime) take minutes to set up and tear down. inproc has no returns yet.
+   * Go runtime) take minutes to set up and tear down.
    */
   private String defaultBackend() {
     if (cannotHonour("uprobe") != null) return "ptrace";

@@ -34,17 +34,12 @@ class CTraceTest {
         new PrintStream(new ByteArrayOutputStream()));
   }
 
-  /** inproc has no return probes (asked for them, the session uses ptrace). */
-  static boolean hasReturns(String backend) {
-    return !backend.equals("inproc");
-  }
-
   @ParameterizedTest
   @ValueSource(strings = {"ptrace", "uprobe", "inproc"})
   void launched_c_program_shows_arguments_in_sysv_order_and_passes_its_exit_code(String backend) {
     Path prog = Fixtures.c("add6", ADD6, "-O1");
     CollectingSink sink = new CollectingSink();
-    TraceSession session = TraceSession.launch(List.of(prog.toString()), config(sink, hasReturns(backend), backend));
+    TraceSession session = TraceSession.launch(List.of(prog.toString()), config(sink, true, backend));
     int code = session.run();
     assertEquals(7, code);
     assertEquals(backend, sink.report.backend());
@@ -52,7 +47,6 @@ class CTraceTest {
     assertEquals(3, calls.size(), sink.text());
     assertTrue(Pattern.compile("tid\\[\\d{8}\\]: \\[0x[0-9a-f]+\\] add6 <-\\( 0x1, 0x2, 0x3, 0x4, 0x5, 0x8, \\.\\.\\. \\)")
         .matcher(sink.text()).find(), sink.text());
-    if (!hasReturns(backend)) return;
     List<TraceEvent> rets = sink.returns("add6");
     assertEquals(3, rets.size());
     assertEquals(21, rets.get(0).values()[0]);
@@ -197,15 +191,12 @@ class CTraceTest {
       "seven(a=1, b=2, c=3, d=4, e=5, f=6, g=7)", "seven -> (ret=8)");
 
   /**
-   * C parameters and results from DWARF by the SysV psABI, the same from every backend
-   * (inproc: the calls; it has no returns yet).
+   * C parameters and results from DWARF by the SysV psABI, the same from every backend.
    */
   @ParameterizedTest
   @ValueSource(strings = {"ptrace", "uprobe", "inproc"})
   void c_arguments_and_results_are_decoded_from_dwarf(String backend) {
-    boolean returns = hasReturns(backend);
-    List<String> want = DECODED.stream().filter(l -> returns || !l.contains(" -> ")).toList();
-    assertEquals(sorted(want), decodedLines(backend, "^(add3|greet|area|mk|seven)$", returns));
+    assertEquals(sorted(DECODED), decodedLines(backend, "^(add3|greet|area|mk|seven)$", true));
   }
 
   static final String POINTERS = """

@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A real Go HTTP server (net/http) under load from ab, attached to while it serves:
- * every request's handler call is traced with the goroutine it ran on, no request fails,
+ * every request's handler call and return is traced with the goroutine it ran on (the
+ * return paired with its call, its result that of the call's argument), no request fails,
  * and the server serves on after the detach. The handler passes its own goroutine id
  * (from runtime.Stack) as main.handle's argument, so each line carries its own proof.
  */
@@ -70,7 +71,7 @@ class GoServerTraceTest {
       String url = "http://127.0.0.1:" + port.group(1) + "/";
       double untraced = load(url, REQUESTS);
       CollectingSink sink = new CollectingSink();
-      Selection sel = new Selection(Optional.of(Pattern.compile("^main\\.handle$")), Optional.empty(), false, true);
+      Selection sel = new Selection(Optional.of(Pattern.compile("^main\\.handle$")), Optional.empty(), true, true);
       TraceSession s = TraceSession.attach(p.pid(), new TraceConfig(sel, Optional.of(backend), false, List.of(sink),
           new PrintStream(new ByteArrayOutputStream())));
       Thread runner = Thread.ofPlatform().start(s::run);
@@ -80,6 +81,12 @@ class GoServerTraceTest {
       List<TraceEvent> calls = sink.calls("main.handle");
       assertEquals(REQUESTS, calls.size(), "one traced call per request");
       for (TraceEvent e : calls) assertEquals(e.values()[0], e.goid(), "the goid the handler saw itself");
+      List<TraceEvent> returns = sink.returns("main.handle");
+      assertEquals(REQUESTS, returns.size(), "one traced return per request");
+      for (TraceEvent e : returns) {
+        assertEquals(2 * e.goid(), e.values()[0], "the result of the call on that goroutine");
+        assertTrue(e.durationNanos() >= 0, "paired with its call");
+      }
       load(url, 200);
       assertTrue(p.isAlive(), "serves on after the detach");
       System.out.printf("GoServerTraceTest %s: %.0f requests/s untraced, %.0f traced (%.2f)%n", backend, untraced,

@@ -39,13 +39,12 @@ class GoTraceTest {
 
   /**
    * Runs the conformance fixture traced (every function, or those {@code filter} finds),
-   * output to a file; returns the events. With returns, except for inproc, which has no
-   * return probes.
+   * output to a file, with returns; returns the events.
    */
   private CollectingSink traceWorkers(Path prog, String backend, Path output, String filter) {
     CollectingSink sink = new CollectingSink();
     Selection all = new Selection(Optional.ofNullable(filter).map(Pattern::compile), Optional.empty(),
-        CTraceTest.hasReturns(backend), true);
+        true, true);
     TraceConfig config = new TraceConfig(all, Optional.of(backend), false, List.of(sink),
         new PrintStream(new ByteArrayOutputStream()));
     TraceSession s = TraceSession.launch(List.of(prog.toString(), output.toString()), config);
@@ -83,7 +82,6 @@ class GoTraceTest {
       long id = call.values()[0];
       assertEquals(goidOf.get(id), call.goid(), "goid of the call with RAX=" + id);
     }
-    if (sink.report.backend().equals("inproc")) return;
     List<TraceEvent> rets = sink.returns("main.leaf");
     assertEquals(6, rets.size());
     for (TraceEvent r : rets) assertTrue(r.durationNanos() >= 0, "paired return");

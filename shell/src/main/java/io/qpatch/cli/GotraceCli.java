@@ -47,11 +47,11 @@ final class GotraceCli {
         inproc  trampolines in the program writing to a ring gotrace reads: the fastest
                 (0.6-1.1 us a call; a call whose strings it copies pays one system call
                 per string), every decoded argument kind, floats included, captured at
-                the call; no returns yet, and it cannot probe a few functions (shorter
+                the call, results at the return; it cannot probe a few functions (shorter
                 than its 5-byte jump with no padding after, a branch into their first
-                bytes): it names them.
+                bytes; with --returns, a ret in a block shorter than 5 bytes): it names them.
       Default: the fastest that gives everything asked for: inproc when it can probe every
-      function asked for and no --returns; else uprobe when it can and the probes are at most
+      function (and return) asked for; else uprobe when it can and the probes are at most
       128 (times the CPUs); else ptrace. A backend named with --backend that cannot give what
       is asked stops gotrace with the reason and the backends that can.
       """;
