@@ -17,7 +17,20 @@ import java.util.Map;
 final class CallPairing {
   private static final int MAX_DEPTH = 4096;
 
-  private record Frame(int function, long start) {}
+  /** An open call; {@code children} the time of the calls it made that returned (for self time). */
+  private static final class Frame {
+    final int function;
+    final long start;
+    long children;
+
+    Frame(int function, long start) {
+      this.function = function;
+      this.start = start;
+    }
+  }
+
+  /** A call ended by a return: its duration, and that less the time of the calls it made. */
+  record Paired(long duration, long self) {}
 
   private final Map<Long, ArrayDeque<Frame>> stacks = new HashMap<>();
 
@@ -29,16 +42,28 @@ final class CallPairing {
 
   /** The duration of the call that this return ends, or -1 when there is none open. */
   long ret(long key, int function, long time) {
+    Paired p = pair(key, function, time);
+    return p == null ? -1 : p.duration();
+  }
+
+  /**
+   * The call that this return ends, or null when there is none open; its duration is
+   * added to its caller's children, for the caller's self time.
+   */
+  Paired pair(long key, int function, long time) {
     ArrayDeque<Frame> stack = stacks.get(key);
-    if (stack == null) return -1;
+    if (stack == null) return null;
     int depth = 0;
     for (Iterator<Frame> it = stack.iterator(); it.hasNext(); depth++) {
       Frame f = it.next();
-      if (f.function() != function) continue;
+      if (f.function != function) continue;
       for (int i = 0; i <= depth; i++) stack.pop();
-      return time - f.start();
+      long duration = time - f.start;
+      Frame caller = stack.peek();
+      if (caller != null) caller.children += duration;
+      return new Paired(duration, duration - f.children);
     }
-    return -1;
+    return null;
   }
 
   /** The stack key of an event: the goroutine, or the thread when there is no goroutine. */

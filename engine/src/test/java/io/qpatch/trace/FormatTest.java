@@ -49,4 +49,26 @@ class FormatTest {
     assertEquals(-1, p.ret(CallPairing.key(1, 5), 11, 500), "popped with its caller");
     assertEquals(350, p.ret(CallPairing.key(1, 6), 10, 500));
   }
+
+  /** A caller's self time leaves out its traced callees'; max is the longest call. */
+  @Test
+  void summary_rows_have_total_self_mean_and_max() {
+    TracedFunction outer = new TracedFunction(2, "main.outer", 0x1000, 0x10, Abi.GO_REGS, GEntry.REGISTER);
+    TracedFunction inner = new TracedFunction(3, "main.inner", 0x2000, 0x10, Abi.GO_REGS, GEntry.REGISTER);
+    Summary s = new Summary();
+    long[] none = new long[9];
+    s.accept(new TraceEvent(ProbeSite.Kind.CALL, 1, 7, 0, outer, none, -1, null));
+    s.accept(new TraceEvent(ProbeSite.Kind.CALL, 1, 7, 10, inner, none, -1, null));
+    s.accept(new TraceEvent(ProbeSite.Kind.RETURN, 1, 7, 30, inner, none, 20, null));
+    s.accept(new TraceEvent(ProbeSite.Kind.CALL, 2, 7, 40, inner, none, -1, null)); // goroutine 7 on thread 2
+    s.accept(new TraceEvent(ProbeSite.Kind.RETURN, 2, 7, 90, inner, none, 50, null));
+    s.accept(new TraceEvent(ProbeSite.Kind.RETURN, 1, 7, 100, outer, none, 100, null));
+    assertEquals(java.util.List.of(new Summary.Row("main.outer", 1, 1, 100, 30, 100),
+        new Summary.Row("main.inner", 2, 2, 70, 70, 50)), s.rows());
+    assertEquals("""
+        FUNCTION        CALLS          TOTAL           SELF         MEAN          MAX
+        main.outer          1         100 ns          30 ns       100 ns       100 ns
+        main.inner          2          70 ns          70 ns        35 ns        50 ns
+        """, s.toString());
+  }
 }

@@ -117,7 +117,7 @@ class ScriptCommandsTest {
       assertTrue(text.contains("var h = p.onCall(\"malloc\", c -> ...)") && text.contains("p.trace(\""),
           "the banner lists onCall and trace: " + text);
       assertTrue(text.contains("sleeps=true seconds=true"), text);
-      assertTrue(text.matches("(?s).*==> FUNCTION +CALLS +TOTAL +MEAN\n.*"), text);
+      assertTrue(text.matches("(?s).*==> FUNCTION +CALLS +TOTAL +SELF +MEAN +MAX\n.*"), text);
       assertTrue(p.isAlive());
     }
   }
