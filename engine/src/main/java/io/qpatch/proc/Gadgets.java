@@ -12,32 +12,42 @@ import java.util.List;
  * and musl's __restore_rt, Go's runtime.sigreturn; or {@code mov eax, 15; syscall}). Bytes
  * are searched, not symbols: any executable byte string decodes the same wherever it
  * starts. Without both, {@code syscallRet} is any {@code syscall} (0f 05) and {@code
- * sigreturn} is 0.
+ * sigreturn} is 0. {@code sigreturnEnd} is the end of the rt_sigreturn sequence found.
  */
-record Gadgets(long syscallRet, long sigreturn) {
+record Gadgets(long syscallRet, long sigreturn, long sigreturnEnd) {
   private static final byte[] SYSCALL_RET = {0x0f, 0x05, (byte) 0xc3};
   private static final byte[] SIGRETURN_RAX = {0x48, (byte) 0xc7, (byte) 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05};
   private static final byte[] SIGRETURN_EAX = {(byte) 0xb8, 0x0f, 0, 0, 0, 0x0f, 0x05};
   private static final byte[] SYSCALL = {0x0f, 0x05};
-  /** The longer rt_sigreturn sequence's length: a thread there is before or at its syscall's end. */
-  static final int SIGRETURN_LENGTH = SIGRETURN_RAX.length;
   private static final long MAX_SCAN = 64 << 20;
 
+  /** True when {@code pc} is in the rt_sigreturn sequence, before its system call was made. */
+  boolean inSigreturn(long pc) {
+    return sigreturn != 0 && pc >= sigreturn && pc < sigreturnEnd;
+  }
+
+  private static boolean holdsAt(Memory memory, long at, byte[] sequence) {
+    return java.util.Arrays.equals(memory.read(at, sequence.length), sequence);
+  }
+
   static Gadgets find(int pid, Memory memory) {
-    long syscallRet = 0, sigreturn = 0, anySyscall = 0;
+    long syscallRet = 0, sigreturn = 0, sigreturnEnd = 0, anySyscall = 0;
     for (Mapping m : candidates(ProcMaps.read(pid))) {
       byte[] code = read(memory, m);
       if (code == null) continue;
       if (syscallRet == 0) syscallRet = at(m, code, SYSCALL_RET);
       if (sigreturn == 0) sigreturn = at(m, code, SIGRETURN_RAX);
       if (sigreturn == 0) sigreturn = at(m, code, SIGRETURN_EAX);
+      if (sigreturn != 0 && sigreturnEnd == 0) {
+        sigreturnEnd = sigreturn + (holdsAt(memory, sigreturn, SIGRETURN_RAX) ? SIGRETURN_RAX : SIGRETURN_EAX).length;
+      }
       if (anySyscall == 0) anySyscall = at(m, code, SYSCALL);
-      if (syscallRet != 0 && sigreturn != 0) return new Gadgets(syscallRet, sigreturn);
+      if (syscallRet != 0 && sigreturn != 0) return new Gadgets(syscallRet, sigreturn, sigreturnEnd);
     }
     if (anySyscall == 0) {
       throw new IllegalStateException("no syscall instruction in any executable mapping of pid " + pid);
     }
-    return new Gadgets(anySyscall, 0);
+    return new Gadgets(anySyscall, 0, 0);
   }
 
   /** Executable mappings, the C library and the dynamic loader first (they have both). */

@@ -146,7 +146,7 @@ final class RemoteSyscall {
   private boolean onLetGoFrame(Registers r) {
     Gadgets g = gadgets;
     if (g == null || g.sigreturn() == 0) return false;
-    if (r.rip() >= g.sigreturn() && r.rip() <= g.sigreturn() + Gadgets.SIGRETURN_LENGTH) return true;
+    if (g.inSigreturn(r.rip())) return true;
     return r.rip() == g.syscallRet() + 2 && ControlPage.le(memory.read(r.rsp(), 8), 0) == g.sigreturn();
   }
 
