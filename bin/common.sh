@@ -1,5 +1,5 @@
 # Shared by ./qpatch (./gotrace is a symlink to it) and ./run-tests: messages and
-# finding a JDK >= 22. Sourced, not run; the caller sets QPATCH_TOOL. Functions return
+# finding a JDK >= 25. Sourced, not run; the caller sets QPATCH_TOOL. Functions return
 # through variables rather than $(...), which forks: the launcher runs on every call.
 
 qpatch_die() {
@@ -27,7 +27,7 @@ qpatch_jdk_version() {
   return 0
 }
 
-# Sets java_home and java_version to a JDK >= 22: $QPATCH_JAVA_HOME or $JAVA_HOME if it
+# Sets java_home and java_version to a JDK >= 25: $QPATCH_JAVA_HOME or $JAVA_HOME if it
 # is one, else the highest version under /usr/lib/jvm. Fails if there is none.
 qpatch_find_jdk() {
   local home
@@ -35,7 +35,7 @@ qpatch_find_jdk() {
   for home in "${QPATCH_JAVA_HOME:-}" "${JAVA_HOME:-}"; do
     [ -n "$home" ] || continue
     qpatch_jdk_version "$home"
-    if [ "$jdk_version" -ge 22 ]; then
+    if [ "$jdk_version" -ge 25 ]; then
       java_home=${home%/} java_version=$jdk_version
       return 0
     fi
@@ -46,7 +46,7 @@ qpatch_find_jdk() {
       java_home=$home java_version=$jdk_version
     fi
   done
-  [ "$java_version" -ge 22 ]
+  [ "$java_version" -ge 25 ]
 }
 
-QPATCH_NO_JDK="no JDK >= 22 found (looked at \$JAVA_HOME and /usr/lib/jvm/*): install one, e.g. Temurin 25 (apt-get install temurin-25-jdk from packages.adoptium.net), or point JAVA_HOME at it"
+QPATCH_NO_JDK="no JDK >= 25 found (looked at \$JAVA_HOME and /usr/lib/jvm/*): install one, e.g. Temurin 25 (apt-get install temurin-25-jdk from packages.adoptium.net), or point JAVA_HOME at it"
