@@ -238,6 +238,7 @@ public final class InProcBackend implements Backend {
   private List<InProcSite> analyse(Target t, ProbePlan plan, Map<ProbeSite, InProcCaptures> captures,
       Map<ProbeSite, String> refused) {
     Map<Long, byte[]> codeOf = new HashMap<>();
+    Map<Long, byte[]> afterOf = new HashMap<>();
     Map<Long, List<InProcSite>> ofFunction = new HashMap<>();
     List<InProcSite> out = new ArrayList<>();
     List<Numbered> numbered = new ArrayList<>();
@@ -248,8 +249,7 @@ public final class InProcBackend implements Backend {
       try {
         if (fn.size() <= 0 || fn.size() > (1 << 24)) throw new InProcSite.Refusal("its size is unknown");
         byte[] code = codeOf.computeIfAbsent(fn.entry(), e -> t.read(e, (int) fn.size()));
-        byte[] after = code.length >= InProcSite.PATCH_BYTES ? new byte[0]
-            : t.read(fn.entry() + code.length, InProcSite.PATCH_BYTES - code.length + Decoder.MAX_INSTRUCTION_LENGTH);
+        byte[] after = afterOf.computeIfAbsent(fn.entry(), e -> after(t, e + code.length));
         List<InProcSite> siblings = ofFunction.computeIfAbsent(fn.entry(), e -> new ArrayList<>());
         InProcSite s = placed(site, index, code, after, plan, c, siblings);
         if (s.exit() != null && s.site().kind() == ProbeSite.Kind.CALL && s.exit().index() == index) {
@@ -297,6 +297,19 @@ public final class InProcBackend implements Backend {
       if (s.site().kind() == ProbeSite.Kind.CALL) return s.withExit(site, index, c, decoder);
     }
     return null;
+  }
+
+  /**
+   * The bytes after a function, where a jump may take alignment padding (a short function's
+   * entry, a short last block's return): enough for the jump and the longest nop; none when
+   * they are not mapped (the function ends its segment).
+   */
+  private static byte[] after(Target t, long end) {
+    try {
+      return t.read(end, InProcSite.PATCH_BYTES + Decoder.MAX_INSTRUCTION_LENGTH);
+    } catch (QpatchException e) {
+      return new byte[0];
+    }
   }
 
   /** A site of {@code sites} (probes of one function) whose patched bytes overlap those of {@code s}, or null. */

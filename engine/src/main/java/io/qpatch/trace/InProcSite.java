@@ -67,7 +67,7 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
       InProcCaptures captures, Decoder decoder) throws Refusal {
     long goidOffset = plan.goidOffset();
     ProbePlan.GoThreadId threadId = believable(plan.threadId());
-    if (site.kind() == ProbeSite.Kind.RETURN) return returnSite(site, index, code, plan, captures, decoder);
+    if (site.kind() == ProbeSite.Kind.RETURN) return returnSite(site, index, code, after, plan, captures, decoder);
     TracedFunction fn = site.function();
     byte[] original = firstBytes(code, after);
     List<Instruction> all = decoder.decodeAll(code, fn.entry());
@@ -97,10 +97,15 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
    * ret} (at least 5 bytes: {@code add rsp, N; pop rbp; ret} in Go, {@code pop rbx; pop
    * rbp; ret} in C), and the trampoline runs them, records, then returns: the record sees
    * the registers as the {@code ret} does (the results, rsp at the return address), as a
-   * return probe of the other backends. Refused when a branch lands inside those bytes but
-   * at their start, or one of them cannot be moved or is a call.
+   * return probe of the other backends. The run stays inside the {@code ret}'s block (it
+   * never takes in a branch target but at its start, a call or a jump); a shorter block
+   * ending the function ({@code xor eax, eax; ret} after another {@code ret}) takes the
+   * alignment padding after it, as a short function's entry does ({@link EntryRoom}).
+   * Refused otherwise, or when an instruction of the run cannot be moved.
+   *
+   * @param after the bytes that follow the function in memory
    */
-  private static InProcSite returnSite(ProbeSite site, int index, byte[] code, ProbePlan plan,
+  private static InProcSite returnSite(ProbeSite site, int index, byte[] code, byte[] after, ProbePlan plan,
       InProcCaptures captures, Decoder decoder) throws Refusal {
     TracedFunction fn = site.function();
     List<Instruction> all = decoder.decodeAll(code, fn.entry());
@@ -108,23 +113,39 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
     while (r < all.size() && all.get(r).address() != site.address()) r++;
     if (r == all.size() || !all.get(r).isRet()) throw new Refusal("its return probe is not at a ret of its code");
     Instruction ret = all.get(r);
+    java.util.Set<Long> targets = branchTargets(all);
     int first = r;
-    while (first > 0 && ret.end() - all.get(first).address() < PATCH_BYTES) first--;
-    long at = all.get(first).address();
-    if (ret.end() - at < PATCH_BYTES) throw new Refusal("its code before a ret is shorter than the 5-byte jump");
-    for (Instruction insn : all.subList(first, r)) {
-      if (insn.isCall() || insn.endsFlow()) throw new Refusal("the instructions before its ret at 0x"
-          + Long.toHexString(ret.address()) + " end with " + insn + ", which cannot run in a trampoline");
+    while (first > 0 && ret.end() - all.get(first).address() < PATCH_BYTES
+        && !targets.contains(all.get(first).address()) && joins(all.get(first - 1))) {
+      first--;
     }
-    checkNoBranchInto(all, at, ret.end());
-    byte[] run = java.util.Arrays.copyOfRange(code, (int) (at - fn.entry()), code.length);
+    long at = all.get(first).address();
+    byte[] run = EntryRoom.concat(java.util.Arrays.copyOfRange(code, (int) (at - fn.entry()), code.length), after);
+    if (ret.end() - at < PATCH_BYTES && EntryRoom.ownBytes(decoder, run, at, PATCH_BYTES) != ret.end() - at) {
+      throw new Refusal("the block of its ret at 0x" + Long.toHexString(ret.address()) + " is " + (ret.end() - at)
+          + " bytes long and no padding follows it: the 5-byte jump does not fit");
+    }
+    checkNoBranchInto(all, at, Math.max(ret.end(), at + PATCH_BYTES));
     int before = (int) (ret.address() - at);
-    RelocationCheck check = new Relocator(decoder).canRelocate(run, at, before);
-    if (!check.isOk()) throw new Refusal(check.refusal());
+    if (before > 0) {
+      RelocationCheck check = new Relocator(decoder).canRelocate(run, at, before);
+      if (!check.isOk()) throw new Refusal(check.refusal());
+    }
     int redZone = fn.isGo() ? 0 : InProcCode.RED_ZONE;
     InProcCode.Goid goid = recordFirstGoid(fn, plan.goidOffset(), plan.gTlsOffset(), believable(plan.threadId()));
     return new InProcSite(site, index, at, java.util.Arrays.copyOf(run, PATCH_BYTES), null, run, before, goid,
         redZone, captures, new Exit(index, captures, ret));
+  }
+
+  /** Whether an instruction may be part of a return's run: it falls through to the next. */
+  private static boolean joins(Instruction insn) {
+    return !insn.isCall() && !insn.endsFlow() && !insn.isRelativeBranch() && !insn.isConditionalJump();
+  }
+
+  private static java.util.Set<Long> branchTargets(List<Instruction> all) {
+    java.util.Set<Long> out = new java.util.HashSet<>();
+    for (Instruction insn : all) if (insn.isRelativeBranch()) out.add(insn.branchTarget());
+    return out;
   }
 
   /**

@@ -237,7 +237,44 @@ class CTraceTest {
   @Test
   void c_floats_are_decoded_from_xmm_registers_by_ptrace_and_inproc() {
     assertEquals(sorted(List.of("scale(v=2.5, f=2)", "scale -> (ret=5)")), decodedLines("ptrace", "^scale$", true));
-    assertEquals(List.of("scale(v=2.5, f=2)"), decodedLines("inproc", "^scale$", false));
+    assertEquals(sorted(List.of("scale(v=2.5, f=2)", "scale -> (ret=5)")), decodedLines("inproc", "^scale$", true));
+  }
+
+  static final String RETURNS = """
+      #include <stdio.h>
+      __attribute__((noinline)) long pick(long x) { if (x > 10) return x * 3; return 0; }
+      __attribute__((noinline)) int classify(int x) { if (x > 0) { puts("pos"); return 1; } if (x < 0) return -1; return 0; }
+      int main(void) {
+        long s = 0;
+        for (int i = 9; i < 12; i++) s += pick(i) + classify(i - 10);
+        printf("%ld\\n", s);
+        return 0;
+      }
+      """;
+
+  /**
+   * Returns of every shape gcc -O2 gives: a ret that is a branch target, its block one byte
+   * with padding after the function (pick), several rets in one function, one right after
+   * a short block (classify). Each backend pairs them; without --backend, inproc probes
+   * them all and is the one chosen.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"ptrace", "uprobe", "inproc", "default"})
+  void every_return_of_a_c_function_is_traced_with_its_result(String backend) {
+    Path prog = Fixtures.c("returns", RETURNS, "-g", "-O2");
+    CollectingSink sink = new CollectingSink();
+    Selection sel = new Selection(Optional.of(Pattern.compile("^(pick|classify)$")), Optional.empty(), true, true);
+    Optional<String> named = backend.equals("default") ? Optional.empty() : Optional.of(backend);
+    TraceConfig config = new TraceConfig(sel, named, true, List.of(sink), new PrintStream(new ByteArrayOutputStream()));
+    assertEquals(0, TraceSession.launch(List.of(prog.toString()), config).run(), sink.text());
+    assertEquals(named.orElse("inproc"), sink.report.backend());
+    List<String> lines = new java.util.ArrayList<>();
+    for (String l : sink.text().split("\n")) {
+      lines.add(l.replaceFirst("^tid\\[\\d+\\]: \\[0x[0-9a-f]+\\] ", "").replaceFirst(" [0-9.]+us$", ""));
+    }
+    assertEquals(List.of("pick(x=9)", "pick -> (ret=0)", "classify(x=-1)", "classify -> (ret=-1)",
+        "pick(x=10)", "pick -> (ret=0)", "classify(x=0)", "classify -> (ret=0)",
+        "pick(x=11)", "pick -> (ret=33)", "classify(x=1)", "classify -> (ret=1)"), lines, sink.text());
   }
 
   private static List<String> sorted(List<String> lines) {

@@ -49,7 +49,8 @@ final class GotraceCli {
                 per string), every decoded argument kind, floats included, captured at
                 the call, results at the return; it cannot probe a few functions (shorter
                 than its 5-byte jump with no padding after, a branch into their first
-                bytes; with --returns, a ret in a block shorter than 5 bytes): it names them.
+                bytes; with --returns, a ret in a block shorter than 5 bytes with code
+                after it): it names them.
       Default: the fastest that gives everything asked for: inproc when it can probe every
       function (and return) asked for; else uprobe when it can and the probes are at most
       128 (times the CPUs); else ptrace. A backend named with --backend that cannot give what
