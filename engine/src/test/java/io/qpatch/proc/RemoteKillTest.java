@@ -121,8 +121,8 @@ class RemoteKillTest {
       }
       // 31 step names in all; which are reached depends on which calls were let go
       assertTrue(killedAt.size() >= 20, "distinct steps killed at: " + killedAt);
-      killedWhileLetGo(target, work, "bootstrap released", 1);
-      killedWhileLetGo(target, work, "syscall released", 17);
+      killedWhileLetGo(target, work, "bootstrap released");
+      killedWhileLetGo(target, work, "syscall released");
       for (String kind : List.of("bootstrap", "syscall", "call")) {
         assertTrue(killedAt.stream().anyMatch(s -> s.startsWith(kind + " ")), kind + " in " + killedAt);
       }
@@ -152,22 +152,25 @@ class RemoteKillTest {
 
   /**
    * Killed right after the thread was let go to make a call itself ({@code label}: "bootstrap
-   * released", "syscall released"). Whether a call is let go depends on where the thread was
-   * stopped (not in its nanosleep), so the step numbers that land there vary from run to run:
-   * steps from {@code from} on are tried in turn, three rounds at most, until a kill lands.
+   * released", "syscall released"), whichever step number that is: it depends on where the
+   * thread was stopped (it is let go only when not in its nanosleep), so the child kills
+   * itself at the first step of that name (it loops over its operations until one lands).
    */
-  private void killedWhileLetGo(LiveProcess target, String work, String label, int from)
-      throws Exception {
-    for (int attempt = 0; attempt < 3 * 12; attempt++) {
-      int step = from + attempt % 12;
-      String last = killAtStep(target, work, step);
-      String when = "killed after step " + step + " (" + last + ")";
-      assertIntact(target, when);
-      awaitSignals(target, when);
-      assertControlPageRemovable(target, when);
-      if (last.equals(label)) return;
+  private void killedWhileLetGo(LiveProcess target, String work, String label) throws Exception {
+    Path out = tmp.resolve("child-" + label.replace(' ', '-') + ".out");
+    Process child = child(target.pid(), work, out, List.of("" + RT),
+        "-Dqpatch.test.remoteKillAfter=" + label, "-Dqpatch.test.remoteSteps=true");
+    if (!child.waitFor(20, TimeUnit.SECONDS)) {
+      child.destroyForcibly();
+      fail("child with remoteKillAfter=" + label + " did not die");
     }
-    fail("no kill landed on " + label);
+    List<String> steps = steps(Files.readAllLines(out));
+    assertEquals(128 + 9, child.exitValue(), "child exit; steps: " + steps);
+    assertEquals(label, steps.getLast(), "killed after the first " + label);
+    String when = "killed after step " + steps.size() + " (" + label + ")";
+    assertIntact(target, when);
+    awaitSignals(target, when);
+    assertControlPageRemovable(target, when);
   }
 
   /** Runs the child until it kills itself after step {@code n}; returns that step's name. */
@@ -181,6 +184,13 @@ class RemoteKillTest {
     }
     List<String> lines = Files.readAllLines(out);
     assertEquals(128 + 9, child.exitValue(), "child exit; output: " + lines);
+    List<String> steps = steps(lines);
+    assertEquals(n, steps.size(), "steps printed before the kill: " + steps);
+    return steps.getLast();
+  }
+
+  /** The steps a child printed, in order; counts the signals it sent. */
+  private List<String> steps(List<String> lines) {
     List<String> steps = new ArrayList<>();
     for (String line : lines) {
       Matcher m = STEP.matcher(line);
@@ -188,8 +198,7 @@ class RemoteKillTest {
       if (line.equals("sending")) sending++;
       if (line.equals("sent")) sent++;
     }
-    assertEquals(n, steps.size(), "steps printed before the kill: " + steps);
-    return steps.getLast();
+    return steps;
   }
 
   /** Starts the child without a hook, lets it work a random while, SIGKILLs it. */
