@@ -72,6 +72,21 @@ final class HoldChoice {
     return best;
   }
 
+  /**
+   * A thread of {@code pid} waiting for an event now (the leader first), 0 for none: read
+   * before an attach, whose stop of each thread makes such a thread look running for a
+   * moment after it, as the previous hold's waiter for {@link #pick}.
+   */
+  static int eventWaiter(int pid) {
+    try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc", "" + pid, "task"))) {
+      return tasks.map(t -> Integer.parseInt(t.getFileName().toString()))
+          .sorted(java.util.Comparator.comparing((Integer tid) -> tid != pid).thenComparing(tid -> tid))
+          .filter(tid -> rankOf(pid, tid) == 3).findFirst().orElse(0);
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
   /** 3 to 0 as in the class comment. */
   static int rankOf(int pid, int tid) {
     return rank(read(pid, tid, "stat"), read(pid, tid, "syscall"));

@@ -74,9 +74,11 @@ public final class Target implements AutoCloseable {
     return tracer.call(
         () -> {
           tracer.prepareWaits();
+          int waiter = HoldChoice.eventWaiter(pid);
           ThreadSet ts = new ThreadSet(pid, ThreadSet.OPTIONS);
           Boost.during(ts::seizeAll);
           Target t = new Target(ts, false);
+          t.lastWaiter = waiter;
           tracer.addPump(ts);
           return t;
         });

@@ -109,12 +109,22 @@ class HoldTest {
     assertEquals(0, HoldChoice.rank("", ""), "exited");
   }
 
+  /**
+   * Through the hold scripts and the patch engine make: while the main thread waits in
+   * pause(), it is the one held, not the busy one, hold after hold. (Each hold makes it look
+   * running until it is back in pause(); the choice gives it 2 ms for that, which a loaded
+   * machine may not: then the busy thread is held, as is allowed. So the test lets it get
+   * back before each hold.)
+   */
   @Test
   void the_choice_prefers_the_thread_waiting_for_an_event_over_a_busy_one() {
     try (LiveProcess p = pauser(); Target t = Target.attach(p.pid())) {
-      List<Integer> tids = t.threadIds();
-      assertEquals(2, tids.size());
-      assertEquals(p.pid(), HoldChoice.pick(p.pid(), List.of(tids.get(1), tids.get(0)), 0));
+      assertEquals(2, t.threadIds().size());
+      for (int i = 0; i < 20; i++) {
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (HoldChoice.rankOf(p.pid(), p.pid()) != 3 && System.nanoTime() < deadline) LiveProcess.sleep(1);
+        assertEquals(p.pid(), (int) t.whileOneHeld(t::heldThread), "hold " + i);
+      }
     }
   }
 
