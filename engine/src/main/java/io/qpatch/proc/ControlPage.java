@@ -141,24 +141,40 @@ final class ControlPage {
     return le(memory.read(slot(i) + SLOT_FRAME, 8), 0);
   }
 
-  /** Each slot's owner word and frame address, as read at one moment. */
-  record SlotWords(long[] owners, long[] frames) {}
+  /**
+   * Each slot's owner word and frame address, as read at one moment, and for a call's slot
+   * the word at its frame: the return address into the pad while the called function runs
+   * (a function never overwrites its own return address), anything else once the thread is
+   * back on its own stack and has reused those bytes.
+   */
+  record SlotWords(long[] owners, long[] frames, long[] returnAddresses) {}
 
   SlotWords slotWords(Memory memory) {
-    long[] owners = new long[SLOTS], frames = new long[SLOTS];
+    long[] owners = new long[SLOTS], frames = new long[SLOTS], returns = new long[SLOTS];
     for (int i = 0; i < SLOTS; i++) {
       owners[i] = owner(memory, i);
       frames[i] = frame(memory, i);
+      if (owners[i] >>> 32 == KIND_CALL) returns[i] = wordAt(memory, frames[i]);
     }
-    return new SlotWords(owners, frames);
+    return new SlotWords(owners, frames, returns);
+  }
+
+  private static long wordAt(Memory memory, long address) {
+    try {
+      return le(memory.read(address, 8), 0);
+    } catch (RuntimeException e) {
+      return 0;  // unmapped: no call can be running on it
+    }
   }
 
   /**
    * True when no thread can still need the page, given the slots' words ({@link #slotWords})
    * and, read after them, the registers of every live thread ({@code regs}): none runs its
    * code, and each taken slot's owner is gone, or is past its system call (it is not in
-   * the pad), or is back above its call's frame (the call returned or was abandoned). Only
-   * a thread of a killed qpatch run that is still inside the called function keeps the page.
+   * the pad), or is back above its call's frame, or its frame no longer holds the return
+   * address into the pad (the call returned or was abandoned, and the thread went on, deeper
+   * into its own stack maybe). Only a thread of a killed qpatch run that is still inside the
+   * called function keeps the page.
    */
   boolean idle(SlotWords slotWords, java.util.Map<Integer, Registers> regs) {
     for (Registers r : regs.values()) {
@@ -167,7 +183,8 @@ final class ControlPage {
     long[] owners = slotWords.owners(), frames = slotWords.frames();
     for (int i = 0; i < SLOTS; i++) {
       Registers r = regs.get((int) owners[i]);
-      if (owners[i] != 0 && r != null && owners[i] >>> 32 == KIND_CALL && r.rsp() <= frames[i]) {
+      if (owners[i] != 0 && r != null && owners[i] >>> 32 == KIND_CALL && r.rsp() <= frames[i]
+          && slotWords.returnAddresses()[i] == callReturn()) {
         return false;
       }
     }
