@@ -1,5 +1,7 @@
 package io.qpatch.link;
 
+import io.qpatch.sys.Mman;
+
 /**
  * One mapping of a loaded object: where it lies in the target, how large it is (a whole
  * number of pages), its protection, and the offset of its bytes in the object's memfd.
@@ -9,11 +11,11 @@ public record Segment(Kind kind, long address, long size, long fileOffset) {
   /** What a segment holds; the protection follows from it and is never writable+executable. */
   public enum Kind {
     /** Code and PLT veneers: r-x. */
-    TEXT(Segment.PROT_READ | Segment.PROT_EXEC),
+    TEXT(Mman.PROT_READ | Mman.PROT_EXEC),
     /** Read-only data, the GOT (filled once at load, like RELRO) and the init/fini arrays: r--. */
-    RODATA(Segment.PROT_READ),
+    RODATA(Mman.PROT_READ),
     /** .data, .bss, COMMON symbols and the object's own __dso_handle: rw-. */
-    DATA(Segment.PROT_READ | Segment.PROT_WRITE);
+    DATA(Mman.PROT_READ | Mman.PROT_WRITE);
 
     private final int prot;
 
@@ -27,11 +29,6 @@ public record Segment(Kind kind, long address, long size, long fileOffset) {
     }
   }
 
-  /** asm-generic/mman-common.h */
-  public static final int PROT_READ = 1;
-  public static final int PROT_WRITE = 2;
-  public static final int PROT_EXEC = 4;
-
   public int prot() {
     return kind.prot;
   }
@@ -39,8 +36,8 @@ public record Segment(Kind kind, long address, long size, long fileOffset) {
   /** The permissions as /proc/PID/maps shows this shared mapping: "r-xs", "r--s", "rw-s". */
   public String perms() {
     int p = kind.prot;
-    return ((p & PROT_READ) != 0 ? "r" : "-") + ((p & PROT_WRITE) != 0 ? "w" : "-")
-        + ((p & PROT_EXEC) != 0 ? "x" : "-") + "s";
+    return ((p & Mman.PROT_READ) != 0 ? "r" : "-") + ((p & Mman.PROT_WRITE) != 0 ? "w" : "-")
+        + ((p & Mman.PROT_EXEC) != 0 ? "x" : "-") + "s";
   }
 
   public long end() {

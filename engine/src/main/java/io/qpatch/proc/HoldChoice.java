@@ -43,6 +43,9 @@ final class HoldChoice {
 
   private HoldChoice() {}
 
+  /** The thread to hold, and whether it was waiting for an event (the next pick's {@code waiter}). */
+  record Choice(int tid, boolean waiting) {}
+
   /** How long a thread just held and let go may take to be back in its event wait. */
   private static final long SETTLE_NANOS = 2_000_000;
 
@@ -53,7 +56,7 @@ final class HoldChoice {
    * running and a sleeping worker would outrank it; so, when nothing else is in an event
    * wait, it is given up to 2 ms to be back there and chosen again.
    */
-  static int pick(int pid, List<Integer> tids, int waiter) {
+  static Choice pick(int pid, List<Integer> tids, int waiter) {
     int best = tids.getFirst();
     int bestRank = -1;
     for (int tid : tids) {
@@ -63,14 +66,15 @@ final class HoldChoice {
         bestRank = r;
       }
     }
-    if (bestRank >= 3 || !tids.contains(waiter)) return best;
+    if (bestRank >= 3 || !tids.contains(waiter)) return new Choice(best, bestRank >= 3);
     long deadline = System.nanoTime() + SETTLE_NANOS;
     while (System.nanoTime() < deadline) {
-      if (rankOf(pid, waiter) == 3) return waiter;
+      if (rankOf(pid, waiter) == 3) return new Choice(waiter, true);
       java.util.concurrent.locks.LockSupport.parkNanos(50_000);
     }
-    return best;
+    return new Choice(best, false);
   }
+
 
   /**
    * A thread of {@code pid} waiting for an event now (the leader first), 0 for none: read

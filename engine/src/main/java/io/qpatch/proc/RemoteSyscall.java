@@ -5,6 +5,7 @@ import io.qpatch.error.RefusedException;
 import io.qpatch.error.SyscallException;
 import io.qpatch.sys.Errno;
 import io.qpatch.sys.Reg;
+import io.qpatch.sys.Mman;
 import io.qpatch.sys.Registers;
 import io.qpatch.sys.Syscall;
 import java.lang.foreign.Arena;
@@ -46,9 +47,6 @@ import java.util.List;
  * would have (arch/x86/kernel/signal.c, arch_do_signal_or_restart).
  */
 final class RemoteSyscall {
-  /** mman.h, memfd.h. */
-  private static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, MAP_SHARED = 1;
-  private static final int MFD_CLOEXEC = 1;
 
   /** Syscall-stops before a let-go call's rt_sigreturn at most: the pad's getpid, entry and exit. */
   private static final int LET_GO_STOPS = 3;
@@ -318,17 +316,17 @@ final class RemoteSyscall {
     java.util.Set<Integer> fdsBefore = controlFds();
     java.util.Set<Long> mappedBefore = controlMappings();
     int fd = (int) checked("memfd_create", bootstrapCall(tid, () -> newest(controlFds(), fdsBefore),
-        Syscall.MEMFD_CREATE, ControlPage.NAME, 0, MFD_CLOEXEC));
+        Syscall.MEMFD_CREATE, ControlPage.NAME, 0, Mman.MFD_CLOEXEC));
     try {
       try (MemfdFile file = MemfdFile.open(threads.pid, fd, "the control page")) {
         file.setLength(ControlPage.TOTAL);
         file.write(0, ControlPage.code());
       }
       long base = checked("mmap", bootstrapCall(tid, () -> newest(controlMappings(), mappedBefore),
-          Syscall.MMAP, null, 0, ControlPage.TOTAL, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+          Syscall.MMAP, null, 0, ControlPage.TOTAL, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, fd, 0));
       try {
         checked("mprotect", bootstrapCall(tid, () -> isPadMapped(base) ? 0 : NOT_YET,
-            Syscall.MPROTECT, null, base, ControlPage.CODE_SIZE, PROT_READ | PROT_EXEC));
+            Syscall.MPROTECT, null, base, ControlPage.CODE_SIZE, Mman.PROT_READ | Mman.PROT_EXEC));
       } catch (RuntimeException e) {
         heldAlone(tid, (t, alone) -> viaTarget(t, Syscall.MUNMAP, null, base, ControlPage.TOTAL));
         throw e;

@@ -235,8 +235,9 @@ public final class Target implements AutoCloseable {
           if (stopDepth > 0 || held != null) return work.get();
           List<TracedThread> live = threads.live();
           if (live.isEmpty()) throw new ProcessExitedException(pid(), threads.exitStatus());
-          int tid = HoldChoice.pick(pid(), threadIds(live), lastWaiter);
-          lastWaiter = HoldChoice.rankOf(pid(), tid) == 3 ? tid : 0;
+          HoldChoice.Choice choice = HoldChoice.pick(pid(), threadIds(live), lastWaiter);
+          int tid = choice.tid();
+          lastWaiter = choice.waiting() ? tid : 0;
           remote.prepare(tid);
           return Boost.during(() -> {
             long start = System.nanoTime();

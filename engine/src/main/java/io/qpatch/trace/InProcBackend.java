@@ -252,7 +252,7 @@ public final class InProcBackend implements Backend {
         byte[] after = afterOf.computeIfAbsent(fn.entry(), e -> after(t, e + code.length));
         List<InProcSite> siblings = ofFunction.computeIfAbsent(fn.entry(), e -> new ArrayList<>());
         InProcSite s = placed(site, index, code, after, plan, c, siblings);
-        if (s.exit() != null && s.site().kind() == ProbeSite.Kind.CALL && s.exit().index() == index) {
+        if (s.site() != site) { // the entry's site, now making this return too: it takes the entry's place
           InProcSite entry = siblings.stream().filter(x -> x.site() == s.site()).findFirst().orElseThrow();
           out.set(out.indexOf(entry), s);
           siblings.set(siblings.indexOf(entry), s);
@@ -275,21 +275,20 @@ public final class InProcBackend implements Backend {
    */
   private InProcSite placed(ProbeSite site, int index, byte[] code, byte[] after, ProbePlan plan,
       InProcCaptures c, List<InProcSite> siblings) throws InProcSite.Refusal {
-    InProcSite own;
+    InProcSite.Refusal why;
     try {
-      own = InProcSite.of(site, index, code, after, plan, c, decoder);
+      InProcSite own = InProcSite.of(site, index, code, after, plan, c, decoder);
+      InProcSite other = overlapping(siblings, own);
+      if (other == null) return own;
+      why = new InProcSite.Refusal("its " + site.kind().name().toLowerCase(java.util.Locale.ROOT)
+          + " probe at 0x" + Long.toHexString(site.address()) + " shares bytes with its probe at 0x"
+          + Long.toHexString(other.site().address()));
     } catch (InProcSite.Refusal e) {
-      InProcSite merged = site.kind() == ProbeSite.Kind.RETURN ? mergedWithEntry(site, index, c, siblings) : null;
-      if (merged == null) throw e;
-      return merged;
+      why = e;
     }
-    InProcSite other = overlapping(siblings, own);
-    if (other == null) return own;
     InProcSite merged = site.kind() == ProbeSite.Kind.RETURN ? mergedWithEntry(site, index, c, siblings) : null;
-    if (merged != null) return merged;
-    throw new InProcSite.Refusal("its " + site.kind().name().toLowerCase(java.util.Locale.ROOT)
-        + " probe at 0x" + Long.toHexString(site.address()) + " shares bytes with its probe at 0x"
-        + Long.toHexString(other.site().address()));
+    if (merged == null) throw why;
+    return merged;
   }
 
   private InProcSite mergedWithEntry(ProbeSite site, int index, InProcCaptures c, List<InProcSite> siblings) {

@@ -109,9 +109,8 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
       InProcCaptures captures, Decoder decoder) throws Refusal {
     TracedFunction fn = site.function();
     List<Instruction> all = decoder.decodeAll(code, fn.entry());
-    int r = 0;
-    while (r < all.size() && all.get(r).address() != site.address()) r++;
-    if (r == all.size() || !all.get(r).isRet()) throw new Refusal("its return probe is not at a ret of its code");
+    int r = retAt(all, site.address());
+    if (r < 0) throw new Refusal("its return probe is not at a ret of its code");
     Instruction ret = all.get(r);
     java.util.Set<Long> targets = branchTargets(all);
     int first = r;
@@ -137,6 +136,14 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
         redZone, captures, new Exit(index, captures, ret));
   }
 
+  /** The index in {@code all} of the {@code ret} at {@code address}; -1 when there is none. */
+  private static int retAt(List<Instruction> all, long address) {
+    for (int i = 0; i < all.size(); i++) {
+      if (all.get(i).address() == address) return all.get(i).isRet() ? i : -1;
+    }
+    return -1;
+  }
+
   /** Whether an instruction may be part of a return's run: it falls through to the next. */
   private static boolean joins(Instruction insn) {
     return !insn.isCall() && !insn.endsFlow() && !insn.isRelativeBranch() && !insn.isConditionalJump();
@@ -158,13 +165,8 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
   InProcSite withExit(ProbeSite retSite, int exitIndex, InProcCaptures exitCaptures, Decoder decoder) {
     if (prologue != null || exit != null || site.kind() != ProbeSite.Kind.CALL) return null;
     List<Instruction> all = decoder.decodeAll(code, at);
-    int r = 0;
-    while (r < all.size() && all.get(r).address() != retSite.address()) {
-      Instruction insn = all.get(r);
-      if (insn.isCall() || insn.isRelativeBranch() || insn.isConditionalJump() || insn.endsFlow()) return null;
-      r++;
-    }
-    if (r == all.size() || !all.get(r).isRet()) return null;
+    int r = retAt(all, retSite.address());
+    if (r < 0 || !all.subList(0, r).stream().allMatch(InProcSite::joins)) return null;
     Instruction ret = all.get(r);
     try {
       checkNoBranchInto(all, at, ret.end());
