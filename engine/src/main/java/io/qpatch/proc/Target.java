@@ -508,6 +508,11 @@ public final class Target implements AutoCloseable {
     return sig == 0 ? (raw >> 8) & 0xff : 128 + sig;
   }
 
+  /** True until {@link #detach}: this object holds the process with ptrace. */
+  public boolean isAttached() {
+    return tracer.call(() -> attached);
+  }
+
   /** True while the process still has a live thread. */
   public boolean isAlive() {
     return tracer.call(() -> !threads.live().isEmpty());

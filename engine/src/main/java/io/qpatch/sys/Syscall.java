@@ -11,6 +11,7 @@ public final class Syscall {
   public static final int MPROTECT = 10;
   public static final int MUNMAP = 11;
   public static final int RT_SIGRETURN = 15;
+  public static final int SCHED_YIELD = 24;
   public static final int MREMAP = 25;
   public static final int MADVISE = 28;
   public static final int GETPID = 39;

@@ -59,6 +59,10 @@ public final class InProcBackend implements Backend {
   private final BooleanSupplier alive;
   private final int capacity;
   private final boolean lossy;
+  /** Each probed call waits until we have read its record (the loader's gate). */
+  private final boolean waitsForReader;
+  /** How far ahead of the counter we keep the deadline producers wait until. */
+  private final long waitNanos;
   private final Decoder decoder = Decoder.shared();
   /** Every site, by the index its records carry; appended to while the trace runs. */
   private final List<Numbered> sites = new CopyOnWriteArrayList<>();
@@ -90,6 +94,11 @@ public final class InProcBackend implements Backend {
    * @param lossy a full ring drops events at once instead of making the target wait
    */
   public InProcBackend(Target target, BooleanSupplier alive, int capacity, boolean lossy) {
+    this(target, alive, capacity, lossy, false, WAIT_NANOS);
+  }
+
+  private InProcBackend(Target target, BooleanSupplier alive, int capacity, boolean lossy, boolean waitsForReader,
+      long waitNanos) {
     if (capacity < 32 || Integer.bitCount(capacity) != 1) {
       throw new IllegalArgumentException("ring capacity must be a power of two >= 32: " + capacity);
     }
@@ -97,7 +106,17 @@ public final class InProcBackend implements Backend {
     this.alive = alive;
     this.capacity = capacity;
     this.lossy = lossy;
+    this.waitsForReader = waitsForReader;
+    this.waitNanos = waitNanos;
     this.threads = new ForeignThreads(target.pid());
+  }
+
+  /**
+   * A backend whose probed calls each wait, up to {@code waitNanos} after our last look at
+   * the ring, until the consumer has returned from their hit: {@link LoaderGate}'s.
+   */
+  static InProcBackend waitingForReader(Target target, BooleanSupplier alive, long waitNanos) {
+    return new InProcBackend(target, alive, 32, false, true, waitNanos);
   }
 
   public InProcBackend(Target target, BooleanSupplier alive, int capacity) {
@@ -197,10 +216,14 @@ public final class InProcBackend implements Backend {
     Map<ProbeSite, InProcCaptures> captures = capturesOf(lib);
     Map<ProbeSite, String> refused = new LinkedHashMap<>();
     attached.lock();
-    try (Target t = Target.attach(target.pid()); Target.Stopped stopped = t.stop()) {
-      List<InProcSite> fresh = analyse(t, lib, captures, refused);
-      if (!fresh.isEmpty()) plant(t, fresh, shapeFor(lib, captures), refused);
-      return true;
+    try {
+      return withTarget(t -> {
+        try (Target.Stopped stopped = t.stop()) {
+          List<InProcSite> fresh = analyse(t, lib, captures, refused);
+          if (!fresh.isEmpty()) plant(t, fresh, shapeFor(lib, captures), refused);
+          return true;
+        }
+      });
     } catch (QpatchException e) {
       return false;
     } finally {
@@ -212,7 +235,19 @@ public final class InProcBackend implements Backend {
   private void plant(Target t, List<InProcSite> fresh, InProcRing.Shape shape, Map<ProbeSite, String> refused) {
     int ringCapacity = (int) Math.min(capacity, Math.max(32, MAX_RING_BYTES / shape.stride()));
     for (List<InProcSite> cluster : InProcRegion.clusters(fresh)) {
-      regions.add(InProcRegion.plant(t, cluster, ringCapacity, shape, decoder, refused, this::keepWaiting));
+      regions.add(InProcRegion.plant(t, cluster, ringCapacity, shape, decoder, refused, this::keepWaiting,
+          waitsForReader));
+    }
+  }
+
+  /**
+   * Runs {@code work} on the target attached: the caller's while it still holds it (a
+   * trace with the ptrace backend, which this one gates), else attached anew for it.
+   */
+  private <T> T withTarget(java.util.function.Function<Target, T> work) {
+    if (target.isAttached()) return work.apply(target);
+    try (Target t = Target.attach(target.pid())) {
+      return work.apply(t);
     }
   }
 
@@ -356,6 +391,7 @@ public final class InProcBackend implements Backend {
         batch.clear();
         n = r.ring().drain(batch, BATCH);
         for (InProcRing.Record rec : batch) deliver(rec);
+        r.ring().release();
         total += n;
       } while (n == BATCH);
       dropped += r.ring().lost();
@@ -378,9 +414,9 @@ public final class InProcBackend implements Backend {
     for (InProcRegion r : regions) keepWaiting(r.ring());
   }
 
-  /** Renews the deadline full-ring producers wait until (never in lossy mode). */
+  /** Renews the deadline full-ring (or gated) producers wait until (never in lossy mode). */
   private void keepWaiting(InProcRing ring) {
-    if (!lossy) ring.waitUntil(TimeStampCounter.read() + clock.ticks(WAIT_NANOS));
+    if (!lossy) ring.waitUntil(TimeStampCounter.read() + clock.ticks(waitNanos));
   }
 
   private void deliver(InProcRing.Record r) {
@@ -427,7 +463,7 @@ public final class InProcBackend implements Backend {
   /** Restores every entry, lets in-flight records land, then frees the areas it can. */
   @SuppressWarnings("try") // the stop is held for the body and released by close()
   private void unpatch() {
-    try (Target t = Target.attach(target.pid())) {
+    withTarget(t -> {
       try (Target.Stopped stopped = t.stop()) {
         for (InProcRegion r : regions) r.restore(t);
       }
@@ -440,7 +476,8 @@ public final class InProcBackend implements Backend {
         List<Long> pcs = InProcRegion.pcs(t);
         for (InProcRegion r : regions) r.release(t, pcs);
       }
-    }
+      return null;
+    });
   }
 
   @Override

@@ -32,10 +32,13 @@ final class InProcCode {
 
   /**
    * Where a trampoline finds the ring in the target, and the byte that arms it (non-zero
-   * in the target itself).
+   * in the target itself). A producer of a ring that {@code waitsForReader} waits, after
+   * publishing its record, until the reader has released it ({@link InProcRing#release}),
+   * as long as the reader's deadline is ahead: the loader's gate ({@link LoaderGate}) is
+   * such a ring.
    */
   record Ring(long armed, long head, long tail, long lost, long scratch, long deadline, long slots, long capacity,
-      InProcRing.Shape shape, int pid) {
+      InProcRing.Shape shape, int pid, boolean waitsForReader) {
     /** Records of {@link InProcRing#RECORD_BYTES}, nothing captured. */
     static Ring at(long armed, long headerAddress, long capacity) {
       return at(armed, headerAddress, capacity, InProcRing.Shape.PLAIN, 0);
@@ -51,7 +54,12 @@ final class InProcCode {
           headerAddress + InProcRing.offset(InProcRing.HEADER, "lost"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "scratch"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "deadline"),
-          headerAddress + InProcRing.HEADER_BYTES, capacity, shape, pid);
+          headerAddress + InProcRing.HEADER_BYTES, capacity, shape, pid, false);
+    }
+
+    /** The same ring, its producers waiting for the reader. */
+    Ring waitingForReader() {
+      return new Ring(armed, head, tail, lost, scratch, deadline, slots, capacity, shape, pid, true);
     }
   }
 
@@ -195,6 +203,7 @@ final class InProcCode {
     captures.emit(body, stackAbove, ring.pid());
     body.putBytes((byte) 0x48, (byte) 0x8d, (byte) 0x47, (byte) 0x01); // lea rax, [rdi+1]
     putStore(body, Gpr.RAX, "seq"); // last: publishes the record
+    if (ring.waitsForReader()) putWaitUntilRead(body, ring);
     for (int i = SAVED.length - 1; i >= 0; i--) body.putPopReg(SAVED[i]);
     out.putJccRel32(Cond.E, body.pc()); // je over the body, to the popfq
     out.putBytes(body.bytes());
@@ -253,6 +262,29 @@ final class InProcCode {
     out.putBytes((byte) 0xf3, (byte) 0x90); // pause
     putRip(out, ring.head(), 0x48, 0x8b, 0x05); // mov rax, [rip+head]
     out.putJmpShortLabel(retry);
+  }
+
+  /**
+   * After publishing ticket rdi: until the reader's tail has passed it, or the counter has
+   * reached the reader's deadline, yield the CPU (sched_yield) and look again. Uses rax,
+   * rdx, and rcx and r11 (the syscall's), all saved, and the flags, which pushfq saved.
+   */
+  private static void putWaitUntilRead(X86Writer out, InProcCode.Ring ring) {
+    X86Writer.Label look = out.newLabel();
+    X86Writer.Label done = out.newLabel();
+    out.putLabel(look);
+    putRip(out, ring.tail(), 0x48, 0x8b, 0x05); // mov rax, [rip+tail]
+    out.putBytes((byte) 0x48, (byte) 0x39, (byte) 0xf8); // cmp rax, rdi
+    out.putJccShortLabel(Cond.A, done); // tail > ticket: read and released
+    out.putBytes((byte) 0x0f, (byte) 0x31); // rdtsc: edx:eax
+    out.putBytes((byte) 0x48, (byte) 0xc1, (byte) 0xe2, (byte) 0x20); // shl rdx, 32
+    out.putBytes((byte) 0x48, (byte) 0x09, (byte) 0xd0); // or rax, rdx
+    putRip(out, ring.deadline(), 0x48, 0x3b, 0x05); // cmp rax, [rip+deadline]
+    out.putJccShortLabel(Cond.AE, done);
+    out.putMovReg32Imm32(Gpr.RAX, Syscall.SCHED_YIELD);
+    out.putBytes((byte) 0x0f, (byte) 0x05); // syscall (clobbers rcx, r11)
+    out.putJmpShortLabel(look);
+    out.putLabel(done);
   }
 
   /** Registers the block has not touched go straight to the record. */

@@ -62,9 +62,11 @@ final class InProcRegion {
    *
    * @param beforeFirstRecord runs once the ring exists, before any jmp is written (the
    *     reader's first deadline)
+   * @param waitsForReader each probed call waits until its record has been read ({@link InProcCode.Ring})
    */
   static InProcRegion plant(Target target, List<InProcSite> sites, long capacity, InProcRing.Shape shape,
-      Decoder decoder, Map<ProbeSite, String> refused, java.util.function.Consumer<InProcRing> beforeFirstRecord) {
+      Decoder decoder, Map<ProbeSite, String> refused, java.util.function.Consumer<InProcRing> beforeFirstRecord,
+      boolean waitsForReader) {
     long bound = 0;
     long low = Long.MAX_VALUE;
     long high = 0;
@@ -76,7 +78,7 @@ final class InProcRegion {
     InProcArea area = InProcArea.create(target, low, high, bound, capacity, shape);
     InProcRegion region = new InProcRegion(sites, area, area.ring(capacity, shape));
     beforeFirstRecord.accept(region.ring);
-    Map<InProcSite, Long> trampolines = region.write(target, capacity, shape, decoder, refused);
+    Map<InProcSite, Long> trampolines = region.write(target, capacity, shape, decoder, refused, waitsForReader);
     List<InProcSite> waiting = region.patchQuiet(target, trampolines, new ArrayList<>(trampolines.keySet()));
     for (int round = 0; round < PATCH_ROUNDS && !waiting.isEmpty(); round++) {
       target.resume();
@@ -94,8 +96,9 @@ final class InProcRegion {
 
   /** Writes every trampoline; returns where each is. */
   private Map<InProcSite, Long> write(Target target, long capacity, InProcRing.Shape shape, Decoder decoder,
-      Map<ProbeSite, String> refused) {
-    InProcCode.Ring where = InProcCode.Ring.at(area.armedAt, area.ringStart, capacity, shape, target.pid());
+      Map<ProbeSite, String> refused, boolean waitsForReader) {
+    InProcCode.Ring ring = InProcCode.Ring.at(area.armedAt, area.ringStart, capacity, shape, target.pid());
+    InProcCode.Ring where = waitsForReader ? ring.waitingForReader() : ring;
     X86Writer out = new X86Writer(area.codeStart);
     Map<InProcSite, Long> placed = new LinkedHashMap<>();
     for (InProcSite s : sites) {

@@ -166,8 +166,8 @@ final class InProcRing {
   }
 
   /**
-   * Reads every published record in order, up to {@code max}, into {@code out}; then
-   * hands their slots back to the producers. Returns how many were read.
+   * Reads every published record in order, up to {@code max}, into {@code out}; their
+   * slots stay the reader's until {@link #release}. Returns how many were read.
    */
   int drain(java.util.List<Record> out, int max) {
     int n = 0;
@@ -178,8 +178,16 @@ final class InProcRing {
       tail++;
       n++;
     }
-    if (n > 0) TAIL.setRelease(header, 0L, tail);
     return n;
+  }
+
+  /**
+   * Hands the slots {@link #drain} read back to the producers: called once their records
+   * have been dealt with, since a producer of a synchronous ring ({@link InProcCode.Ring})
+   * waits for exactly that.
+   */
+  void release() {
+    TAIL.setRelease(header, 0L, tail);
   }
 
   /**

@@ -15,9 +15,11 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Watches a traced process for shared libraries it maps later (dlopen) and hands the
- * functions the filter names in them to the backend. It reads /proc/PID/maps every {@link
- * #POLL_NANOS}: a library's calls in the first moments after it was mapped, before the
- * next read, are not seen.
+ * functions the filter names in them to the backend. At the dynamic loader's gate ({@link
+ * LoaderGate}) the loading thread waits while we read /proc/PID/maps and probe what is
+ * new, so no call into a new library is missed. Where there is no gate (the probe was
+ * refused) it reads the maps every {@link #POLL_NANOS} instead, and says that calls in the
+ * first moments after a library was mapped are not seen.
  */
 final class LibraryWatch implements AutoCloseable {
   static final long POLL_NANOS = 5_000_000;
@@ -26,22 +28,36 @@ final class LibraryWatch implements AutoCloseable {
   private final Backend backend;
   private final PrintStream messages;
   private final Set<String> known;
-  private final Thread thread;
+  private final LoaderGate gate;
+  private final Thread poller;
   private volatile boolean closed;
   private int nextId;
 
   /**
+   * @param target attached and held by the caller (the gate is planted through it)
    * @param known files already planned (or looked at), never planned again
    * @param firstId the id of the first function planned here (after the session's plan)
    */
-  LibraryWatch(int pid, Selection selection, Backend backend, PrintStream messages, Set<String> known, int firstId) {
-    this.pid = pid;
+  LibraryWatch(Target target, Selection selection, Backend backend, PrintStream messages, Set<String> known,
+      int firstId) {
+    this.pid = target.pid();
     this.selection = selection;
     this.backend = backend;
     this.messages = messages;
     this.known = new HashSet<>(known);
     this.nextId = firstId;
-    this.thread = Thread.ofPlatform().daemon().name("gotrace-library-watch").start(this::watch);
+    LoaderGate.Result opened = LoaderGate.open(target, this::check);
+    this.gate = opened.gate();
+    if (opened.whyNot() != null) {
+      messages.println("gotrace: libraries loaded later are looked for every " + POLL_NANOS / 1_000_000
+          + " ms, so their first calls may be missed: " + opened.whyNot());
+    }
+    this.poller = gate != null ? null : Thread.ofPlatform().daemon().name("gotrace-library-watch").start(this::watch);
+  }
+
+  /** True when libraries are probed at the loader's gate, before they can run. */
+  boolean gated() {
+    return gate != null;
   }
 
   /** Executable file mappings of {@code pid} now (empty when it is gone). */
@@ -61,11 +77,17 @@ final class LibraryWatch implements AutoCloseable {
   private void watch() {
     while (!closed) {
       LockSupport.parkNanos(POLL_NANOS);
-      Set<String> now = mappedFiles(pid);
-      if (now.isEmpty()) return;
-      now.removeAll(known);
-      if (!now.isEmpty()) plan(now);
+      if (!check()) return;
     }
+  }
+
+  /** Probes what is newly mapped; false when the process is gone. */
+  private synchronized boolean check() {
+    Set<String> now = mappedFiles(pid);
+    if (now.isEmpty()) return false;
+    now.removeAll(known);
+    if (!now.isEmpty() && !closed) plan(now);
+    return true;
   }
 
   private void plan(Set<String> files) {
@@ -93,9 +115,16 @@ final class LibraryWatch implements AutoCloseable {
             + " backend could not add them while it runs (use uprobe or ptrace)"));
   }
 
+  /** Libraries mapped from now on are not probed (the trace is ending); the gate lets loads through. */
+  void stopPlanning() {
+    closed = true;
+  }
+
+  /** Stops watching and takes the gate out (after the backend's probes: the gate may still be serving a load). */
   @Override
   public void close() {
     closed = true;
-    thread.interrupt();
+    if (poller != null) poller.interrupt();
+    if (gate != null) gate.close();
   }
 }

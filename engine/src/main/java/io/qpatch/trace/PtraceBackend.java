@@ -54,17 +54,16 @@ public final class PtraceBackend implements Backend {
   }
 
   /** Plans queued by {@link #addWhileRunning}, planted on the tracer thread between events. */
-  private final java.util.Queue<ProbePlan> later = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final LaterPlans later = new LaterPlans();
 
+  /** Planted on the tracer thread between events; returns once they are (false: the trace ended first). */
   @Override
   public boolean addWhileRunning(ProbePlan more) {
-    later.add(more);
-    target.wakeEvents();
-    return true;
+    return later.addAndWait(more, target::wakeEvents);
   }
 
   private void plantLater() {
-    for (ProbePlan p; (p = later.poll()) != null; ) plantAll(p, new LinkedHashMap<>(), false);
+    later.plantEach(p -> plantAll(p, new LinkedHashMap<>(), false));
   }
 
   @SuppressWarnings("try") // the stop is held for the body and released by close()
@@ -105,6 +104,7 @@ public final class PtraceBackend implements Backend {
         return stopRequested;
       });
     } finally {
+      later.close();
       Tracer.get().run(this::handOver);
     }
   }

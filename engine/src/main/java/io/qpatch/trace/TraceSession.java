@@ -56,7 +56,7 @@ public final class TraceSession {
       this.backend = installBackend();
       java.util.Set<String> planned = new java.util.HashSet<>(mapped);
       for (TracedFunction f : plan.functions()) if (f.file() != null) planned.add(f.file());
-      this.libraryWatch = libraries ? new LibraryWatch(target.pid(), config.selection(), backend, config.messages(),
+      this.libraryWatch = libraries ? new LibraryWatch(target, config.selection(), backend, config.messages(),
           planned, plan.functions().size()) : null;
       if (!(backend instanceof PtraceBackend)) target.detach();
     } catch (RuntimeException e) {
@@ -112,9 +112,10 @@ public final class TraceSession {
     try {
       if (launched && backend instanceof PtraceBackend) target.resume();
       if (!stopRequested) backend.run();
-      if (libraryWatch != null) libraryWatch.close();
+      if (libraryWatch != null) libraryWatch.stopPlanning();
       removeProbes();
     } finally {
+      if (libraryWatch != null) libraryWatch.close();
       assembler.finish(new TraceReport(backend.name(), backend.stats(), System.nanoTime()));
       reportLosses();
     }

@@ -228,30 +228,34 @@ public final class UprobeBackend implements Backend {
 
   @Override
   public void run() {
-    while (!stopRequested && alive.getAsBoolean()) {
-      plantLater();
-      if (poll() == 0) LockSupport.parkNanos(POLL_NANOS);
+    try {
+      while (!stopRequested && alive.getAsBoolean()) {
+        plantLater();
+        if (poll() == 0) LockSupport.parkNanos(POLL_NANOS);
+      }
+      poll();
+    } finally {
+      later.close();
     }
-    poll();
   }
 
   /** Plans queued by {@link #addWhileRunning}, planted by {@link #run}'s thread (it owns the tables). */
-  private final java.util.Queue<ProbePlan> later = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final LaterPlans later = new LaterPlans();
 
+  /** Planted by {@link #run}'s thread at its next poll; returns once they are (false: the trace ended first). */
   @Override
   public boolean addWhileRunning(ProbePlan more) {
-    later.add(more);
-    return true;
+    return later.addAndWait(more, () -> {});
   }
 
   private void plantLater() {
-    for (ProbePlan p; (p = later.poll()) != null; ) {
+    later.plantEach(p -> {
       try {
         plant(p);
       } catch (RuntimeException e) { // a library we cannot probe: the rest of the trace goes on
         notes.add("cannot probe " + p.executable() + ": " + e.getMessage());
       }
-    }
+    });
   }
 
   /** Reads every ring, merges by time, delivers; returns the number of samples. */

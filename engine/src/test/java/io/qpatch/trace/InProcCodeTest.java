@@ -152,6 +152,49 @@ class InProcCodeTest {
     ), Arrays.copyOfRange(b, b.length - 14, b.length));
   }
 
+  /**
+   * The loader's gate ({@code _dl_debug_state}: a lone {@code ret} and nop padding, as in
+   * glibc 2.36): after publishing its record, the call waits until the reader's tail is
+   * past its ticket or the deadline is reached, yielding the CPU meanwhile.
+   */
+  @Test
+  void a_probe_of_a_ring_waiting_for_its_reader_waits_after_publishing_until_tail_passes_its_ticket() throws Exception {
+    byte[] code = hex("c3");
+    TracedFunction fn = new TracedFunction(0, "_dl_debug_state", ENTRY, code.length, Abi.SYSV, GEntry.UNKNOWN);
+    ProbeSite site = new ProbeSite(ENTRY, 0, ProbeSite.Kind.CALL, fn, new Displaced.Ret());
+    InProcSite s = InProcSite.of(site, 0, code, hex("66 66 2e 0f 1f 84 00 00 00 00 00"), plan(-1, null),
+        InProcCaptures.NONE, Decoder.shared());
+    X86Writer plain = new X86Writer(PC);
+    s.emit(plain, RING, Decoder.shared());
+    X86Writer waiting = new X86Writer(PC);
+    s.emit(waiting, RING.waitingForReader(), Decoder.shared());
+    byte[] w = waiting.bytes();
+    byte[] publish = hex("48 8d 47 01", "48 89 46 00"); // lea rax, [rdi+1]; mov [rsi+seq], rax
+    int at = indexOf(w, publish) + publish.length;
+    long pc = PC + at;
+    byte[] expected = hex(
+        "48 8b 05" + le32(0x501040 - (pc + 7)), // mov rax, [rip+tail]
+        "48 39 f8",                              // cmp rax, rdi
+        "77 1b",                                 // ja done
+        "0f 31",                                 // rdtsc
+        "48 c1 e2 20",                           // shl rdx, 32
+        "48 09 d0",                              // or rax, rdx
+        "48 3b 05" + le32(0x501900 - (pc + 28)), // cmp rax, [rip+deadline]
+        "73 09",                                 // jae done
+        "b8 18 00 00 00",                        // mov eax, 24 (sched_yield)
+        "0f 05",                                 // syscall
+        "eb d9");                                // jmp to the mov
+    assertArrayEquals(expected, Arrays.copyOfRange(w, at, at + expected.length));
+    assertEquals(plain.bytes().length + expected.length, w.length, "only the wait is added");
+  }
+
+  private static int indexOf(byte[] in, byte[] what) {
+    for (int i = 0; i + what.length <= in.length; i++) {
+      if (Arrays.equals(Arrays.copyOfRange(in, i, i + what.length), what)) return i;
+    }
+    throw new AssertionError("not found: " + HexFormat.of().formatHex(what));
+  }
+
   @Test
   void a_short_function_followed_by_padding_is_displaced_alone() throws Exception {
     byte[] code = hex("48 ff c0", "c3"); // INCQ AX; RET, then int3 padding (Go)

@@ -55,7 +55,10 @@ class InProcRingTest {
       assertEquals(List.of(5, 6), out.stream().map(InProcRing.Record::site).toList());
       assertEquals(0x42, out.get(1).regs()[SampleRegs.DI]);
       assertEquals(1002, out.get(1).tid());
-      assertEquals(2, file.get(JAVA_LONG, InProcRing.offset(InProcRing.HEADER, "tail")), "tail published");
+      long tailAt = InProcRing.offset(InProcRing.HEADER, "tail");
+      assertEquals(0, file.get(JAVA_LONG, tailAt), "slots read are still the reader's until released");
+      ring.release();
+      assertEquals(2, file.get(JAVA_LONG, tailAt), "tail published");
       publish(file, 2, 8, 1004, 0x44);
       out.clear();
       assertEquals(2, ring.drain(out, 100));
