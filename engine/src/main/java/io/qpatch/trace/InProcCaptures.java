@@ -27,6 +27,11 @@ import java.util.List;
  * the call is the caller's frame, mapped: stack arguments are copied with plain loads.
  * The call needs the process's pid, an immediate: a vfork child (it shares the
  * trampolines) reads its parent, which the kernel refuses or the backend drops anyway.
+ *
+ * <p>Except where the memory is known to stay: a pointer into the executable's own image
+ * (its string literals, its data), which is mapped from exec to exit, is copied with
+ * {@code rep movsb} when the whole capture lies in it ({@link Span}); the system call is
+ * what a pointer anywhere else (the heap, a stack, a library) costs.
  */
 final class InProcCaptures {
   static final InProcCaptures NONE = new InProcCaptures(List.of(), 0, 0, new long[0]);
@@ -92,12 +97,47 @@ final class InProcCaptures {
   }
 
   /**
+   * Memory [start, end) that stays mapped and readable as long as the process lives: the
+   * readable mappings of its executable file, from exec on (a program that unmaps its own
+   * image is not one we trace). {@link #NONE} when unknown.
+   */
+  record Span(long start, long end) {
+    static final Span NONE = new Span(0, 0);
+
+    /** The largest run of adjacent readable mappings of {@code pid}'s executable; NONE when unreadable. */
+    static Span image(int pid) {
+      String exe;
+      try {
+        exe = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc", Integer.toString(pid), "exe")).toString();
+      } catch (java.io.IOException e) {
+        return NONE;
+      }
+      Span best = NONE;
+      Span run = NONE;
+      for (io.qpatch.proc.Mapping m : io.qpatch.proc.ProcMaps.read(pid)) {
+        boolean ours = m.isReadable() && m.isFile() && m.filePath().equals(exe.replace(" (deleted)", ""));
+        if (!ours) continue;
+        run = run != NONE && run.end == m.start() ? new Span(run.start, m.end()) : new Span(m.start(), m.end());
+        if (run.end - run.start > best.end - best.start) best = run;
+      }
+      return best;
+    }
+
+    /** Whether a copy of {@code length} bytes from it can be decided by one compare with an imm32. */
+    boolean holds(int length) {
+      long room = end - start - length;
+      return room >= 0 && room == (int) room;
+    }
+  }
+
+  /**
    * The copying code, for a record block that holds the slot's address in rsi and the
    * ticket in rdi, has already stored the probe's registers into the record, and sits
    * {@code stackAbove} bytes below the probe's rsp. Leaves rsi, rdi, r8-r10 as it found
    * them; clobbers rax, rcx, rdx, r11 (which the block saved) and the flags (pushed).
+   * Memory in {@code permanent} is copied without a system call.
    */
-  void emit(X86Writer out, long stackAbove, int pid) {
+  void emit(X86Writer out, long stackAbove, int pid, Span permanent) {
     if (captures.isEmpty()) return;
     putRsi(out, 0x48, 0x89, 0xbe, base + TICKET); // mov [rsi+ticket], rdi
     boolean called = false;
@@ -112,7 +152,10 @@ final class InProcCaptures {
       } else if (c.kind() == Capture.Kind.GO_STRING && fieldOf(c.register()) != null && fieldOf(c.lengthRegister()) != null) {
         putGoString(out, c, data[i], length);
       } else if (putAddressInRax(out, c, stackAbove)) {
+        X86Writer.Label done = out.newLabel();
+        if (permanent.holds(c.length())) putCopyIfPermanent(out, permanent, data[i], c.length(), done);
         putReadSelf(out, data[i], c.length(), pid);
+        out.putLabel(done);
         putRsi(out, 0x89, 0x86, length); // mov [rsi+len], eax
         called = true;
       } else {
@@ -211,6 +254,30 @@ final class InProcCaptures {
     putRsi(out, 0x48, 0x8b, 0x86, recordField(field)); // mov rax, [rsi+reg]
     putAddRax(out, c.offset());
     return true;
+  }
+
+  /**
+   * When [rax, rax+n) lies in {@code span}: copies it to the record with {@code rep movsb}
+   * (the ABIs leave the direction flag clear at a call), eax = n, and on to {@code done};
+   * else falls through. rdi is free here (the ticket is in the record), rsi is kept on the
+   * stack meanwhile.
+   */
+  private static void putCopyIfPermanent(X86Writer out, Span span, long to, int length, X86Writer.Label done) {
+    X86Writer.Label elsewhere = out.newLabel();
+    out.putMovRegImm64(Gpr.RDX, -span.start()); // mov rdx, -start
+    out.putBytes((byte) 0x48, (byte) 0x01, (byte) 0xc2); // add rdx, rax: offset into the span
+    out.putBytes((byte) 0x48, (byte) 0x81, (byte) 0xfa); // cmp rdx, imm32
+    out.putS32((int) (span.end() - span.start() - length));
+    out.putJccShortLabel(io.qpatch.arch.x86_64.Cond.A, elsewhere); // unsigned: below the start wraps above too
+    out.putU8(0x56); // push rsi
+    putRsi(out, 0x48, 0x8d, 0xbe, base32(to)); // lea rdi, [rsi+to]
+    out.putBytes((byte) 0x48, (byte) 0x89, (byte) 0xc6); // mov rsi, rax
+    out.putMovReg32Imm32(Gpr.RCX, length);
+    out.putBytes((byte) 0xf3, (byte) 0xa4); // rep movsb
+    out.putU8(0x5e); // pop rsi
+    out.putMovReg32Imm32(Gpr.RAX, length);
+    out.putJmpShortLabel(done);
+    out.putLabel(elsewhere);
   }
 
   /**

@@ -38,7 +38,7 @@ final class InProcCode {
    * such a ring.
    */
   record Ring(long armed, long head, long tail, long lost, long scratch, long deadline, long slots, long capacity,
-      InProcRing.Shape shape, int pid, boolean waitsForReader) {
+      InProcRing.Shape shape, int pid, boolean waitsForReader, InProcCaptures.Span permanent) {
     /** Records of {@link InProcRing#RECORD_BYTES}, nothing captured. */
     static Ring at(long armed, long headerAddress, long capacity) {
       return at(armed, headerAddress, capacity, InProcRing.Shape.PLAIN, 0);
@@ -54,12 +54,17 @@ final class InProcCode {
           headerAddress + InProcRing.offset(InProcRing.HEADER, "lost"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "scratch"),
           headerAddress + InProcRing.offset(InProcRing.HEADER, "deadline"),
-          headerAddress + InProcRing.HEADER_BYTES, capacity, shape, pid, false);
+          headerAddress + InProcRing.HEADER_BYTES, capacity, shape, pid, false, InProcCaptures.Span.NONE);
     }
 
     /** The same ring, its producers waiting for the reader. */
     Ring waitingForReader() {
-      return new Ring(armed, head, tail, lost, scratch, deadline, slots, capacity, shape, pid, true);
+      return new Ring(armed, head, tail, lost, scratch, deadline, slots, capacity, shape, pid, true, permanent);
+    }
+
+    /** The same ring, its producers' captures copying memory in {@code span} directly ({@link InProcCaptures#emit}). */
+    Ring withPermanent(InProcCaptures.Span span) {
+      return new Ring(armed, head, tail, lost, scratch, deadline, slots, capacity, shape, pid, waitsForReader, span);
     }
   }
 
@@ -200,7 +205,7 @@ final class InProcCode {
     if (ring.shape().xmm()) putStoreXmm(body);
     putStoreGoid(body, goid);
     putStoreSiteTidTime(body, site, goid);
-    captures.emit(body, stackAbove, ring.pid());
+    captures.emit(body, stackAbove, ring.pid(), ring.permanent());
     body.putBytes((byte) 0x48, (byte) 0x8d, (byte) 0x47, (byte) 0x01); // lea rax, [rdi+1]
     putStore(body, Gpr.RAX, "seq"); // last: publishes the record
     if (ring.waitsForReader()) putWaitUntilRead(body, ring);

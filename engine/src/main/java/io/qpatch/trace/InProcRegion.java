@@ -97,7 +97,8 @@ final class InProcRegion {
   /** Writes every trampoline; returns where each is. */
   private Map<InProcSite, Long> write(Target target, long capacity, InProcRing.Shape shape, Decoder decoder,
       Map<ProbeSite, String> refused, boolean waitsForReader) {
-    InProcCode.Ring ring = InProcCode.Ring.at(area.armedAt, area.ringStart, capacity, shape, target.pid());
+    InProcCode.Ring ring = InProcCode.Ring.at(area.armedAt, area.ringStart, capacity, shape, target.pid())
+        .withPermanent(InProcCaptures.Span.image(target.pid()));
     InProcCode.Ring where = waitsForReader ? ring.waitingForReader() : ring;
     X86Writer out = new X86Writer(area.codeStart);
     Map<InProcSite, Long> placed = new LinkedHashMap<>();

@@ -306,10 +306,11 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
     return decoder.decodeAtLeast(code, at, displaced).getLast();
   }
 
-  /** An upper bound of the trampoline's size, from a trial emission near the function (its producer waiting, the longer code). */
+  /** An upper bound of the trampoline's size, from a trial emission near the function (its producer waiting, direct copies too: the longer code). */
   int maxSize(Decoder decoder, InProcRing.Shape shape) {
     X86Writer trial = new X86Writer(at);
-    emit(trial, InProcCode.Ring.at(at + 0x10000, at + 0x20000, 1024, shape, 1).waitingForReader(), decoder);
+    emit(trial, InProcCode.Ring.at(at + 0x10000, at + 0x20000, 1024, shape, 1).waitingForReader()
+        .withPermanent(new InProcCaptures.Span(at, at + 0x10000)), decoder);
     return trial.offset() + 32;
   }
 }

@@ -5,7 +5,7 @@ import java.io.PrintStream;
 /**
  * An output format that writes one line per event ({@link TextFormat}, {@link
  * JsonFormat}): return events only when asked for, each line built in one reused buffer
- * and handed to the stream in one append.
+ * and handed to the stream in one write.
  */
 abstract class LineFormat implements EventSink {
   private final PrintStream out;
@@ -27,7 +27,10 @@ abstract class LineFormat implements EventSink {
     line.setLength(0);
     append(e, line);
     line.append('\n');
-    out.append(line);
+    // As bytes, past PrintStream's character encoder: a third of a traced call's cost in
+    // the reader went to that path (UTF-8 is the encoding every stream here is made with).
+    byte[] bytes = line.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    out.write(bytes, 0, bytes.length);
   }
 
   @Override

@@ -193,7 +193,7 @@ final class ValueFormat {
     byte[] b = readUpTo(ptr, MAX_STRING);
     int n = 0;
     while (n < b.length && b[n] != 0) n++;
-    return quoted(java.util.Arrays.copyOf(b, n), n == MAX_STRING); // no NUL in the first 64: cut
+    return quoted(b, n, n == MAX_STRING); // no NUL in the first 64: cut
   }
 
   /** Up to {@code max} bytes at {@code ptr}, fewer when the page after it is unmapped. */
@@ -208,9 +208,29 @@ final class ValueFormat {
   }
 
   private static String quoted(byte[] bytes, boolean cut) {
-    StringBuilder q = new StringBuilder();
-    Json.quote(q, new String(bytes, StandardCharsets.UTF_8));
+    return quoted(bytes, bytes.length, cut);
+  }
+
+  /**
+   * The first {@code n} bytes quoted as Go's %q would show printable ASCII; anything else
+   * decoded as UTF-8 and escaped by {@link Json#quote}. Plain ASCII, the common case, is
+   * one copy (this runs for every string of every traced call).
+   */
+  static String quoted(byte[] bytes, int n, boolean cut) {
+    String tail = cut ? "\"..." : "\"";
+    if (plainAscii(bytes, n)) return "\"" + new String(bytes, 0, n, StandardCharsets.ISO_8859_1) + tail;
+    StringBuilder q = new StringBuilder(n + 8);
+    Json.quote(q, new String(bytes, 0, n, StandardCharsets.UTF_8));
     return cut ? q + "..." : q.toString();
+  }
+
+  /** Printable ASCII without a quote or backslash: nothing to escape. */
+  private static boolean plainAscii(byte[] b, int n) {
+    for (int i = 0; i < n; i++) {
+      int c = b[i];
+      if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') return false; // bytes >= 0x80 are negative
+    }
+    return true;
   }
 
   private static String slice(ValueShape.Slice s, long ptr, long len, long cap) {

@@ -201,6 +201,7 @@ class CTraceTest {
 
   static final String POINTERS = """
       #include <stdio.h>
+      #include <stdlib.h>
       #include <string.h>
       #include <sys/mman.h>
       __attribute__((noinline)) long peek(const char *s, int use) { return use ? s[0] : 0; }
@@ -209,16 +210,22 @@ class CTraceTest {
         munmap(two + 4096, 4096);
         char *edge = two + 4096 - 5;
         memcpy(edge, "edge", 5);
-        long r = peek(NULL, 0) + peek((const char *) 16, 0) + peek(edge, 1);
+        char *heap = strdup("heap");
+        long r = peek(NULL, 0);
+        r += peek((const char *) 16, 0);
+        r += peek(edge, 1);
+        r += peek("literal", 1);
+        r += peek(heap, 1);
         printf("%ld\\n", r);
-        return r == 'e' ? 0 : 1;
+        return r == 'e' + 'l' + 'h' ? 0 : 1;
       }
       """;
 
   /**
    * A string argument is captured at the call however bad its pointer: NULL, an unmapped
-   * address (shown as ?), a string that ends just before an unmapped page. The program
-   * lives, in every backend.
+   * address (shown as ?), a string that ends just before an unmapped page; and good ones
+   * wherever they are: a literal in the executable's image (inproc copies those
+   * directly), one on the heap. The program lives, in every backend.
    */
   @ParameterizedTest
   @ValueSource(strings = {"ptrace", "uprobe", "inproc"})
@@ -231,7 +238,8 @@ class CTraceTest {
     assertEquals(0, TraceSession.launch(List.of(prog.toString()), config).run(), sink.text());
     List<String> lines = new java.util.ArrayList<>();
     for (String l : sink.text().split("\n")) if (l.contains("peek(")) lines.add(l.replaceFirst("^.*\\] peek", "peek"));
-    assertEquals(List.of("peek(s=NULL, use=0)", "peek(s=?, use=0)", "peek(s=\"edge\", use=1)"), lines, sink.text());
+    assertEquals(List.of("peek(s=NULL, use=0)", "peek(s=?, use=0)", "peek(s=\"edge\", use=1)",
+        "peek(s=\"literal\", use=1)", "peek(s=\"heap\", use=1)"), lines, sink.text());
   }
 
   @Test

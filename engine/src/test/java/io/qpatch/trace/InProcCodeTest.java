@@ -250,7 +250,7 @@ class InProcCodeTest {
     InProcCaptures c = InProcCaptures.of(java.util.List.of(Capture.cString(SampleRegs.DI), Capture.at(SampleRegs.SP, 8, 12)), 128);
     assertEquals(128 + 48 + 64 + 16, c.end());
     X86Writer w = new X86Writer(PC);
-    c.emit(w, 128, 4242);
+    c.emit(w, 128, 4242, InProcCaptures.Span.NONE);
     java.util.List<String> text = Decoder.shared().decodeAll(w.bytes(), PC).stream()
         .map(i -> i.mnemonic() + " " + i.operandText()).toList();
     assertEquals(java.util.List.of(
@@ -286,6 +286,37 @@ class InProcCodeTest {
         "mov r9, qword ptr [rsi + 0x58]",
         "mov r10, qword ptr [rsi + 0x60]",
         "mov rdi, qword ptr [rsi + 0x80]"), text);
+  }
+
+  /**
+   * With the executable's image known (here [0x400000, 0x600000)), a {@code char *} into
+   * it is copied with rep movsb when all 64 bytes lie inside; anywhere else it is read by
+   * the system call as before.
+   */
+  @Test
+  void a_pointer_into_the_executable_image_is_copied_directly_and_any_other_by_the_system_call() {
+    InProcCaptures c = InProcCaptures.of(java.util.List.of(Capture.cString(SampleRegs.DI)), 128);
+    X86Writer w = new X86Writer(PC);
+    c.emit(w, 128, 4242, new InProcCaptures.Span(0x400000, 0x600000));
+    java.util.List<String> text = Decoder.shared().decodeAll(w.bytes(), PC).stream()
+        .map(i -> i.mnemonic() + " " + i.operandText()).toList();
+    assertEquals(java.util.List.of(
+        "mov qword ptr [rsi + 0x80], rdi",
+        "mov rax, qword ptr [rsi + 0x48]",          // the pointer
+        "movabs rdx, 0xffffffffffc00000",           // -start
+        "add rdx, rax",
+        "cmp rdx, 0x1fffc0",                        // end - start - 64
+        "ja 0x40003e",                              // outside: to the system call after the jmp
+        "push rsi",
+        "lea rdi, [rsi + 0xb0]",
+        "mov rsi, rax",
+        "mov ecx, 0x40",
+        "rep movsb byte ptr [rdi], byte ptr [rsi]",
+        "pop rsi",
+        "mov eax, 0x40",                            // 64 bytes read
+        "jmp 0x400098"), text.subList(0, 14));      // over it, to the store of the length
+    assertEquals("syscall ", text.get(26));
+    assertEquals("mov dword ptr [rsi + 0xa8], eax", text.get(28), "both paths store the length read");
   }
 
   private static String le32(long v) {

@@ -31,4 +31,21 @@ class ValueFormatTest {
     assertEquals("65535", ValueFormat.integer(0xffffffffffffffffL, 2, false));
     assertEquals("18446744073709551615", ValueFormat.integer(-1, 8, false));
   }
+
+  private static String q(String s, boolean cut) {
+    byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return ValueFormat.quoted(b, b.length, cut);
+  }
+
+  /** Strings as %q shows them: plain ASCII as it is, escapes and UTF-8 by the slower path, a cut string with ... */
+  @Test
+  void strings_are_quoted_with_escapes_utf8_and_a_mark_when_cut() {
+    assertEquals("\"a string argument\"", q("a string argument", false));
+    assertEquals("\"say \\\"hi\\\"\\n\"", q("say \"hi\"\n", false));
+    assertEquals("\"back\\\\slash\"", q("back\\slash", false));
+    assertEquals("\"caf\u00e9\"", q("caf\u00e9", false));
+    assertEquals("\"tab\\t\"", q("tab\t", false));
+    assertEquals("\"abc\"...", q("abc", true));
+    assertEquals("\"\"", q("", false));
+  }
 }
