@@ -213,7 +213,10 @@ final class InProcRing {
     long[] regs = new long[xmm ? SampleRegs.COUNT : SampleRegs.GPR_COUNT];
     for (int i = 0; i < REG_OFFSETS.length; i++) regs[REG_SLOTS[i]] = slot.get(JAVA_LONG, REG_OFFSETS[i]);
     for (int i = 0; xmm && i < SampleRegs.XMM_COUNT; i++) regs[SampleRegs.X0 + i] = slot.get(JAVA_LONG, X0_OFFSET + 8L * i);
-    byte[] rest = stride == shape.base() ? NOTHING : slot.asSlice(shape.base()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    byte[] rest = stride == shape.base() ? NOTHING : new byte[(int) (stride - shape.base())];
+    // MemorySegment.copy, not toArray: toArray looks up its layout's class name on every
+    // call (JDK 25), 14% of the reader's time measured
+    if (rest.length > 0) MemorySegment.copy(slot, java.lang.foreign.ValueLayout.JAVA_BYTE, shape.base(), rest, 0, rest.length);
     return new Record((int) SITE.get(slot, 0L), (int) TID.get(slot, 0L), (long) TSC.get(slot, 0L),
         (long) GOID.get(slot, 0L), regs, rest);
   }
