@@ -37,6 +37,30 @@ public final class Qpatch {
     return remember(new TargetProcess(Target.launch(List.of(argv))));
   }
 
+  /**
+   * Every process of a selection, patched together: {@code processes(exe("/usr/sbin/nginx"))
+   * .apply("fix.o")}. Selections: {@code pids(1, 2)}, {@code exe(PATH)}, {@code lib(NAME)},
+   * combined with {@code and}.
+   */
+  public static Processes processes(io.qpatch.fleet.ProcessSelection selection) {
+    return new Processes(selection);
+  }
+
+  /** The processes with these pids. */
+  public static io.qpatch.fleet.ProcessSelection pids(Integer... pids) {
+    return io.qpatch.fleet.ProcessSelection.pids(pids);
+  }
+
+  /** Every process running the executable at {@code path} (the same file, however reached). */
+  public static io.qpatch.fleet.ProcessSelection exe(String path) {
+    return io.qpatch.fleet.ProcessSelection.exe(path);
+  }
+
+  /** Every process that maps the library {@code nameOrPath} ("libssl.so.3", or a path). */
+  public static io.qpatch.fleet.ProcessSelection lib(String nameOrPath) {
+    return io.qpatch.fleet.ProcessSelection.lib(nameOrPath);
+  }
+
   /** The calls most worth knowing, one per line: the shell prints it at start. */
   public static String help() {
     return """
@@ -52,6 +76,7 @@ public final class Qpatch {
           p.run(10)                            run the breakpoints' callbacks for 10 s
           p.trace("main\\\\..*").returns().forSeconds(5).summary()   trace calls, then the table
           p.detach()                           take breakpoints out, let the process go as it was
+          processes(exe("/usr/sbin/nginx")).apply("fix.o")   every process of a program (pids(..), lib(..))
         Also: launch("./prog", "arg") (held at its first instruction: p.resume()), p.stop(),
         p.write(addr, bytes), exit(n), help(). Javadoc: every public method of io.qpatch.*.
         """;

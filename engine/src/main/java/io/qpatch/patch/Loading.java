@@ -45,12 +45,29 @@ final class Loading {
   record Laid(PatchRecord record, List<Long> constructors, long registerFrame) {}
 
   /** Everything up to a complete LOADING record. */
+  /** What {@link #lay} checks before it writes anything; the functions it would take over. */
+  List<String> check(PatchObject object, ProcessSymbols symbols, List<PatchRecord> records) {
+    return planned(object, symbols, records).stream()
+        .map(p -> p.kind().word() + " " + p.name() + " (" + p.module() + ")").toList();
+  }
+
+  /** The functions {@code object} takes over, found and checked, and its symbols resolved: nothing written yet. */
+  private List<Planner.Planned> planned(PatchObject object, ProcessSymbols symbols, List<PatchRecord> records) {
+    List<Planner.Planned> plan = new Planner(memory.target(), symbols, records, Decoder.shared()).plan(object);
+    ObjectLink.check(object, new ProcessSymbolSource(symbols), idOf(object),
+        overrides(plan, plan.stream().map(Planner.Planned::address).toList()));
+    return plan;
+  }
+
+  private static String idOf(PatchObject object) {
+    return PatchNames.id(object.name(), java.util.HexFormat.of().formatHex(object.sha256()));
+  }
+
   Laid lay(PatchObject object, ProcessSymbols symbols, List<PatchRecord> records) {
     Target target = memory.target();
-    List<Planner.Planned> plan = new Planner(target, symbols, records, Decoder.shared()).plan(object);
+    List<Planner.Planned> plan = planned(object, symbols, records);
     ProcessSymbolSource source = new ProcessSymbolSource(symbols);
-    String id = PatchNames.id(object.name(), java.util.HexFormat.of().formatHex(object.sha256()));
-    ObjectLink.check(object, source, id, overrides(plan, plan.stream().map(Planner.Planned::address).toList()));
+    String id = idOf(object);
     long recordSize = Mman.pages(RecordCodec.encode(draft(object, plan)).length
         + SPARE_REGIONS * RecordCodec.REGION_SIZE + 64);
     StubAreas areas = new StubAreas(plan, target.maps());

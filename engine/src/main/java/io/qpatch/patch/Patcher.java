@@ -52,17 +52,34 @@ public final class Patcher {
 
   private PatchStatus loadThen(Path file, boolean activate) {
     tidy();
+    return beforeLoading(file, (object, symbols, records) -> {
+      Loading.Laid laid = loading.lay(object, symbols, records);
+      PatchRecord r = activate ? activateQuietly(laid.record(), x -> loading.initialise(laid), true)
+          : initialiseHeld(laid);
+      keepControlMappingWhileLoaded();
+      ChangeLog.changed(target.pid(), r, "absent", activate ? "active" : "loaded");
+      return status(r);
+    });
+  }
+
+  /** What a load does once its checks have passed: with the object, the process's symbols and the patches in it. */
+  @FunctionalInterface
+  private interface Checked<T> {
+    T then(PatchObject object, ProcessSymbols symbols, List<PatchRecord> records);
+  }
+
+  /**
+   * The checks every load makes before it writes (the machine, the object, the patch not
+   * already there, the build-id), then {@code then}.
+   */
+  private <T> T beforeLoading(Path file, Checked<T> then) {
     TargetChecks.requireX86_64(target.pid());
     try (PatchObject object = PatchObject.open(file)) {
       List<RecordStore.Found> found = store.scan();
       requireNotLoaded(object, found);
       try (ProcessSymbols symbols = ProcessSymbols.of(target.pid())) {
         TargetChecks.requireBuild(object, symbols);
-        Loading.Laid laid = loading.lay(object, symbols, RecordStore.valid(found));
-        PatchRecord r = activate ? activateQuietly(laid.record(), x -> loading.initialise(laid), true)
-            : initialiseHeld(laid);
-        keepControlMappingWhileLoaded();
-        return status(r);
+        return then.then(object, symbols, RecordStore.valid(found));
       }
     }
   }
@@ -88,9 +105,10 @@ public final class Patcher {
       case LOADED -> { }
       default -> throw new BadInputException(r.label() + " has been rolled back in pid " + target.pid());
     }
-    PatchStatus status = status(activateQuietly(r, UnaryOperator.identity(), false));
+    PatchRecord activated = activateQuietly(r, UnaryOperator.identity(), false);
     keepControlMappingWhileLoaded();
-    return status;
+    ChangeLog.changed(target.pid(), activated, "loaded", "active");
+    return status(activated);
   }
 
   /**
@@ -149,6 +167,7 @@ public final class Patcher {
   public RollbackResult rollback(Path file) {
     tidy();
     PatchRecord r = locate(PatchIdentity.of(file), false);
+    String before = r.state().name().toLowerCase(java.util.Locale.ROOT);
     if (r.state() == PatchState.ACTIVE || r.state() == PatchState.LOADED) {
       List<PatchRecord> all = RecordStore.valid(store.scan());
       Switching.Prepared deactivation = switching.prepareDeactivation(store.reread(r), all);
@@ -157,7 +176,18 @@ public final class Patcher {
     }
     Optional<Quiescence.Busy> busy = unloading.unloadWhenUnused(r, options.unloadWait());
     keepControlMappingWhileLoaded();
+    ChangeLog.changed(target.pid(), r, before, "absent");
     return new RollbackResult(r.label(), busy.map(Quiescence.Busy::describe));
+  }
+
+  /**
+   * {@code --dry-run} of a load or apply: every check {@link #load} makes before it writes
+   * (the machine, the object, the patch not already there, the build-id, every function it
+   * takes over found, long enough and relocatable, its undefined symbols resolved), and
+   * nothing written. Returns the functions it would take over, as "replace NAME (MODULE)".
+   */
+  public List<String> check(Path file) {
+    return beforeLoading(file, loading::check);
   }
 
   /**
@@ -185,6 +215,18 @@ public final class Patcher {
   /** {@code -q -o PATCH.o}: that patch. */
   public PatchStatus query(Path file) {
     return status(locate(PatchIdentity.of(file), false));
+  }
+
+  /**
+   * Whether process {@code pid} carries a qpatch patch record (in any state), read from
+   * its memory map alone: nothing attached. False when it is gone or not ours to read.
+   */
+  public static boolean carriesPatch(int pid) {
+    try {
+      return io.qpatch.proc.ProcMaps.read(pid).stream().anyMatch(PatchNames::isRecordMapping);
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   /** A listing of patches and of problems, one line each. */

@@ -130,6 +130,15 @@ public final class Target implements AutoCloseable {
     return HoldChoice.state(HoldChoice.read(pid, pid, "stat"));
   }
 
+  /** The process's name as the kernel keeps it (/proc/PID/comm); "?" when it is gone. */
+  public static String command(int pid) {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Integer.toString(pid), "comm")).strip();
+    } catch (java.io.IOException e) {
+      return "?";
+    }
+  }
+
   /** True for a target started by {@link #launch}. */
   public boolean isLaunched() {
     return launched;

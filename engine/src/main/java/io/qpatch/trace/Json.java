@@ -1,10 +1,10 @@
 package io.qpatch.trace;
 
 /** Minimal JSON string quoting (RFC 8259, section 7) for the JSON formats. */
-final class Json {
+public final class Json {
   private Json() {}
 
-  static StringBuilder quote(StringBuilder sb, String s) {
+  public static StringBuilder quote(StringBuilder sb, String s) {
     sb.append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

@@ -19,6 +19,16 @@ public interface Commands {
   /** {@code qpatch -o PATCH.o -p PID -l|-a|-r|-q}; {@code object} is absent only for -q. */
   void patch(PatchAction action, Optional<Path> object, int pid);
 
+  /**
+   * A lifecycle command or apply on a selection of processes ({@code -p 1,2}, {@code --exe},
+   * {@code --lib}, {@code --dry-run}, {@code --json}): returns 0 when every selected
+   * process ended as asked, else 1.
+   */
+  int fleet(FleetCommands.Request request);
+
+  /** {@code qpatch status}: every process on this host that carries a patch. */
+  int status();
+
   /** {@code qpatch apply -o PATCH.o -p PID}: load and activate in one stop. */
   void apply(Path object, int pid);
 

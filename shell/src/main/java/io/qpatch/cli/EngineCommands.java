@@ -14,8 +14,10 @@ final class EngineCommands implements Commands {
   private final ScriptCommands scripts;
   private final PatchCommands patches;
   private final Commands unavailable = new UnavailableCommands();
+  private final Io io;
 
   EngineCommands(Io io) {
+    this.io = io;
     this.inspect = new InspectCommands(io);
     this.scripts = new ScriptCommands(io);
     this.patches = new PatchCommands(io);
@@ -24,6 +26,16 @@ final class EngineCommands implements Commands {
   @Override
   public void patch(PatchAction action, Optional<Path> object, int pid) {
     patches.patch(action, object, pid);
+  }
+
+  @Override
+  public int fleet(FleetCommands.Request request) {
+    return patches.fleet(request);
+  }
+
+  @Override
+  public int status() {
+    return new FleetCommands(io).status();
   }
 
   @Override

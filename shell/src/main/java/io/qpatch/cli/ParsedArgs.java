@@ -36,6 +36,22 @@ final class ParsedArgs {
     return Optional.ofNullable(line.getOptionValue(option));
   }
 
+  /** Every value of a repeatable option, comma-separated lists split ({@code -p 1,2 -p 3}). */
+  List<String> values(String option) {
+    String[] given = line.getOptionValues(option);
+    if (given == null) return List.of();
+    List<String> out = new java.util.ArrayList<>();
+    for (String g : given) for (String v : g.split(",")) if (!v.isBlank()) out.add(v.strip());
+    return out;
+  }
+
+  /** Every {@code -p} pid given (repeatable, comma lists), each checked as {@link #optionalPid} does. */
+  List<Integer> pids() {
+    List<Integer> out = new java.util.ArrayList<>();
+    for (String pid : values("p")) out.add(checkedPid(pid));
+    return out;
+  }
+
   /** Operands, in order: for PROGRAM/SCRIPT commands, the other command line untouched. */
   List<String> operands() {
     return operands;
@@ -51,13 +67,16 @@ final class ParsedArgs {
     if (text.isEmpty()) {
       return OptionalInt.empty();
     }
+    return OptionalInt.of(checkedPid(text.get()));
+  }
+
+  private int checkedPid(String pid) {
     // Linux pids are positive and at most 2^22 (PID_MAX_LIMIT, include/linux/threads.h);
     // anything numeric is passed on so that the engine can say the process does not exist.
-    String pid = text.get();
     if (!DIGITS.matcher(pid).matches() || Long.parseLong(pid) < 1 || Long.parseLong(pid) > Integer.MAX_VALUE) {
       throw error("-p expects a process id (a positive number), got '" + pid + "'");
     }
-    return OptionalInt.of(Integer.parseInt(pid));
+    return Integer.parseInt(pid);
   }
 
   /** A file option such as {@code -o PATCH.o}, which this command requires. */

@@ -1,5 +1,6 @@
 package io.qpatch.cli;
 
+import io.qpatch.fleet.Fleet;
 import io.qpatch.patch.PatchOptions;
 import io.qpatch.patch.PatchStatus;
 import io.qpatch.patch.Patcher;
@@ -46,6 +47,12 @@ final class PatchCommands {
     try (Target target = Target.attach(pid)) {
       activated(new Patcher(target, options()).apply(object), pid);
     }
+  }
+
+  /** The patch commands on a selection of processes ({@link FleetCommands}); 0 when every one ended as asked. */
+  int fleet(FleetCommands.Request r) {
+    if (r.action() != Fleet.Action.QUERY && !r.dryRun()) rehearse();
+    return new FleetCommands(io).run(r, options());
   }
 
   /**

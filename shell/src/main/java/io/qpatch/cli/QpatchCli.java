@@ -1,5 +1,7 @@
 package io.qpatch.cli;
 
+import io.qpatch.fleet.Fleet;
+import io.qpatch.fleet.ProcessSelection;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,6 +29,7 @@ final class QpatchCli {
     this.io = io;
     this.engine = engine;
     define("apply", "load and activate PATCH.o in one stop", applySpec(), this::apply);
+    define("status", "every process on this host that carries a patch", statusSpec(), this::status);
     define("info", "threads and modules of a process", infoSpec(), this::info);
     define("sym", "resolve symbol names in a process", symSpec(), this::sym);
     define("demo", "build the examples and patch a running cmain", demoSpec(), this::demo);
@@ -56,13 +59,41 @@ final class QpatchCli {
     }
     args.noOperands();
     PatchAction action = lifecycleAction(args);
-    int pid = args.pid();
     Optional<Path> object = args.path("o");
     if (object.isEmpty() && action != PatchAction.QUERY) {
       throw args.error("missing -o PATCH.o (" + action.flag() + " needs the patch object)");
     }
-    engine.get().patch(action, object, pid);
+    ProcessSelection selection = selection(args);
+    if (isFleet(args, selection)) {
+      Path o = object.orElseThrow(() -> args.error("-q on several processes needs -o PATCH.o (qpatch status lists every patch)"));
+      return engine.get().fleet(new FleetCommands.Request(fleetAction(action), o, selection, args.has("dry-run"), args.has("json")));
+    }
+    engine.get().patch(action, object, selection.pids().getFirst());
     return Cli.EXIT_OK;
+  }
+
+  /** The processes -p (repeatable, comma lists), --exe and --lib name; at least one of them. */
+  private static ProcessSelection selection(ParsedArgs args) {
+    List<Path> exes = args.values("exe").stream().map(Path::of).toList();
+    ProcessSelection s = new ProcessSelection(args.pids(), exes, args.values("lib"));
+    if (s.pids().isEmpty() && s.executables().isEmpty() && s.libraries().isEmpty()) {
+      throw args.error("missing -p PID (or --exe PATH, --lib NAME)");
+    }
+    return s;
+  }
+
+  /** Anything but the seed's one {@code -p PID} (whose output and errors stay as they were). */
+  private static boolean isFleet(ParsedArgs args, ProcessSelection s) {
+    return !s.isOnePid() || args.has("dry-run") || args.has("json");
+  }
+
+  private static Fleet.Action fleetAction(PatchAction a) {
+    return switch (a) {
+      case LOAD -> Fleet.Action.LOAD;
+      case ACTIVATE -> Fleet.Action.ACTIVATE;
+      case ROLLBACK -> Fleet.Action.ROLLBACK;
+      case QUERY -> Fleet.Action.QUERY;
+    };
   }
 
   /** Exactly one of -l, -a, -r, -q. */
@@ -82,8 +113,18 @@ final class QpatchCli {
   private int apply(ParsedArgs args) {
     args.noOperands();
     Path object = args.requiredPath("o", "PATCH.o");
-    engine.get().apply(object, args.pid());
+    ProcessSelection selection = selection(args);
+    if (isFleet(args, selection)) {
+      return engine.get().fleet(new FleetCommands.Request(Fleet.Action.APPLY, object, selection, args.has("dry-run"),
+          args.has("json")));
+    }
+    engine.get().apply(object, selection.pids().getFirst());
     return Cli.EXIT_OK;
+  }
+
+  private int status(ParsedArgs args) {
+    args.noOperands();
+    return engine.get().status();
   }
 
   private int info(ParsedArgs args) {
@@ -120,17 +161,18 @@ final class QpatchCli {
   }
 
   private CommandSpec lifecycleSpec() {
-    Options options = new Options()
-        .addOption(objectOption())
-        .addOption(pidOption("the target process"))
+    Options options = selectionOptions(new Options().addOption(objectOption()))
         .addOption(flag("l", "load", "load PATCH.o into the process (nothing redirected yet)"))
         .addOption(flag("a", "activate", "activate the loaded PATCH.o: its functions take over"))
         .addOption(flag("r", "rollback", "deactivate and unload PATCH.o"))
         .addOption(flag("q", "query", "print the state of PATCH.o, or of every patch without -o"));
     return new CommandSpec(Cli.QPATCH,
-        List.of("qpatch -o PATCH.o -p PID -l|-a|-r|-q", "qpatch COMMAND [OPTIONS] [ARGS...]"),
+        List.of("qpatch -o PATCH.o -p PID -l|-a|-r|-q", "qpatch -o PATCH.o -p PID,PID|--exe PATH|--lib NAME -l|-a|-r|-q",
+            "qpatch COMMAND [OPTIONS] [ARGS...]"),
         "Hot-patch a running Linux x86-64 process from a relocatable .o compiled from C or C++.\n"
-            + "-l, -a, -r and -q are separate invocations; the patch state lives in the target.",
+            + "-l, -a, -r and -q are separate invocations; the patch state lives in the target.\n"
+            + "With several processes each is patched all or nothing, several at once, one line each\n"
+            + "and a summary; one already as wanted is left alone; exit 0 only if every one succeeded.",
         options, false, commandList());
   }
 
@@ -142,10 +184,31 @@ final class QpatchCli {
   }
 
   private static CommandSpec applySpec() {
-    Options options = new Options().addOption(objectOption()).addOption(pidOption("the target process"));
-    return spec("qpatch apply -o PATCH.o -p PID",
-        "Load and activate PATCH.o in the running process PID, with one stop of its threads.",
+    Options options = selectionOptions(new Options().addOption(objectOption()));
+    return spec("qpatch apply -o PATCH.o -p PID|--exe PATH|--lib NAME [--dry-run] [--json]",
+        "Load and activate PATCH.o in the running process PID, with one stop of its threads;\n"
+            + "or in every selected process (one already active is left alone).",
         options);
+  }
+
+  private static CommandSpec statusSpec() {
+    return spec("qpatch status",
+        "List every process on this host that carries a qpatch patch: pid, command, patch,\n"
+            + "state, loaded since. Processes are found from their memory maps.",
+        new Options());
+  }
+
+  /** -p (repeatable, comma lists), --exe, --lib, --dry-run, --json. */
+  private static Options selectionOptions(Options o) {
+    return o.addOption(Option.builder("p").longOpt("pid").hasArg().argName("PID[,PID...]")
+            .desc("the target process; several: repeat -p or give a comma list").get())
+        .addOption(Option.builder().longOpt("exe").hasArg().argName("PATH")
+            .desc("every process running this executable (the same file, not the same name)").get())
+        .addOption(Option.builder().longOpt("lib").hasArg().argName("NAME|PATH")
+            .desc("every process that maps this library (libssl.so.3, or its path)").get())
+        .addOption(Option.builder().longOpt("dry-run")
+            .desc("check everything a real run would, per process, and change nothing").get())
+        .addOption(Option.builder().longOpt("json").desc("one JSON object per process, then a summary object").get());
   }
 
   private static CommandSpec infoSpec() {

@@ -139,6 +139,16 @@ final class TraceCommands implements Commands {
   }
 
   @Override
+  public int fleet(FleetCommands.Request request) {
+    return others.fleet(request);
+  }
+
+  @Override
+  public int status() {
+    return others.status();
+  }
+
+  @Override
   public void apply(Path object, int pid) {
     others.apply(object, pid);
   }

@@ -14,6 +14,16 @@ final class UnavailableCommands implements Commands {
   }
 
   @Override
+  public int fleet(FleetCommands.Request request) {
+    throw new NotYetAvailableException(request.action().name().toLowerCase(java.util.Locale.ROOT) + " on several processes");
+  }
+
+  @Override
+  public int status() {
+    throw new NotYetAvailableException("status");
+  }
+
+  @Override
   public void apply(Path object, int pid) {
     throw new NotYetAvailableException("apply");
   }

@@ -57,7 +57,8 @@ class QpatchCommandLineTest {
     args.addAll(List.of(arguments.split(" ")));
     CliRun run = CliRun.unavailable(args.toArray(String[]::new));
     assertEquals(2, run.exit());
-    assertTrue(run.err().startsWith("qpatch: missing -p PID\nusage: qpatch"), run.err());
+    String which = arguments.startsWith("info") || arguments.startsWith("sym") ? "" : " (or --exe PATH, --lib NAME)";
+    assertTrue(run.err().startsWith("qpatch: missing -p PID" + which + "\nusage: qpatch"), run.err());
   }
 
   @ParameterizedTest
@@ -84,6 +85,29 @@ class QpatchCommandLineTest {
     RecordingCommands engine = new RecordingCommands();
     CliRun.of(io -> engine, "qpatch", "--object=p.o", "--pid", "7", "--activate");
     assertEquals(List.of("patch ACTIVATE p.o 7"), engine.calls);
+  }
+
+  /** One -p PID alone keeps the seed's commands; more pids, --exe, --lib, --dry-run or --json go to the fleet. */
+  @Test
+  void a_selection_of_processes_goes_to_the_fleet_commands_one_pid_to_the_seed_ones() {
+    RecordingCommands engine = new RecordingCommands();
+    CliRun.of(io -> engine, "qpatch", "-o", "p.o", "-p", "7", "-l");
+    CliRun.of(io -> engine, "qpatch", "-o", "p.o", "-p", "7,8", "-p", "9", "-l");
+    CliRun.of(io -> engine, "qpatch", "apply", "-o", "p.o", "--exe", "/usr/sbin/nginx", "--lib", "libssl.so.3", "--json");
+    CliRun.of(io -> engine, "qpatch", "-o", "p.o", "-p", "7", "-r", "--dry-run");
+    CliRun.of(io -> engine, "qpatch", "status");
+    assertEquals(List.of("patch LOAD p.o 7",
+        "fleet LOAD p.o ProcessSelection[pids=[7, 8, 9], executables=[], libraries=[]]",
+        "fleet APPLY p.o ProcessSelection[pids=[], executables=[/usr/sbin/nginx], libraries=[libssl.so.3]] json",
+        "fleet ROLLBACK p.o ProcessSelection[pids=[7], executables=[], libraries=[]] dry-run",
+        "status"), engine.calls);
+  }
+
+  @Test
+  void a_query_of_several_processes_needs_the_object() {
+    CliRun run = CliRun.of(io -> new RecordingCommands(), "qpatch", "-p", "1,2", "-q");
+    assertEquals(2, run.exit());
+    assertTrue(run.err().startsWith("qpatch: -q on several processes needs -o PATCH.o (qpatch status lists every patch)"), run.err());
   }
 
   @Test

@@ -37,6 +37,17 @@ final class RecordingCommands implements Commands {
   }
 
   @Override
+  public int fleet(FleetCommands.Request r) {
+    return record("fleet " + r.action() + " " + r.object() + " " + r.selection() + (r.dryRun() ? " dry-run" : "")
+        + (r.json() ? " json" : ""));
+  }
+
+  @Override
+  public int status() {
+    return record("status");
+  }
+
+  @Override
   public void apply(Path object, int pid) {
     record("apply " + object + " " + pid);
   }
