@@ -25,6 +25,14 @@ final class Prerequisites {
     assumeTrue(false, "skipped: " + why);
   }
 
+  /** The same for a file outside PATH (a daemon in /usr/sbin, say). */
+  static void requireFile(Path file, String install) {
+    if (Files.isExecutable(file)) return;
+    String why = file + " is not installed (" + install + ")";
+    if ("true".equals(System.getenv("CI"))) fail(why + ": required under CI=true");
+    assumeTrue(false, "skipped: " + why);
+  }
+
   private static boolean onPath(String tool) {
     for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
       if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
