@@ -8,6 +8,7 @@ import io.qpatch.patch.PatchState;
 import io.qpatch.patch.PatchStatus;
 import io.qpatch.patch.Patcher;
 import io.qpatch.proc.Target;
+import io.qpatch.proc.Tracer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,12 +69,20 @@ public final class Fleet {
     }
     List<Integer> pids = selection.resolve();
     List<Outcome> out = new ArrayList<>();
-    try (ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, Math.max(1, pids.size())),
+    int workers = Math.min(parallelism, Math.max(1, pids.size()));
+    java.util.concurrent.BlockingQueue<Tracer> tracers = new java.util.concurrent.LinkedBlockingQueue<>(Tracer.pool(workers));
+    try (ExecutorService pool = Executors.newFixedThreadPool(workers,
         r -> Thread.ofPlatform().daemon().name("qpatch-fleet").unstarted(r))) {
       List<Future<Outcome>> futures = new ArrayList<>();
       for (int pid : pids) {
         futures.add(pool.submit(() -> {
-          Outcome o = one(pid, action, object);
+          Tracer tracer = tracers.take(); // a tracer thread of its own while it works on this process
+          Outcome o;
+          try {
+            o = Tracer.with(tracer, () -> one(pid, action, object));
+          } finally {
+            tracers.add(tracer);
+          }
           synchronized (each) {
             each.accept(o);
           }

@@ -24,7 +24,11 @@ public final class Tracer {
 
   private static final long MAX_IDLE_NANOS = 2_000_000;
 
-  private static final Tracer INSTANCE = new Tracer();
+  private static final Tracer INSTANCE = new Tracer("qpatch-tracer");
+  /** The tracer a thread's new targets are attached with, when it is not the engine's one ({@link #with}). */
+  private static final ThreadLocal<Tracer> CHOSEN = new ThreadLocal<>();
+  /** Tracers of their own for work on many targets at once ({@link #pool}), made on first use. */
+  private static final List<Tracer> POOL = new ArrayList<>();
 
   /** Something with events to collect: a target's threads. Runs on the tracer thread. */
   interface EventPump {
@@ -42,14 +46,43 @@ public final class Tracer {
   /** Wakes {@link #awaitStatus} at its deadline; made on first use. */
   private java.util.concurrent.ScheduledExecutorService watchdog;
 
-  private Tracer() {
-    thread = Thread.ofPlatform().name("qpatch-tracer").daemon(true).unstarted(this::loop);
+  private Tracer(String name) {
+    thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::loop);
     thread.start();
   }
 
-  /** The engine's tracer. */
+  /**
+   * The tracer of the calling thread: on a tracer thread, that tracer; on a thread inside
+   * {@link #with}, the one it chose; else the engine's one. A target keeps the tracer it
+   * was attached with (ptrace answers only the thread that attached).
+   */
   public static Tracer get() {
-    return INSTANCE;
+    Tracer chosen = CHOSEN.get();
+    return chosen != null ? chosen : INSTANCE;
+  }
+
+  /**
+   * {@code n} tracers of their own (each its own thread, and waker when it first holds a
+   * thread), the same ones on every call: a command on many processes attaches each with
+   * one of them ({@link #with}), so that the stops and holds of different processes, each
+   * bounded by how soon its thread is scheduled, go on side by side instead of one after
+   * another on the one tracer thread.
+   */
+  public static synchronized List<Tracer> pool(int n) {
+    while (POOL.size() < n) POOL.add(new Tracer("qpatch-tracer-" + (POOL.size() + 1)));
+    return List.copyOf(POOL.subList(0, n));
+  }
+
+  /** Runs {@code work} on the calling thread with {@code tracer} as the one its new targets are attached with. */
+  public static <T> T with(Tracer tracer, java.util.function.Supplier<T> work) {
+    Tracer before = CHOSEN.get();
+    CHOSEN.set(tracer);
+    try {
+      return work.get();
+    } finally {
+      if (before == null) CHOSEN.remove();
+      else CHOSEN.set(before);
+    }
   }
 
   /** True when called on the tracer thread itself. */
@@ -181,6 +214,7 @@ public final class Tracer {
   }
 
   private void loop() {
+    CHOSEN.set(this); // code on this thread (awaitStatus callers, pumps) finds its own tracer
     long idle = MIN_IDLE_NANOS;
     while (true) {
       FutureTask<?> task = nextTask(idle);

@@ -112,14 +112,15 @@ public final class Module implements AutoCloseable {
     Path exact = Path.of("/proc", Integer.toString(pid), "map_files",
         Long.toHexString(m.start()) + "-" + Long.toHexString(m.end()));
     try {
-      return ElfFile.open(exact, path());
+      return SharedElfFiles.acquire(exact, path(), () -> ElfFile.open(exact, path()));
     } catch (BadInputException e) {
       if (!(e.getCause() instanceof IOException)) throw e;
       if (m.isDeleted()) {
         throw new BadInputException(path() + ": mapped in process " + pid + " but deleted, and "
             + exact + " cannot be opened (" + e.getMessage() + "); run qpatch as root");
       }
-      return ElfFile.open(Path.of("/proc/" + pid + "/root" + m.filePath()), path());
+      Path viaRoot = Path.of("/proc/" + pid + "/root" + m.filePath());
+      return SharedElfFiles.acquire(viaRoot, path(), () -> ElfFile.open(viaRoot, path()));
     }
   }
 
@@ -176,7 +177,10 @@ public final class Module implements AutoCloseable {
   /** Releases the mapped ELF file, if it was read. */
   @Override
   public synchronized void close() {
-    if (elf != null) elf.close();
+    if (elf == null) return;
+    if (isVdso()) elf.close();
+    else SharedElfFiles.release(elf);
+    elf = null;
   }
 
   /** Its name and base address. */
