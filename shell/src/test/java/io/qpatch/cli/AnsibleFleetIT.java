@@ -46,11 +46,14 @@ class AnsibleFleetIT {
   @Test
   void playbooks_patch_every_host_once_idempotently_check_mode_changes_nothing_and_roll_back() throws Exception {
     Prerequisites.require("ansible-playbook", "apt-get install ansible-core");
+    Prerequisites.require("ansible-test", "apt-get install ansible-core");
     Prerequisites.require("ssh", "apt-get install openssh-client");
     Prerequisites.requireFile(Path.of("/usr/sbin/sshd"), "apt-get install openssh-server");
     Path exe = Fixtures.c("ansible-target", FleetPatchTest.PROGRAM.replace("int value(void);",
-        "__attribute__((noipa)) int value(void) { return 1; }"), "-O2");
-    Path patch = Fixtures.object("ansible-fix", FleetPatchTest.PATCH, "-O2");
+        "__attribute__((noipa)) int helper(void) { return 1; }\n__attribute__((noipa)) int value(void) { volatile int k = 0; return helper() + k; }"),
+        "-O2");
+    // calls the target's own helper(): a process without one (the sleep below) refuses it
+    Path patch = Fixtures.object("ansible-fix", "int helper(void);\nint value(void) { return helper() + 1; }\n", "-O2");
     List<LiveProcess> procs = new ArrayList<>();
     Process sshd = null;
     try {
@@ -69,6 +72,10 @@ class AnsibleFleetIT {
       Run install = run(List.of("ansible-galaxy", "collection", "install", REPO.resolve("ansible").toString(),
           "-p", tmp.resolve("collections").toString()));
       assertEquals(0, install.exit(), install.out());
+      Run doc = run(List.of("ansible-doc", "-t", "module", "qpatch.live.patch", "--json"));
+      assertEquals(0, doc.exit(), "DOCUMENTATION, EXAMPLES and RETURN parse: " + doc.out());
+      Run sanity = sanity(tmp.resolve("collections/ansible_collections/qpatch/live"));
+      assertEquals(0, sanity.exit(), sanity.out());
 
       Run check = playbook("patch-fleet.yml", inventory, patch, "--check", "-v");
       assertEquals(0, check.exit(), check.out());
@@ -95,6 +102,28 @@ class AnsibleFleetIT {
       assertEquals(0, back.exit(), back.out());
       assertEquals(HOSTS, hostsWhere(back.out(), r -> r.changed == 1 && r.failed == 0), back.out());
       for (LiveProcess p : procs) awaitAfter(p, "value=1\n");
+
+      // a host where a selected process refuses the patch (sleep(1) has no helper()) fails, is
+      // rolled back by the rescue, and the others keep their patch
+      LiveProcess sleeper = LiveProcess.start(tmp.resolve("sleep.out"), "sleep", "1000");
+      procs.add(sleeper);
+      Path mixed = tmp.resolve("inventory-mixed");
+      Files.writeString(mixed, "[all]\nlocal1 ansible_connection=local ansible_python_interpreter=/usr/bin/python3 target_exe="
+          + exes.get("local1") + " patch_dir=" + tmp.resolve("objects-local1") + "\n"
+          + "broken ansible_connection=local ansible_python_interpreter=/usr/bin/python3 target_pids=[" + sleeper.pid() + "]"
+          + " patch_dir=" + tmp.resolve("objects-broken") + "\n");
+      Run failing = playbook("patch-fleet.yml", mixed, patch);
+      assertTrue(failing.exit() != 0, failing.out());
+      Matcher broken = Pattern.compile("^broken\\s+: .*failed=1\\s+skipped=0\\s+rescued=1", Pattern.MULTILINE).matcher(failing.out());
+      assertTrue(broken.find(), "the broken host fails after its rescue: " + failing.out());
+      assertTrue(failing.out().contains("the patch failed here and was rolled back"), failing.out());
+      assertTrue(failing.out().contains("pid " + sleeper.pid() + ": " + tmp.resolve("objects-broken").resolve(patch.getFileName())
+          + ": undefined symbol 'helper' not found in process "
+          + sleeper.pid()), "the process and why: " + failing.out());
+      for (LiveProcess p : procs.subList(2, 4)) awaitAfter(p, "value=2\n");
+      Run undo = playbook("rollback-fleet.yml", mixed, patch);
+      assertEquals(0, undo.exit(), undo.out());
+      for (LiveProcess p : procs.subList(2, 4)) awaitAfter(p, "value=1\n");
       for (LiveProcess p : procs) assertTrue(p.isAlive(), p.output());
     } finally {
       for (LiveProcess p : procs) p.close();
@@ -103,6 +132,25 @@ class AnsibleFleetIT {
         sshd.waitFor(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /**
+   * The ansible-test sanity tests that run offline (the others install their tools into a
+   * virtualenv from the network first: ansible-doc, import, pep8, pylint, validate-modules,
+   * yamllint, runtime-metadata, shellcheck, pslint).
+   */
+  private static final List<String> OFFLINE_SANITY = List.of("action-plugin-docs", "compile", "empty-init",
+      "future-import-boilerplate", "line-endings", "metaclass-boilerplate", "no-assert", "no-basestring",
+      "no-dict-iteritems", "no-dict-iterkeys", "no-dict-itervalues", "no-get-exception", "no-illegal-filenames",
+      "no-main-display", "no-smart-quotes", "no-unicode-literals", "replace-urlopen", "shebang", "symlinks",
+      "use-argspec-type-path", "use-compat-six");
+
+  private Run sanity(Path collection) {
+    List<String> cmd = new ArrayList<>(List.of("ansible-test", "sanity", "--python",
+        "3." + run(List.of("/usr/bin/python3", "-c", "import sys; print(sys.version_info[1])")).out().strip()));
+    for (String t : OFFLINE_SANITY) cmd.addAll(List.of("--test", t));
+    ProcessBuilder b = new ProcessBuilder(cmd).redirectErrorStream(true).directory(collection.toFile());
+    return run(b);
   }
 
   private record Recap(String host, int ok, int changed, int unreachable, int failed) {}
@@ -179,7 +227,11 @@ class AnsibleFleetIT {
   }
 
   private Run run(List<String> cmd) {
-    ProcessBuilder b = new ProcessBuilder(cmd).redirectErrorStream(true).directory(tmp.toFile());
+    return run(new ProcessBuilder(cmd).redirectErrorStream(true).directory(tmp.toFile()));
+  }
+
+  private Run run(ProcessBuilder b) {
+    List<String> cmd = b.command();
     Map<String, String> env = b.environment();
     env.put("ANSIBLE_COLLECTIONS_PATH", tmp.resolve("collections").toString());
     env.put("ANSIBLE_NOCOLOR", "1");
