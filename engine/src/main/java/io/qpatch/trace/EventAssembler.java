@@ -56,12 +56,20 @@ final class EventAssembler implements HitConsumer {
     String decoded = decoder == null ? null : decodeQuietly(fn, site.kind(), regs, atProbe);
     TraceEvent e;
     if (site.kind() == ProbeSite.Kind.CALL) {
-      pairing.call(key, fn.id(), timeNanos);
+      pairing.call(key, fn, timeNanos);
       e = new TraceEvent(site.kind(), tid, goid, timeNanos, fn, values(fn.abi().argumentSlots(), regs), -1, decoded);
     } else {
-      long duration = pairing.ret(key, fn.id(), timeNanos);
-      e = new TraceEvent(site.kind(), tid, goid, timeNanos, fn, values(fn.abi().resultSlots(), regs), duration, decoded);
+      CallPairing.Paired p = pairing.pair(key, fn, timeNanos);
+      if (p != null) {
+        for (CallPairing.Abandoned a : p.abandoned()) emit(TraceEvent.noReturnSeen(tid, goid, timeNanos, a.function(), a.duration()));
+      }
+      e = new TraceEvent(site.kind(), tid, goid, timeNanos, fn, values(fn.abi().resultSlots(), regs),
+          p == null ? -1 : p.duration(), decoded);
     }
+    emit(e);
+  }
+
+  private void emit(TraceEvent e) {
     for (EventSink s : sinks) s.accept(e);
   }
 

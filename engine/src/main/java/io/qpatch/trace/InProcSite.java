@@ -149,6 +149,15 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
     return !insn.isCall() && !insn.endsFlow() && !insn.isRelativeBranch() && !insn.isConditionalJump();
   }
 
+  /**
+   * A conditional jump out of the bytes [from, to) the entry's jmp stands for ({@code test
+   * edi, edi; jne .Lmore; ret}): relocated into the trampoline it goes to the original code
+   * there, and the run falls through to the {@code ret} when it is not taken.
+   */
+  private static boolean leavesFor(Instruction insn, long from, long to) {
+    return insn.isConditionalJump() && insn.isRelativeBranch() && (insn.branchTarget() < from || insn.branchTarget() >= to);
+  }
+
   private static java.util.Set<Long> branchTargets(List<Instruction> all) {
     java.util.Set<Long> out = new java.util.HashSet<>();
     for (Instruction insn : all) if (insn.isRelativeBranch()) out.add(insn.branchTarget());
@@ -159,15 +168,18 @@ record InProcSite(ProbeSite site, int index, long at, byte[] original, List<Inst
    * This entry probe's trampoline making the return at {@code retSite} too, for a function
    * too short for a jmp of its own there ({@code lea eax, [rdi+rsi]; add eax, edx; ret}):
    * record the call, run the function up to its {@code ret}, record the return, return.
-   * Null unless the function runs straight from its entry to that {@code ret} (no branch,
-   * call or jump before it, none landing inside) and those instructions can be moved.
+   * Null unless the function runs straight from its entry to that {@code ret} (no call or
+   * jump before it but a conditional jump out of the bytes the jmp stands for, no branch
+   * landing inside) and those instructions can be moved.
    */
   InProcSite withExit(ProbeSite retSite, int exitIndex, InProcCaptures exitCaptures, Decoder decoder) {
     if (prologue != null || exit != null || site.kind() != ProbeSite.Kind.CALL) return null;
     List<Instruction> all = decoder.decodeAll(code, at);
     int r = retAt(all, retSite.address());
-    if (r < 0 || !all.subList(0, r).stream().allMatch(InProcSite::joins)) return null;
+    if (r < 0) return null;
     Instruction ret = all.get(r);
+    long end = Math.max(at + PATCH_BYTES, ret.end());
+    if (!all.subList(0, r).stream().allMatch(i -> joins(i) || leavesFor(i, at, end))) return null;
     try {
       checkNoBranchInto(all, at, ret.end());
     } catch (Refusal e) {

@@ -29,6 +29,7 @@ public final class JsonFormat extends LineFormat {
     Json.hexArray(line, e.values());
     if (e.decoded() != null) Json.quote(line.append(",\"decoded\":"), e.decoded());
     if (e.durationNanos() >= 0) line.append(",\"duration_ns\":").append(e.durationNanos());
+    if (e.noReturnSeen()) line.append(",\"no_return_seen\":true");
     line.append('}');
   }
 }

@@ -54,10 +54,10 @@ public final class Summary implements EventSink {
     long key = CallPairing.key(e.tid(), e.goid());
     if (e.isCall()) {
       row[0]++;
-      pairing.call(key, e.function().id(), e.timeNanos());
+      pairing.call(key, e.function(), e.timeNanos());
       return;
     }
-    CallPairing.Paired p = pairing.pair(key, e.function().id(), e.timeNanos());
+    CallPairing.Paired p = pairing.pair(key, e.function(), e.timeNanos());
     if (p == null) return;
     row[1]++;
     row[2] += p.duration();

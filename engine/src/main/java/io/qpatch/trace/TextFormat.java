@@ -47,7 +47,8 @@ public final class TextFormat extends LineFormat {
     } else if (e.isCall()) {
       registers(sb, " <-( ", e.values(), ", ... )");
     } else {
-      if (e.decoded() != null) sb.append(" -> (").append(e.decoded()).append(')');
+      if (e.noReturnSeen()) sb.append(" -> (no return seen)");
+      else if (e.decoded() != null) sb.append(" -> (").append(e.decoded()).append(')');
       else registers(sb, " ->( ", e.values(), " )");
       if (e.durationNanos() >= 0) sb.append(' ').append(micros(e.durationNanos())).append("us");
     }

@@ -20,9 +20,25 @@ public record TraceEvent(
     TracedFunction function,
     long[] values,
     long durationNanos,
-    String decoded) {
+    String decoded,
+    boolean noReturnSeen) {
 
   public static final long NO_GOID = -1;
+
+  /** An event as a probe saw it (not a call closed without its return). */
+  public TraceEvent(ProbeSite.Kind kind, int tid, long goid, long timeNanos, TracedFunction function, long[] values,
+      long durationNanos, String decoded) {
+    this(kind, tid, goid, timeNanos, function, values, durationNanos, decoded, false);
+  }
+
+  /**
+   * A call closed without its return through a probe, at the time a return of a function
+   * below it arrived ({@link CallPairing.Abandoned}): a frame unwound by a panic, an
+   * exception or longjmp, or one left by a tail call. A return event with no values.
+   */
+  static TraceEvent noReturnSeen(int tid, long goid, long timeNanos, TracedFunction function, long openNanos) {
+    return new TraceEvent(ProbeSite.Kind.RETURN, tid, goid, timeNanos, function, new long[0], openNanos, null, true);
+  }
 
   /** A call (else a return). */
   public boolean isCall() {

@@ -199,6 +199,39 @@ class CTraceTest {
     assertEquals(sorted(DECODED), decodedLines(backend, "^(add3|greet|area|mk|seven)$", true));
   }
 
+  static final String UNWOUND = """
+      #include <setjmp.h>
+      static jmp_buf jb;
+      __attribute__((noinline)) void deep(int x) { if (x) longjmp(jb, 1); }
+      __attribute__((noinline)) void middle(int x) { deep(x); __asm__ volatile(""); }
+      __attribute__((noinline)) int top(int x) {
+        if (setjmp(jb) == 0) { middle(x); return 0; }
+        return 1;
+      }
+      int main(void) { return top(1) == 1 && top(0) == 0 ? 0 : 1; }
+      """;
+
+  /**
+   * Frames a longjmp unwound (deep, middle of the first top) are closed and marked when
+   * top returns, innermost first, never dropped; the second top's frames return as usual.
+   * The same lines from every backend.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"ptrace", "uprobe", "inproc"})
+  void frames_a_longjmp_unwound_are_closed_and_marked(String backend) {
+    Path prog = Fixtures.c("unwound", UNWOUND, "-O1");
+    CollectingSink sink = new CollectingSink();
+    Selection sel = new Selection(Optional.of(Pattern.compile("^(top|middle|deep)$")), Optional.empty(), true, true);
+    TraceConfig config = new TraceConfig(sel, Optional.of(backend), true, List.of(sink),
+        new PrintStream(new ByteArrayOutputStream()));
+    assertEquals(0, TraceSession.launch(List.of(prog.toString()), config).run(), sink.text());
+    List<String> lines = new java.util.ArrayList<>();
+    for (String l : sink.text().split("\n")) lines.add(l.replaceFirst("^tid\\[\\d+\\]: \\[0x[0-9a-f]+\\] ", "").replaceFirst(" [0-9.]+us$", ""));
+    assertEquals(List.of("top(x=1)", "middle(x=1)", "deep(x=1)",
+        "deep -> (no return seen)", "middle -> (no return seen)", "top -> (ret=1)",
+        "top(x=0)", "middle(x=0)", "deep(x=0)", "deep -> ()", "middle -> ()", "top -> (ret=0)"), lines, sink.text());
+  }
+
   static final String POINTERS = """
       #include <stdio.h>
       #include <stdlib.h>

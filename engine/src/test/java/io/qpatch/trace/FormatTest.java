@@ -40,14 +40,25 @@ class FormatTest {
   }
 
   @Test
-  void returns_pair_per_goroutine_skipping_frames_that_never_returned() {
+  void returns_pair_per_goroutine_and_close_the_frames_above_that_never_returned() {
+    TracedFunction f = new TracedFunction(10, "main.f", 0x1000, 0x10, Abi.GO_REGS, GEntry.REGISTER);
+    TracedFunction g = new TracedFunction(11, "main.g", 0x2000, 0x10, Abi.GO_REGS, GEntry.REGISTER);
     CallPairing p = new CallPairing();
-    p.call(CallPairing.key(1, 5), 10, 100);
-    p.call(CallPairing.key(1, 5), 11, 200); // tail-called away: never returns through a probe
-    p.call(CallPairing.key(2, 6), 10, 150); // another goroutine, same function
-    assertEquals(300, p.ret(CallPairing.key(2, 5), 10, 400), "goroutine 5 moved to thread 2");
-    assertEquals(-1, p.ret(CallPairing.key(1, 5), 11, 500), "popped with its caller");
-    assertEquals(350, p.ret(CallPairing.key(1, 6), 10, 500));
+    p.call(CallPairing.key(1, 5), f, 100);
+    p.call(CallPairing.key(1, 5), g, 200); // unwound by a panic, or left by a tail call
+    p.call(CallPairing.key(2, 6), f, 150); // another goroutine, same function
+    CallPairing.Paired five = p.pair(CallPairing.key(2, 5), f, 400); // goroutine 5 moved to thread 2
+    assertEquals(300, five.duration());
+    assertEquals(java.util.List.of(new CallPairing.Abandoned(g, 200)), five.abandoned(), "g closed, marked, with its time");
+    assertEquals(100, five.self(), "g's time is f's callee's, not f's own");
+    assertEquals(null, p.pair(CallPairing.key(1, 5), g, 500), "closed already");
+    assertEquals(350, p.pair(CallPairing.key(1, 6), f, 500).duration());
+  }
+
+  @Test
+  void a_call_closed_without_its_return_says_so() {
+    assertEquals("tid[00000042]: [0x401126] add6 -> (no return seen) 2.000us",
+        line(TraceEvent.noReturnSeen(42, TraceEvent.NO_GOID, 1, C, 2000)));
   }
 
   /** A caller's self time leaves out its traced callees'; max is the longest call. */
