@@ -126,7 +126,6 @@ public final class Rehearsal {
   /** The native helper's probe object, loaded and unloaded: the linker's paths. */
   private static void loadProbe(TargetMemory memory, long near) {
     byte[] probe = probeBytes();
-    if (probe.length == 0) return;
     ElfFile elf = ElfFile.of("qpatch_probe.o", probe);
     ObjectLink.Linked linked = ObjectLink.load(memory, elf, SymbolSource.of(Map.of(), "rehearsal"),
         "rehearsal", Map.of(), near);
@@ -140,11 +139,13 @@ public final class Rehearsal {
     });
   }
 
-  private static byte[] probeBytes() {
+  /** The probe object built into the jar (native-helper/build-objects.sh); a build without it is broken. */
+  static byte[] probeBytes() {
     try (InputStream in = Rehearsal.class.getResourceAsStream(PROBE)) {
-      return in == null ? new byte[0] : in.readAllBytes();
+      if (in == null) throw new IllegalStateException(PROBE + " is missing from this build (native-helper/build-objects.sh)");
+      return in.readAllBytes();
     } catch (IOException e) {
-      return new byte[0];
+      throw new java.io.UncheckedIOException("cannot read " + PROBE, e);
     }
   }
 

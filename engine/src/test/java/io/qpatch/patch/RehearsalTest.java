@@ -18,6 +18,15 @@ class RehearsalTest {
     assertEquals(before, children());
   }
 
+  /** The probe object it loads is in the build, a relocatable x86-64 ELF: no rehearsal skips its loader step. */
+  @Test
+  void the_native_helpers_probe_object_is_built_in() {
+    byte[] probe = Rehearsal.probeBytes();
+    io.qpatch.elf.ElfFile elf = io.qpatch.elf.ElfFile.of("qpatch_probe.o", probe);
+    assertEquals(io.qpatch.elf.ElfType.REL, elf.header().type());
+    assertEquals(io.qpatch.elf.ElfHeader.EM_X86_64, elf.header().machine());
+  }
+
   private static List<Long> children() {
     return ProcessHandle.current().children().map(ProcessHandle::pid).sorted().toList();
   }

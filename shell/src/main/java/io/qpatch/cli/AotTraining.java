@@ -5,9 +5,8 @@ import java.util.List;
 /**
  * The workload of the launcher's AOT-cache training run ({@code -XX:AOTCacheOutput},
  * JEP 514): the command-line paths every invocation goes through (help, version,
- * option parsing of both tools, the error paths), with all output discarded. It uses
- * {@link UnavailableCommands} whatever the build wires, so training never touches a
- * process.
+ * option parsing of both tools, the error paths), with all output discarded, through
+ * {@link Inert} commands, so training never touches a process.
  */
 final class AotTraining {
   /** The jar's only argument in a training run. */
@@ -28,9 +27,49 @@ final class AotTraining {
   private AotTraining() {}
 
   static void run() {
-    Cli cli = new Cli(Io.discarding(), io -> new UnavailableCommands());
+    Cli cli = new Cli(Io.discarding(), io -> new Inert());
     for (List<String> args : WORKLOAD) {
       cli.run(args.toArray(String[]::new));
+    }
+  }
+
+  /** Commands that do nothing: the training exercises parsing and dispatch, not the engine. */
+  private static final class Inert implements Commands {
+    @Override
+    public void patch(PatchAction action, java.util.Optional<java.nio.file.Path> object, int pid) {}
+
+    @Override
+    public int fleet(FleetCommands.Request request) {
+      return Cli.EXIT_OK;
+    }
+
+    @Override
+    public int status() {
+      return Cli.EXIT_OK;
+    }
+
+    @Override
+    public void apply(java.nio.file.Path object, int pid) {}
+
+    @Override
+    public void info(int pid) {}
+
+    @Override
+    public void sym(int pid, List<String> names) {}
+
+    @Override
+    public int shell(java.util.OptionalInt pid) {
+      return Cli.EXIT_OK;
+    }
+
+    @Override
+    public int run(java.nio.file.Path script, List<String> args) {
+      return Cli.EXIT_OK;
+    }
+
+    @Override
+    public int trace(TraceOptions options) {
+      return Cli.EXIT_OK;
     }
   }
 }

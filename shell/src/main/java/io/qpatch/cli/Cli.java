@@ -14,7 +14,6 @@ import java.util.function.Supplier;
  *   <li>a {@link QpatchException} (the user can act on it): {@code TOOL: message} on one
  *       line, status 1;
  *   <li>a wrong command line: the message and the command's usage, status 2;
- *   <li>a command this build cannot perform: status 3;
  *   <li>anything else is a bug in qpatch: "internal error" and the stack trace, status
  *       70 ({@code EX_SOFTWARE} in sysexits.h).
  * </ul>
@@ -23,7 +22,6 @@ public final class Cli {
   public static final int EXIT_OK = 0;
   public static final int EXIT_ERROR = 1;
   public static final int EXIT_USAGE = 2;
-  public static final int EXIT_NOT_AVAILABLE = 3;
   public static final int EXIT_INTERNAL = 70;
 
   static final String QPATCH = "qpatch";
@@ -52,9 +50,6 @@ public final class Cli {
       io.err().println(tool + ": " + e.getMessage());
       io.err().print(e.usage());
       return EXIT_USAGE;
-    } catch (NotYetAvailableException e) {
-      io.err().println(tool + ": " + e.getMessage());
-      return EXIT_NOT_AVAILABLE;
     } catch (QpatchException e) {
       io.err().println(tool + ": " + oneLine(e));
       return EXIT_ERROR;

@@ -9,8 +9,7 @@ import java.util.OptionalInt;
  * The seam between the command line and the engine: every command that touches a
  * process goes through here, after its options have been parsed and checked.
  * Implementations print their results on the {@link Io} they were made with and
- * report user errors as {@link io.qpatch.error.QpatchException}s; a command the build
- * cannot perform throws {@link NotYetAvailableException}.
+ * report user errors as {@link io.qpatch.error.QpatchException}s.
  *
  * <p>The engine is wired in ONE place, {@link #forThisBuild(Io)}.
  */
@@ -54,8 +53,8 @@ public interface Commands {
    */
   int trace(TraceOptions options);
 
-  /** The commands of this build: {@link EngineCommands} routes each to its implementation. */
+  /** The commands: {@link EngineCommands} routes each to its implementation. */
   static Commands forThisBuild(Io io) {
-    return new TraceCommands(io, new EngineCommands(io)); // gotrace here, the rest routed there
+    return new EngineCommands(io);
   }
 }

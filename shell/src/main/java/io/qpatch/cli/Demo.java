@@ -74,14 +74,8 @@ final class Demo {
   private int runTarget(DemoTarget target, Path cpatch, Path chook) {
     step("started cmain, pid " + target.pid() + "; it prints 'c test' every 5 seconds:");
     target.showUntil(count("c test", 1), window);
-    try {
-      replace(target, cpatch);
-      hook(target, chook);
-    } catch (NotYetAvailableException e) {
-      io.err().println("qpatch: demo: the patch step is not yet available in this build; "
-          + "stopping cmain (pid " + target.pid() + ")");
-      return Cli.EXIT_NOT_AVAILABLE;
-    }
+    replace(target, cpatch);
+    hook(target, chook);
     step("stopping cmain (pid " + target.pid() + ")");
     return Cli.EXIT_OK;
   }

@@ -5,15 +5,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 
-/**
- * The commands of this build: each group of commands is implemented by its own class,
- * and this one routes to them. What is not built yet says so.
- */
+/** The commands: each group is implemented by its own class, and this one routes to them. */
 final class EngineCommands implements Commands {
   private final InspectCommands inspect;
   private final ScriptCommands scripts;
   private final PatchCommands patches;
-  private final Commands unavailable = new UnavailableCommands();
+  private final TraceCommands traces;
   private final Io io;
 
   EngineCommands(Io io) {
@@ -21,6 +18,7 @@ final class EngineCommands implements Commands {
     this.inspect = new InspectCommands(io);
     this.scripts = new ScriptCommands(io);
     this.patches = new PatchCommands(io);
+    this.traces = new TraceCommands(io);
   }
 
   @Override
@@ -65,6 +63,6 @@ final class EngineCommands implements Commands {
 
   @Override
   public int trace(TraceOptions options) {
-    return unavailable.trace(options);
+    return traces.trace(options);
   }
 }

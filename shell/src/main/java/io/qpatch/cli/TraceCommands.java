@@ -32,22 +32,18 @@ import java.util.OptionalInt;
  * runs on untraced and gotrace still waits for it and exits with its status (a Ctrl-C at
  * a terminal reaches the program too, which usually ends it); a second Ctrl-C leaves at
  * once. {@code --duration} ends the trace the same way.
- *
- * <p>Every other command is delegated: this class only adds tracing to a build.
+
  */
-final class TraceCommands implements Commands {
+final class TraceCommands {
   private static final long FLUSH_MILLIS = 200;
 
   private final Io io;
-  private final Commands others;
 
-  TraceCommands(Io io, Commands others) {
+  TraceCommands(Io io) {
     this.io = io;
-    this.others = others;
   }
 
-  @Override
-  public int trace(TraceOptions options) {
+  int trace(TraceOptions options) {
     try (PrintStream out = traceStream(options.output())) {
       List<EventSink> sinks = sinks(options, out);
       boolean timed = options.returns() || options.chrome().isPresent() || options.summary();
@@ -133,43 +129,11 @@ final class TraceCommands implements Commands {
     }
   }
 
-  @Override
-  public void patch(PatchAction action, Optional<Path> object, int pid) {
-    others.patch(action, object, pid);
-  }
 
-  @Override
-  public int fleet(FleetCommands.Request request) {
-    return others.fleet(request);
-  }
 
-  @Override
-  public int status() {
-    return others.status();
-  }
 
-  @Override
-  public void apply(Path object, int pid) {
-    others.apply(object, pid);
-  }
 
-  @Override
-  public void info(int pid) {
-    others.info(pid);
-  }
 
-  @Override
-  public void sym(int pid, List<String> names) {
-    others.sym(pid, names);
-  }
 
-  @Override
-  public int shell(OptionalInt pid) {
-    return others.shell(pid);
-  }
 
-  @Override
-  public int run(Path script, List<String> args) {
-    return others.run(script, args);
-  }
 }

@@ -19,7 +19,8 @@ record CliRun(int exit, String out, String err) {
   }
 
   /** A run against the commands of a build without the engine. */
-  static CliRun unavailable(String... args) {
-    return of(io -> new UnavailableCommands(), args);
+  /** The command line alone: the engine records what it is asked and does nothing (for parsing and usage tests). */
+  static CliRun parsing(String... args) {
+    return of(io -> new RecordingCommands(), args);
   }
 }

@@ -31,14 +31,15 @@ class DemoTest {
     Prerequisites.require("stdbuf", "apt-get install coreutils");
   }
 
+  /** A patch step that fails (here refused) ends the demo with its message; cmain and the build directory go. */
   @Test
-  void without_the_patch_engine_the_demo_shows_cmain_then_says_so_and_stops_it() throws IOException {
+  void when_the_patch_step_fails_the_demo_says_why_and_stops_cmain() throws IOException {
     Set<Path> tempBefore = demoDirectories();
-    CliRun run = CliRun.unavailable("qpatch", "demo");
-    assertEquals(3, run.exit(), run.err());
+    RecordingCommands engine = RecordingCommands.failingWith(new io.qpatch.error.RefusedException("cannot load cpatch.o now"));
+    CliRun run = CliRun.of(io -> engine, "qpatch", "demo");
+    assertEquals(1, run.exit(), run.err());
     assertTrue(run.out().contains("    cmain| c test\n"), run.out());
-    assertEquals("qpatch: demo: the patch step is not yet available in this build; stopping cmain (pid "
-        + pid(run.out()) + ")\n", run.err());
+    assertEquals("qpatch: cannot load cpatch.o now\n", run.err());
     assertGone(pid(run.out()));
     assertEquals(tempBefore, demoDirectories());
   }

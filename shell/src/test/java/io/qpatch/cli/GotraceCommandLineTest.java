@@ -33,7 +33,7 @@ class GotraceCommandLineTest {
     String[] argv = new String[args.length + 1];
     argv[0] = "gotrace";
     System.arraycopy(args, 0, argv, 1, args.length);
-    CliRun run = CliRun.unavailable(argv);
+    CliRun run = CliRun.parsing(argv);
     assertEquals(2, run.exit(), run.err());
     assertTrue(run.err().contains("usage: gotrace [OPTIONS] PROGRAM [ARGS...]"), run.err());
     return run;
@@ -100,10 +100,10 @@ class GotraceCommandLineTest {
 
   @Test
   void help_and_version_answer_without_tracing() {
-    CliRun help = CliRun.unavailable("gotrace", "--help");
+    CliRun help = CliRun.parsing("gotrace", "--help");
     assertEquals(0, help.exit());
     assertTrue(help.out().startsWith("usage: gotrace [OPTIONS] PROGRAM [ARGS...]\n"), help.out());
-    CliRun version = CliRun.unavailable("gotrace", "--version");
+    CliRun version = CliRun.parsing("gotrace", "--version");
     assertEquals(0, version.exit());
     assertTrue(version.out().matches("gotrace \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\n"), version.out());
   }

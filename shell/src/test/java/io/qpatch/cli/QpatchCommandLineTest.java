@@ -25,7 +25,7 @@ class QpatchCommandLineTest {
   @ParameterizedTest
   @ValueSource(strings = {"", "apply", "info", "sym", "demo", "shell", "run"})
   void help_prints_the_commands_usage_on_stdout_and_exits_0(String command) {
-    CliRun run = CliRun.unavailable(args(command, "--help"));
+    CliRun run = CliRun.parsing(args(command, "--help"));
     assertEquals(0, run.exit());
     assertTrue(run.out().startsWith("usage: qpatch" + (command.isEmpty() ? "" : " " + command)), run.out());
     assertTrue(run.out().contains("--version"), run.out());
@@ -35,7 +35,7 @@ class QpatchCommandLineTest {
   @ParameterizedTest
   @ValueSource(strings = {"", "apply", "info", "sym", "demo", "shell", "run"})
   void version_prints_the_project_version_and_exits_0(String command) {
-    CliRun run = CliRun.unavailable(args(command, "--version"));
+    CliRun run = CliRun.parsing(args(command, "--version"));
     assertEquals(0, run.exit());
     assertTrue(run.out().matches(VERSION_LINE), run.out());
     assertEquals("", run.err());
@@ -44,7 +44,7 @@ class QpatchCommandLineTest {
   @ParameterizedTest
   @ValueSource(strings = {"", "apply", "info", "sym", "demo", "shell", "run"})
   void unknown_option_prints_the_message_and_usage_on_stderr_and_exits_2(String command) {
-    CliRun run = CliRun.unavailable(args(command, "--bogus"));
+    CliRun run = CliRun.parsing(args(command, "--bogus"));
     assertEquals(2, run.exit());
     assertTrue(run.err().startsWith("qpatch: Unrecognized option: --bogus\nusage: qpatch"), run.err());
     assertEquals("", run.out());
@@ -55,7 +55,7 @@ class QpatchCommandLineTest {
   void missing_pid_prints_usage_and_exits_2(String arguments) {
     List<String> args = new ArrayList<>(List.of("qpatch"));
     args.addAll(List.of(arguments.split(" ")));
-    CliRun run = CliRun.unavailable(args.toArray(String[]::new));
+    CliRun run = CliRun.parsing(args.toArray(String[]::new));
     assertEquals(2, run.exit());
     String which = arguments.startsWith("info") || arguments.startsWith("sym") ? "" : " (or --exe PATH, --lib NAME)";
     assertTrue(run.err().startsWith("qpatch: missing -p PID" + which + "\nusage: qpatch"), run.err());
@@ -64,7 +64,7 @@ class QpatchCommandLineTest {
   @ParameterizedTest
   @ValueSource(strings = {"abc", "0", "-5", "99999999999"})
   void a_pid_that_is_not_a_positive_number_is_a_usage_error(String pid) {
-    CliRun run = CliRun.unavailable("qpatch", "info", "-p", pid);
+    CliRun run = CliRun.parsing("qpatch", "info", "-p", pid);
     assertEquals(2, run.exit());
     assertTrue(run.err().startsWith("qpatch: "), run.err());
     assertTrue(run.err().contains("usage: qpatch info -p PID"), run.err());
@@ -119,28 +119,28 @@ class QpatchCommandLineTest {
 
   @Test
   void load_without_object_is_a_usage_error() {
-    CliRun run = CliRun.unavailable("qpatch", "-p", "42", "-l");
+    CliRun run = CliRun.parsing("qpatch", "-p", "42", "-l");
     assertEquals(2, run.exit());
     assertTrue(run.err().startsWith("qpatch: missing -o PATCH.o"), run.err());
   }
 
   @Test
   void two_lifecycle_flags_at_once_are_a_usage_error() {
-    CliRun run = CliRun.unavailable("qpatch", "-o", "p.o", "-p", "42", "-l", "-a");
+    CliRun run = CliRun.parsing("qpatch", "-o", "p.o", "-p", "42", "-l", "-a");
     assertEquals(2, run.exit());
     assertTrue(run.err().startsWith("qpatch: give exactly one of -l (load), -a (activate)"), run.err());
   }
 
   @Test
   void an_unknown_command_is_named_and_exits_2() {
-    CliRun run = CliRun.unavailable("qpatch", "frobnicate", "-p", "1");
+    CliRun run = CliRun.parsing("qpatch", "frobnicate", "-p", "1");
     assertEquals(2, run.exit());
     assertTrue(run.err().startsWith("qpatch: unknown command 'frobnicate'\n"), run.err());
   }
 
   @Test
   void no_arguments_at_all_is_a_usage_error() {
-    CliRun run = CliRun.unavailable("qpatch");
+    CliRun run = CliRun.parsing("qpatch");
     assertEquals(2, run.exit());
     assertTrue(run.err().contains("usage: qpatch -o PATCH.o -p PID -l|-a|-r|-q"), run.err());
   }
@@ -156,7 +156,7 @@ class QpatchCommandLineTest {
 
   @Test
   void sym_without_names_is_a_usage_error() {
-    CliRun run = CliRun.unavailable("qpatch", "sym", "-p", "7");
+    CliRun run = CliRun.parsing("qpatch", "sym", "-p", "7");
     assertEquals(2, run.exit());
     assertTrue(run.err().startsWith("qpatch: missing NAME"), run.err());
   }
@@ -180,14 +180,14 @@ class QpatchCommandLineTest {
 
   @Test
   void run_without_a_script_is_a_usage_error() {
-    CliRun run = CliRun.unavailable("qpatch", "run");
+    CliRun run = CliRun.parsing("qpatch", "run");
     assertEquals(2, run.exit());
     assertTrue(run.err().startsWith("qpatch: missing SCRIPT\n"), run.err());
   }
 
   @Test
   void an_unexpected_operand_is_a_usage_error() {
-    CliRun run = CliRun.unavailable("qpatch", "info", "-p", "1", "extra");
+    CliRun run = CliRun.parsing("qpatch", "info", "-p", "1", "extra");
     assertEquals(2, run.exit());
     assertTrue(run.err().startsWith("qpatch: unexpected argument 'extra'\n"), run.err());
   }
