@@ -29,7 +29,7 @@ final class Failures {
 
   void add(RuntimeException e) {
     if (count++ > 0) return;
-    System.err.println("qpatch: " + what + " callback failed: " + oneLine(e)
+    io.qpatch.error.Warnings.warn(what + " callback failed: " + oneLine(e)
         + " (it keeps running; later failures are only counted)");
   }
 
@@ -39,7 +39,7 @@ final class Failures {
 
   /** At the end: how many failed after the one reported. */
   void reportRest() {
-    if (count > 1) System.err.println("qpatch: " + what + ": " + (count - 1) + " more callback failures");
+    if (count > 1) io.qpatch.error.Warnings.warn(what + ": " + (count - 1) + " more callback failures");
   }
 
   private static String oneLine(RuntimeException e) {

@@ -101,7 +101,7 @@ public final class Qpatch {
       try {
         p.detach();
       } catch (RuntimeException e) {
-        System.err.println("qpatch: detaching from pid " + p.pid() + " failed: " + e.getMessage());
+        io.qpatch.error.Warnings.warn("detaching from pid " + p.pid() + " failed: " + e.getMessage());
       }
     }
   }

@@ -31,8 +31,7 @@ final class Checkpoints {
     if (rehearsing) return;
     int n = COUNT.incrementAndGet();
     if (PRINT) {
-      System.err.println("qpatch-checkpoint " + n + ": " + kind + " " + what);
-      System.err.flush();
+      io.qpatch.error.Warnings.diagnostic("qpatch-checkpoint " + n + ": " + kind + " " + what);
     }
     BiConsumer<String, String> o = observer;
     if (o != null) o.accept(kind, what);

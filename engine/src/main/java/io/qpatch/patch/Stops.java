@@ -22,7 +22,7 @@ final class Stops {
   static <T> T stopped(Target target, String what, Supplier<T> work) {
     if (!TRACE || Checkpoints.rehearsing()) return target.whileStopped(work);
     T result = target.whileStopped(work);
-    System.err.printf("qpatch-stop %.3f ms: %s%n", target.lastHoldNanos() / 1e6, what);
+    io.qpatch.error.Warnings.diagnostic(String.format("qpatch-stop %.3f ms: %s", target.lastHoldNanos() / 1e6, what));
     return result;
   }
 
@@ -36,7 +36,7 @@ final class Stops {
       tid[0] = target.heldThread();
       return work.get();
     });
-    System.err.printf("qpatch-hold %.3f ms thread %d: %s%n", target.lastHoldNanos() / 1e6, tid[0], what);
+    io.qpatch.error.Warnings.diagnostic(String.format("qpatch-hold %.3f ms thread %d: %s", target.lastHoldNanos() / 1e6, tid[0], what));
     return result;
   }
 }

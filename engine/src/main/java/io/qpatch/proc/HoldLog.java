@@ -28,10 +28,10 @@ final class HoldLog {
     if (!ON) return;
     StringBuilder out = new StringBuilder();
     for (long[] h : HOLDS) {
-      out.append(String.format("qpatch-pause %d %d %.6f %.6f%n", h[0], h[1], h[2] / 1e9, h[3] / 1e9));
+      if (!out.isEmpty()) out.append('\n');
+      out.append(String.format("qpatch-pause %d %d %.6f %.6f", h[0], h[1], h[2] / 1e9, h[3] / 1e9));
     }
     HOLDS.clear();
-    System.err.print(out);
-    System.err.flush();
+    if (!out.isEmpty()) io.qpatch.error.Warnings.diagnostic(out.toString());
   }
 }

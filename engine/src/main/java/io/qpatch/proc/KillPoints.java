@@ -27,8 +27,7 @@ final class KillPoints {
     if (KILL_AT < 0 && KILL_AFTER == null && !PRINT) return;
     long n = ++count;
     if (PRINT) {
-      System.err.println("qpatch-remote-step " + n + ": " + what);
-      System.err.flush();
+      io.qpatch.error.Warnings.diagnostic("qpatch-remote-step " + n + ": " + what);
     }
     if (n == KILL_AT || what.equals(KILL_AFTER)) Libc.kill((int) ProcessHandle.current().pid(), Signals.SIGKILL);
   }

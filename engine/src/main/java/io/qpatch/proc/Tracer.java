@@ -250,7 +250,7 @@ public final class Tracer {
       return p.pump();
     } catch (RuntimeException e) {
       // A pump that fails (its target vanished) must not take the tracer thread down.
-      System.err.println("qpatch: event handling failed: " + e.getMessage());
+      io.qpatch.error.Warnings.warn("event handling failed: " + e.getMessage());
       return false;
     }
   }

@@ -272,7 +272,7 @@ public final class Breakpoints {
     try {
       return p.action().hit(tid, regs);
     } catch (RuntimeException e) {
-      System.err.println("qpatch: breakpoint at 0x" + Long.toHexString(regs.rip()) + ": " + e);
+      io.qpatch.error.Warnings.warn("breakpoint at 0x" + Long.toHexString(regs.rip()) + ": " + e);
       return true;
     }
   }

@@ -117,7 +117,7 @@ public final class PtraceBackend implements Backend {
     try {
       consumer.hit(h.site(), h.tid(), h.timeNanos(), h.regs(), h.goid());
     } catch (RuntimeException e) { // as a failing breakpoint action: reported, the trace goes on
-      System.err.println("qpatch: probe at 0x" + Long.toHexString(h.site().address()) + ": " + e);
+      io.qpatch.error.Warnings.warn("probe at 0x" + Long.toHexString(h.site().address()) + ": " + e);
     }
   }
 

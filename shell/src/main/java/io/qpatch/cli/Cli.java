@@ -1,6 +1,7 @@
 package io.qpatch.cli;
 
 import io.qpatch.error.QpatchException;
+import io.qpatch.error.Warnings;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
@@ -44,6 +45,8 @@ public final class Cli {
     }
     String tool = args[0];
     List<String> rest = Arrays.asList(args).subList(1, args.length);
+    // what the engine reports while it works goes to this command's stderr, under its name
+    java.util.function.Consumer<String> before = Warnings.listen(line -> io.err().println(tool + ": " + line));
     try {
       return dispatch(tool, rest);
     } catch (UsageException e) {
@@ -57,6 +60,8 @@ public final class Cli {
       io.err().println(tool + ": internal error (a bug in qpatch; please report it with this trace):");
       e.printStackTrace(io.err());
       return EXIT_INTERNAL;
+    } finally {
+      Warnings.listen(before);
     }
   }
 
