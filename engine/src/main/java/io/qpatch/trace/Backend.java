@@ -52,6 +52,15 @@ public interface Backend {
     return false;
   }
 
+  /**
+   * True when the backend answers its probes through the session's ptrace attachment, which
+   * must then stay for the whole trace (the session lets the process go after {@link
+   * #install} otherwise, and a launched program runs on its own, collected as a child).
+   */
+  default boolean holdsTheTarget() {
+    return false;
+  }
+
   /** Counters for the end-of-trace report. */
   BackendStats stats();
 }

@@ -42,6 +42,12 @@ public final class PtraceBackend implements Backend {
     return "ptrace";
   }
 
+  /** Every hit is a ptrace stop of the session's target. */
+  @Override
+  public boolean holdsTheTarget() {
+    return true;
+  }
+
   @Override
   public Map<ProbeSite, String> install(ProbePlan plan, HitConsumer consumer) {
     this.consumer = consumer;

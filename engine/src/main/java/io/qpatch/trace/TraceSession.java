@@ -58,7 +58,7 @@ public final class TraceSession {
       for (TracedFunction f : plan.functions()) if (f.file() != null) planned.add(f.file());
       this.libraryWatch = libraries ? new LibraryWatch(target, config.selection(), backend, config.messages(),
           planned, plan.functions().size()) : null;
-      if (!(backend instanceof PtraceBackend)) target.detach();
+      if (!backend.holdsTheTarget()) target.detach();
     } catch (RuntimeException e) {
       abandon(e);
       throw e;
@@ -110,7 +110,7 @@ public final class TraceSession {
    */
   public int run() {
     try {
-      if (launched && backend instanceof PtraceBackend) target.resume();
+      if (launched && backend.holdsTheTarget()) target.resume();
       if (!stopRequested) backend.run();
       if (libraryWatch != null) libraryWatch.stopPlanning();
       removeProbes();
@@ -124,7 +124,7 @@ public final class TraceSession {
       target.detach();
       return 0;
     }
-    if (backend instanceof PtraceBackend && !target.isAlive()) {
+    if (backend.holdsTheTarget() && !target.isAlive()) {
       int status = target.waitExit();
       target.detach(); // unregisters it from the tracer thread
       return status;
@@ -141,7 +141,7 @@ public final class TraceSession {
 
   private void removeProbes() {
     try {
-      if (!(backend instanceof PtraceBackend) || target.isAlive()) backend.remove();
+      if (!backend.holdsTheTarget() || target.isAlive()) backend.remove();
     } catch (ProcessExitedException e) {
       // gone while we removed probes: nothing left to restore
     }
