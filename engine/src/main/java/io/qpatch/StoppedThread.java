@@ -17,7 +17,7 @@ public abstract sealed class StoppedThread permits Call, Return {
   /** Longest C string {@link #readString} reads, in bytes. */
   public static final int MAX_STRING = 4096;
 
-  private static final int PAGE = 4096;
+  private static final int PAGE = (int) io.qpatch.sys.Mman.PAGE;
 
   final Target target;
   final int tid;

@@ -27,7 +27,7 @@ import java.util.Set;
  * address is known; unused ones cost 8 bytes each.
  */
 final class Layout {
-  static final long PAGE = 4096;
+  static final long PAGE = io.qpatch.sys.Mman.PAGE;
   static final int VENEER_SIZE = 8;
   /** A zero length word ends .eh_frame (LSB 5.0, "The .eh_frame section"); crtend.o adds it. */
   static final int EH_FRAME_TERMINATOR = 4;

@@ -47,7 +47,7 @@ import java.util.List;
 final class ControlPage {
   /** Not "qpatch:...": that name space is the loaded objects' (link.ObjectLoader). */
   static final String NAME = "qpatch-control";
-  static final int CODE_SIZE = 4096;
+  static final int CODE_SIZE = (int) io.qpatch.sys.Mman.PAGE;
   static final int SLOTS = 8;
   static final int SLOT_SIZE = 32 * 1024;
   static final long TOTAL = CODE_SIZE + (long) SLOTS * SLOT_SIZE;

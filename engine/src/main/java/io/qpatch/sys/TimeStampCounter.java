@@ -26,7 +26,7 @@ public final class TimeStampCounter {
     0x0f, 0x31, 0x48, (byte) 0xc1, (byte) 0xe2, 0x20, 0x48, 0x09, (byte) 0xd0, (byte) 0xc3
   };
 
-  private static final long PAGE = 4096;
+  private static final long PAGE = Mman.PAGE;
   private static final int PROT_READ = 0x1;
   private static final int PROT_WRITE = 0x2;
   private static final int PROT_EXEC = 0x4;

@@ -9,6 +9,7 @@ import io.qpatch.proc.Target;
 import io.qpatch.proc.ThreadInfo;
 import io.qpatch.proc.Tracer;
 import io.qpatch.sys.Errno;
+import io.qpatch.sys.Mman;
 import io.qpatch.sys.Ptrace;
 import io.qpatch.sys.Registers;
 import io.qpatch.sys.Signals;
@@ -196,7 +197,7 @@ public final class Breakpoints {
     try {
       code = target.read(address, Decoder.MAX_INSTRUCTION_LENGTH);
     } catch (RuntimeException e) {
-      code = target.read(address, (int) (4096 - (address & 4095))); // the next page is unmapped
+      code = target.read(address, (int) (Mman.PAGE - (address & (Mman.PAGE - 1)))); // the next page is unmapped
     }
     return Decoder.shared().decode(code, address)
         .orElseThrow(() -> refused(address, "the instruction there does not decode"));

@@ -63,7 +63,7 @@ final class InProcRing {
       MemoryLayout.sequenceLayout(Shape.MAX_STRIDE, java.lang.foreign.ValueLayout.JAVA_BYTE).withName("scratch"),
       JAVA_LONG.withName("deadline"), MemoryLayout.paddingLayout(56));
 
-  static final long HEADER_BYTES = 4096;
+  static final long HEADER_BYTES = io.qpatch.sys.Mman.PAGE;
   static final long RECORD_BYTES = RECORD.byteSize();
   static final long RECORD_WITH_XMM_BYTES = RECORD_WITH_XMM.byteSize();
   private static final long X0_OFFSET = offset(RECORD_WITH_XMM, "x0");

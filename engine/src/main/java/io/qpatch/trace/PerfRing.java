@@ -13,7 +13,7 @@ import java.util.List;
  * Records may wrap around the end of the data area.
  */
 final class PerfRing {
-  static final long PAGE = 4096;
+  static final long PAGE = io.qpatch.sys.Mman.PAGE;
 
   private static final VarHandle LONG =
       ValueLayout.JAVA_LONG.varHandle();

@@ -201,7 +201,7 @@ final class ValueFormat {
     try {
       return memory.read(ptr, max);
     } catch (RuntimeException e) {
-      int toPageEnd = (int) (4096 - (ptr & 4095));
+      int toPageEnd = (int) (io.qpatch.sys.Mman.PAGE - (ptr & (io.qpatch.sys.Mman.PAGE - 1)));
       if (toPageEnd >= max) throw e;
       return memory.read(ptr, toPageEnd);
     }
