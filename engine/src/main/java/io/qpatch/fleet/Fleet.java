@@ -144,7 +144,7 @@ public final class Fleet {
 
   private Outcome activate(Step s) {
     if (s.before().equals(ABSENT)) {
-      throw new BadInputException(s.object().getFileName() + " is not loaded in pid " + s.pid() + "; load it first (-l)");
+      throw new BadInputException(s.object().getFileName() + " is not loaded in pid " + s.pid() + "; load it first");
     }
     if (dryRun) return s.changed(ACTIVE, functions(s.patcher().query(s.object())), "checked: nothing written");
     return s.changed(ACTIVE, functions(s.patcher().activate(s.object())), "");

@@ -101,7 +101,7 @@ public final class Patcher {
     switch (r.state()) {
       case ACTIVE -> throw new BadInputException(r.label() + " is already active in pid " + target.pid());
       case LOADING -> throw new RefusedException(r.label() + " did not finish loading (its "
-          + "initialisation was interrupted); roll it back (-r) and load it again");
+          + "initialisation was interrupted); roll it back and load it again");
       case LOADED -> { }
       default -> throw new BadInputException(r.label() + " has been rolled back in pid " + target.pid());
     }
@@ -280,7 +280,7 @@ public final class Patcher {
     if (samePath.isPresent() && (!exactContent || id.hash().isEmpty())) return samePath.get();
     if (samePath.isPresent()) {
       throw new BadInputException(id.path() + " has changed since it was loaded into pid " + target.pid()
-          + " (loaded: " + samePath.get().label() + "); roll it back (-r) and load it again");
+          + " (loaded: " + samePath.get().label() + "); roll it back and load it again");
     }
     throw notLoaded(id, valid, found);
   }

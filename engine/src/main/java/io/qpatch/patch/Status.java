@@ -59,7 +59,7 @@ final class Status {
     int n = r.redirects().size();
     if (r.state() == PatchState.LOADED && installed > 0) {
       return "activation was interrupted: " + installed + " of " + n + " entry jumps installed,"
-          + " the functions still run their old code; -a completes it, -r undoes it";
+          + " the functions still run their old code; activating it completes it, rolling it back undoes it";
     }
     if (r.state() == PatchState.LOADING) return "its load was interrupted; the next qpatch command removes it";
     return "";

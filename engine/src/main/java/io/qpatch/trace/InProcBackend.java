@@ -135,7 +135,7 @@ public final class InProcBackend implements Backend {
   public static String cannotHonour(ProbePlan plan) {
     if (shapeFor(plan, capturesOf(plan)) == null) {
       return "the inproc backend cannot capture more than " + InProcRing.Shape.MAX_STRIDE
-          + " bytes of a call's arguments: narrow -f, or use --backend ptrace or uprobe";
+          + " bytes of a call's arguments: narrow the filter, or use the ptrace or uprobe backend";
     }
     return null;
   }

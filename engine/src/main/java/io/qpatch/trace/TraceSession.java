@@ -218,7 +218,7 @@ public final class TraceSession {
     if (events > UPROBE_DEFAULT_MAX_EVENTS) {
       config.messages().println("gotrace: " + events + " uprobe events (probes x CPUs): the kernel"
           + " removes each in about 0.1 s, so ending this trace will take a while; narrow it"
-          + " with -f/--filter or use --backend ptrace");
+          + " with a filter or use the ptrace backend");
     }
   }
 

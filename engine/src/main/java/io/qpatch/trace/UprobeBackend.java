@@ -146,8 +146,8 @@ public final class UprobeBackend implements Backend {
     }
     if (tlsOnly > 0) {
       notes.add(tlsOnly + " probes are in Go assembly (ABI0) code, whose goroutine only thread-local"
-          + " storage tells, which uprobes cannot read: they show goid[------]; --backend ptrace or"
-          + " inproc show it");
+          + " storage tells, which uprobes cannot read: they show goid[------]; the ptrace and"
+          + " inproc backends show it");
     }
     return refused;
   }
@@ -159,7 +159,7 @@ public final class UprobeBackend implements Backend {
    */
   public static String cannotHonour(ProbePlan plan) {
     String user = plan.argDecoder() == null ? null : plan.argDecoder().floatUser(plan.sites());
-    return user == null ? null : "uprobes cannot read floating-point registers (" + user + "): use --backend ptrace";
+    return user == null ? null : "uprobes cannot read floating-point registers (" + user + "): use the ptrace backend";
   }
 
   /** The name of the fetch argument that reads the goroutine id. */
@@ -221,7 +221,7 @@ public final class UprobeBackend implements Backend {
     }
     if (e.errno() == EMFILE) {
       return new BadInputException("too many probes for the open-file limit (" + fds.size()
-          + " perf events open): narrow the trace with -f/--filter, or raise 'ulimit -n'");
+          + " perf events open): narrow the trace with a filter, or raise 'ulimit -n'");
     }
     return e;
   }

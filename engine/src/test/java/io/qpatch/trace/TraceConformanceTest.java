@@ -173,7 +173,7 @@ class TraceConformanceTest {
     CollectingSink inproc = decoded(go, "inproc", "^main\\.floats$", true);
     assertEquals(List.of("main.floats(f=2.5, g=0.5)", "main.floats -> (~r0=1.25)"), decodedLines(inproc), inproc.text());
     RefusedException e = assertThrows(RefusedException.class, () -> decoded(go, "uprobe", "^main\\.floats$", false));
-    assertEquals("uprobes cannot read floating-point registers (main.floats's f): use --backend ptrace", e.getMessage());
+    assertEquals("uprobes cannot read floating-point registers (main.floats's f): use the ptrace backend", e.getMessage());
   }
 
   static Stream<GoToolchain> toolchains() {
