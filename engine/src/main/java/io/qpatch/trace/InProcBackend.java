@@ -390,8 +390,11 @@ public final class InProcBackend implements Backend {
         keepWaiting(r.ring());
         batch.clear();
         n = r.ring().drain(batch, BATCH);
-        for (InProcRing.Record rec : batch) deliver(rec);
-        r.ring().release();
+        try {
+          for (InProcRing.Record rec : batch) deliver(rec);
+        } finally {
+          r.ring().release(); // a gated producer waits for this, whatever the consumer did
+        }
         total += n;
       } while (n == BATCH);
       dropped += r.ring().lost();
