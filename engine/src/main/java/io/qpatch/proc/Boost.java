@@ -21,31 +21,32 @@ import java.util.function.Supplier;
  *
  * <p>Best effort: without the right to (CAP_SYS_NICE or RLIMIT_RTPRIO, sched(7)) the work
  * runs at normal priority, and a tracer thread that already has another policy (qpatch run
- * under chrt) is left as it is. QPATCH_NO_BOOST=1 turns it off. Touched on the tracer thread only.
+ * under chrt) is left as it is. QPATCH_NO_BOOST=1 turns it off. Per tracer thread; the compilers idle while any is boosted.
  */
 final class Boost {
   private static final int PRIORITY = 1;
   private static final boolean OFF = "1".equals(System.getenv("QPATCH_NO_BOOST"));
-  private static boolean denied = OFF;
-  private static boolean active;
+  private static volatile boolean denied = OFF;
+  /** Whether the calling tracer thread is boosted now (a fleet command has several, {@link Tracer#pool}). */
+  private static final ThreadLocal<Boolean> ACTIVE = ThreadLocal.withInitial(() -> false);
 
   private Boost() {}
 
   /** Runs {@code work} boosted (nested calls run inside the outer boost). */
   static <T> T during(Supplier<T> work) {
-    if (active || denied || Sched.policy() != Sched.SCHED_OTHER) return work.get();
+    if (ACTIVE.get() || denied || Sched.policy() != Sched.SCHED_OTHER) return work.get();
     if (Sched.setPolicy(Sched.SCHED_FIFO, PRIORITY) != 0) {
       denied = true; // not allowed: stays so for this JVM
       return work.get();
     }
-    active = true;
-    List<Integer> compilers = Compilers.idle();
+    ACTIVE.set(true);
+    Compilers.idle();
     try {
       return work.get();
     } finally {
-      active = false;
+      ACTIVE.set(false);
       Sched.setPolicy(Sched.SCHED_OTHER, 0);
-      Compilers.restore(compilers);
+      Compilers.restore();
     }
   }
 
@@ -53,22 +54,29 @@ final class Boost {
   private static final class Compilers {
     private static List<Integer> tids = List.of();
     private static long lookedUp;
+    /** Boosts in progress: the compilers idle from the first to the end of the last. */
+    private static int boosts;
+    private static List<Integer> changed = List.of();
 
-    /** Makes the compiler threads SCHED_IDLE; returns those it changed. */
-    static List<Integer> idle() {
+    /** Makes the compiler threads SCHED_IDLE, unless another boost has already. */
+    static synchronized void idle() {
+      if (boosts++ > 0) return;
       if (System.nanoTime() - lookedUp > 100_000_000L || lookedUp == 0) {
         tids = lookUp();
         lookedUp = System.nanoTime();
       }
-      List<Integer> changed = new java.util.ArrayList<>(tids.size());
+      List<Integer> made = new java.util.ArrayList<>(tids.size());
       for (int tid : tids) {
-        if (Sched.setPolicy(tid, Sched.SCHED_IDLE, 0) == 0) changed.add(tid);
+        if (Sched.setPolicy(tid, Sched.SCHED_IDLE, 0) == 0) made.add(tid);
       }
-      return changed;
+      changed = made;
     }
 
-    static void restore(List<Integer> changed) {
+    /** The last boost ends: the compiler threads run at their normal policy again. */
+    static synchronized void restore() {
+      if (--boosts > 0) return;
       for (int tid : changed) Sched.setPolicy(tid, Sched.SCHED_OTHER, 0);
+      changed = List.of();
     }
 
     private static List<Integer> lookUp() {

@@ -10,7 +10,8 @@ import java.util.List;
  * TID FROM TO} (CLOCK_MONOTONIC seconds, the clock of System.nanoTime on Linux and of the
  * target's clock_gettime). bench/patch-bench matches them against the gaps the target
  * measures itself, so that a pause is counted as ours only where we held that thread.
- * Kept in memory until then: printing inside a stop would lengthen it.
+ * Kept in memory until then: printing inside a stop would lengthen it. Synchronized: the
+ * tracer threads of a fleet command ({@link Tracer#pool}) record at once.
  */
 final class HoldLog {
   static final boolean ON = "1".equals(System.getenv("QPATCH_TRACE_STOPS"));
@@ -19,12 +20,12 @@ final class HoldLog {
   private HoldLog() {}
 
   /** Thread {@code tid} of process {@code pid} was held from {@code fromNanos} until now. */
-  static void held(int pid, int tid, long fromNanos) {
+  static synchronized void held(int pid, int tid, long fromNanos) {
     HOLDS.add(new long[] {pid, tid, fromNanos, System.nanoTime()});
   }
 
   /** Prints and forgets the intervals recorded so far. */
-  static void flush() {
+  static synchronized void flush() {
     if (!ON) return;
     StringBuilder out = new StringBuilder();
     for (long[] h : HOLDS) {
