@@ -56,6 +56,21 @@ public final class TargetProcess implements AutoCloseable {
     return target.threads();
   }
 
+  /**
+   * Every thread with its state as it runs and its pc, read in one brief stop of the
+   * whole process (well under a millisecond): what {@code qpatch info} prints.
+   */
+  public List<ThreadInfo> snapshot() {
+    callbacks.refuseInCallback("snapshot()");
+    java.util.Map<Integer, Character> states = new java.util.HashMap<>();
+    for (ThreadInfo t : target.threads()) states.put(t.tid(), t.state()); // as it runs, before the stop
+    List<ThreadInfo> out = new java.util.ArrayList<>();
+    try (Target.Stopped stopped = target.stop()) {
+      for (ThreadInfo t : target.threads()) out.add(new ThreadInfo(t.tid(), t.name(), states.getOrDefault(t.tid(), '?'), t.pc()));
+    }
+    return out;
+  }
+
   /** Every mapped module (executable, libraries, vDSO) in the dynamic linker's order. */
   public List<Module> modules() {
     return symbols().modules();

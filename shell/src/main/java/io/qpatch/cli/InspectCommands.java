@@ -1,7 +1,8 @@
 package io.qpatch.cli;
 
+import io.qpatch.Qpatch;
+import io.qpatch.TargetProcess;
 import io.qpatch.error.BadInputException;
-import io.qpatch.proc.Target;
 import io.qpatch.proc.ThreadInfo;
 import io.qpatch.elf.Symbol;
 import io.qpatch.symbols.Ifuncs;
@@ -22,29 +23,21 @@ final class InspectCommands {
 
   /**
    * Threads with their pc as symbol+offset (the process is stopped for a moment to read
-   * them: well under a millisecond), then every module with base and build-id.
+   * them: well under a millisecond), then every module with base and build-id; through
+   * the facade, as a script would.
    */
   void info(int pid) {
-    List<ThreadInfo> threads = new ArrayList<>();
-    try (Target target = Target.attach(pid)) {
-      java.util.Map<Integer, Character> states = new java.util.HashMap<>();
-      for (ThreadInfo t : target.threads()) states.put(t.tid(), t.state()); // as it runs
-      try (Target.Stopped stopped = target.stop()) {
-        for (ThreadInfo t : target.threads()) {
-          threads.add(new ThreadInfo(t.tid(), t.name(), states.getOrDefault(t.tid(), '?'), t.pc()));
-        }
-      }
-    }
-    try (ProcessSymbols symbols = ProcessSymbols.of(pid)) {
-      String exe = symbols.mainProgram().map(Module::path).orElse("?");
+    try (TargetProcess p = Qpatch.attach(pid)) {
+      List<ThreadInfo> threads = p.snapshot();
+      String exe = p.modules().stream().filter(Module::isMainProgram).map(Module::path).findFirst().orElse("?");
       io.out().printf("process %d %s%n", pid, exe);
       io.out().printf("threads (%d):%n", threads.size());
       for (ThreadInfo t : threads) {
-        String where = t.pc() < 0 ? "?" : "0x" + Long.toHexString(t.pc()) + " " + symbols.describe(t.pc());
+        String where = t.pc() < 0 ? "?" : "0x" + Long.toHexString(t.pc()) + " " + p.where(t.pc());
         io.out().printf("  %-8d %-16s %c  %s%n", t.tid(), t.name(), t.state(), where);
       }
-      io.out().printf("modules (%d):%n", symbols.modules().size());
-      for (Module m : symbols.modules()) {
+      io.out().printf("modules (%d):%n", p.modules().size());
+      for (Module m : p.modules()) {
         io.out().printf("  0x%012x  %-60s %s%n", m.base(), m.path(),
             m.buildId().map(id -> "build-id " + id).orElse("(no build-id)"));
       }
