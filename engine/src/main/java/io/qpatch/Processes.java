@@ -74,6 +74,7 @@ public final class Processes {
 
   /** {@code action} with {@code object}: what the CLI's fleet commands call. */
   public FleetReport run(Fleet.Action action, String object) {
+    if (action != Fleet.Action.QUERY && !dryRun) io.qpatch.patch.Rehearsal.once(); // as the command lines do
     return new Fleet(options, parallelism, dryRun).run(selection, action, Path.of(object).toAbsolutePath(), each);
   }
 }

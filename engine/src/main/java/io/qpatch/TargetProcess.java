@@ -176,10 +176,17 @@ public final class TargetProcess implements AutoCloseable {
     return patcher().query();
   }
 
-  /** The patch engine on this process, for what the shortcuts above do not cover. */
+  /**
+   * The patch engine on this process, for what the shortcuts above do not cover. The first
+   * in this JVM rehearses on a scratch process first ({@link io.qpatch.patch.Rehearsal#once}),
+   * as the command lines do, so that this process's stops do not pay for a cold JVM.
+   */
   public Patcher patcher() {
     callbacks.refuseInCallback("the patch methods");
-    if (patcher == null) patcher = new Patcher(target);
+    if (patcher == null) {
+      io.qpatch.patch.Rehearsal.once();
+      patcher = new Patcher(target);
+    }
     return patcher;
   }
 

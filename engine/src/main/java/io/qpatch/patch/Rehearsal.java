@@ -57,6 +57,19 @@ public final class Rehearsal {
 
   private Rehearsal() {}
 
+  private static final java.util.concurrent.atomic.AtomicBoolean DONE = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * The rehearsal, once in this JVM, before its first patch command, whoever makes it (the
+   * command lines, a script through the facade, a fleet command); never with
+   * QPATCH_NO_REHEARSAL=1. Returns the milliseconds it took, 0 when it ran before or is
+   * turned off, -1 when it could not run.
+   */
+  public static long once() {
+    if ("1".equals(System.getenv("QPATCH_NO_REHEARSAL")) || !DONE.compareAndSet(false, true)) return 0;
+    return run();
+  }
+
   /** Rehearses; returns how long it took, in milliseconds, or -1 when it could not run. */
   public static long run() {
     long start = System.nanoTime();

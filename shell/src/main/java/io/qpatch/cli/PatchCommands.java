@@ -60,8 +60,7 @@ final class PatchCommands {
    * this JVM's first run of the code ({@link Rehearsal}); QPATCH_NO_REHEARSAL=1 skips it.
    */
   private static void rehearse() {
-    if ("1".equals(System.getenv("QPATCH_NO_REHEARSAL"))) return;
-    long ms = Rehearsal.run();
+    long ms = Rehearsal.once();
     if ("1".equals(System.getenv("QPATCH_TRACE_STOPS"))) System.err.println("qpatch-rehearsal " + ms + " ms");
   }
 
