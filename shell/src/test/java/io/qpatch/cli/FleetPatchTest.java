@@ -85,7 +85,7 @@ class FleetPatchTest {
       assertEquals("{\"summary\":{\"action\":\"apply\",\"patch\":\"fleet-patch.o\",\"dry_run\":false,\"selected\":3,"
           + "\"changed\":3,\"unchanged\":0,\"failed\":0,\"exited\":0,\"ok\":true}}", lines.getLast());
       List<String> logged = new ArrayList<>();
-      for (int i = 0; i < 3; i++) logged.add(new String(syslog.receive(2048), StandardCharsets.UTF_8));
+      for (int i = 0; i < 3; i++) logged.add(receive(syslog));
       for (LiveProcess p : ours) {
         assertTrue(logged.stream().anyMatch(l -> l.startsWith("<13>") && l.contains(" pid=" + p.pid() + " comm=fleet-target patch=fleet-patch.o sha256=")
             && l.contains(" before=absent after=active")), logged.toString());
@@ -121,7 +121,7 @@ class FleetPatchTest {
       assertEquals(0, back.exit(), back.err());
       assertTrue(back.out().endsWith("rolled back fleet-patch.o in 3 of 4 processes; 1 already as wanted\n"), back.out());
       for (LiveProcess p : ours) awaitAfter(p, "value=1\n");
-      for (int i = 0; i < 3; i++) assertTrue(new String(syslog.receive(2048), StandardCharsets.UTF_8).contains(" before=active after=absent"));
+      for (int i = 0; i < 3; i++) assertTrue(receive(syslog).contains(" before=active after=absent"));
       for (LiveProcess p : procs) assertTrue(p.isAlive(), p.output());
     } finally {
       System.clearProperty("qpatch.syslog");
@@ -134,6 +134,12 @@ class FleetPatchTest {
     argv[0] = "qpatch";
     System.arraycopy(args, 0, argv, 1, args.length);
     return CliRun.of(Commands::forThisBuild, argv);
+  }
+
+  /** The next datagram logged, failing (not hanging) when none comes within 10 s. */
+  private static String receive(UnixDatagram syslog) throws Exception {
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> new String(syslog.receive(2048), StandardCharsets.UTF_8))
+        .get(10, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   /** A pid that was a process a moment ago: a child started and reaped. */
