@@ -46,6 +46,11 @@ public final class Qpatch {
     return new Processes(selection);
   }
 
+  /** Every process of this host that carries a qpatch patch, with its patches. */
+  public static List<io.qpatch.fleet.Fleet.Carrier> patchedProcesses() {
+    return io.qpatch.fleet.Fleet.carriers();
+  }
+
   /** The processes with these pids. */
   public static io.qpatch.fleet.ProcessSelection pids(Integer... pids) {
     return io.qpatch.fleet.ProcessSelection.pids(pids);

@@ -109,7 +109,7 @@ public final class Fleet {
     } catch (ProcessExitedException e) {
       return new Outcome(pid, command, before, before, false, Outcome.Result.EXITED, e.getMessage(), List.of());
     } catch (QpatchException e) {
-      if (!alive(pid)) return new Outcome(pid, command, before, before, false, Outcome.Result.EXITED, e.getMessage(), List.of());
+      if (Target.hasExited(pid)) return new Outcome(pid, command, before, before, false, Outcome.Result.EXITED, e.getMessage(), List.of());
       return new Outcome(pid, command, before, before, false, Outcome.Result.FAILED, e.getMessage(), List.of());
     }
   }
@@ -156,6 +156,29 @@ public final class Fleet {
     return s.changed(ABSENT, List.of(), r.stillInUse().map(b -> "its memory stays mapped while " + b).orElse(""));
   }
 
+  /**
+   * A process of this host that carries qpatch patches, and their states; {@code problem}
+   * when they could not be read (then {@code patches} is empty).
+   */
+  public record Carrier(int pid, String command, List<PatchStatus> patches, String problem) {}
+
+  /**
+   * Every process of this host that carries a patch ({@code qpatch status}): found from
+   * their memory maps without touching the others, then each one's records read.
+   */
+  public static List<Carrier> carriers() {
+    List<Carrier> out = new ArrayList<>();
+    for (int pid : ProcessSelection.allPids()) {
+      if (!Patcher.carriesPatch(pid)) continue;
+      try (Target t = Target.attach(pid)) {
+        out.add(new Carrier(pid, Target.command(pid), new Patcher(t).query().patches(), null));
+      } catch (QpatchException e) {
+        out.add(new Carrier(pid, Target.command(pid), List.of(), e.getMessage()));
+      }
+    }
+    return out;
+  }
+
   static final String ABSENT = "absent";
   static final String LOADED = "loaded";
   static final String ACTIVE = "active";
@@ -181,11 +204,6 @@ public final class Fleet {
   }
 
   private static List<String> functions(PatchStatus s) {
-    return s.functions().stream().map(f -> f.kind().word() + " " + f.name() + " (" + f.module() + ")").toList();
-  }
-
-  private static boolean alive(int pid) {
-    char state = Target.processState(pid);
-    return state != 'Z' && state != 'X' && state != '?';
+    return s.functions().stream().map(PatchStatus.FunctionStatus::describe).toList();
   }
 }

@@ -4,7 +4,6 @@ import io.qpatch.error.BadInputException;
 import io.qpatch.proc.Mapping;
 import io.qpatch.proc.ProcMaps;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -71,9 +70,7 @@ public record ProcessSelection(List<Integer> pids, List<Path> executables, List<
       if (l.contains("/")) libPaths.add(FileId.of(Path.of(l)).orElseThrow(() -> missing(Path.of(l), "library")));
       else libNames.add(l);
     }
-    long self = ProcessHandle.current().pid();
     for (int pid : allPids()) {
-      if (pid == self) continue;
       if (!exes.isEmpty() && FileId.of(Path.of("/proc", Integer.toString(pid), "exe")).filter(exes::contains).isPresent()) {
         out.add(pid);
       } else if ((!libPaths.isEmpty() || !libNames.isEmpty()) && mapsLibrary(pid, libPaths, libNames)) {
@@ -102,15 +99,11 @@ public record ProcessSelection(List<Integer> pids, List<Path> executables, List<
     return false;
   }
 
-  /** Every process of this host, from /proc. */
+  /** Every process of this host but this JVM. */
   static List<Integer> allPids() {
-    List<Integer> out = new ArrayList<>();
-    try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
-      for (Path p : dir) out.add(Integer.parseInt(p.getFileName().toString()));
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot list /proc: " + e.getMessage(), e);
-    }
-    return out;
+    long self = ProcessHandle.current().pid();
+    return ProcessHandle.allProcesses().mapToLong(ProcessHandle::pid).filter(p -> p != self)
+        .mapToObj(p -> (int) p).toList();
   }
 
   /** A file's identity: its device and inode. */

@@ -48,7 +48,7 @@ final class Loading {
   /** What {@link #lay} checks before it writes anything; the functions it would take over. */
   List<String> check(PatchObject object, ProcessSymbols symbols, List<PatchRecord> records) {
     return planned(object, symbols, records).stream()
-        .map(p -> p.kind().word() + " " + p.name() + " (" + p.module() + ")").toList();
+        .map(p -> p.kind().describe(p.name(), p.module())).toList();
   }
 
   /** The functions {@code object} takes over, found and checked, and its symbols resolved: nothing written yet. */

@@ -45,7 +45,12 @@ public record PatchStatus(
    */
   public record FunctionStatus(
       String name, String module, RedirectKind kind, long address, long replacement, long stub,
-      long trampoline, String entry) {}
+      long trampoline, String entry) {
+    /** "replace sleep (libc.so.6)". */
+    public String describe() {
+      return kind.describe(name, module);
+    }
+  }
 
   /** The first 12 hex digits of the hash. */
   public String shortHash() {

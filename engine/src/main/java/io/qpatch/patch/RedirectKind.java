@@ -27,6 +27,11 @@ public enum RedirectKind {
     return word;
   }
 
+  /** "replace sleep (libc.so.6)": how the commands name a function a patch takes over. */
+  public String describe(String function, String module) {
+    return word + " " + function + " (" + module + ")";
+  }
+
   static RedirectKind of(int code) {
     for (RedirectKind k : values()) {
       if (k.code == code) return k;

@@ -130,6 +130,12 @@ public final class Target implements AutoCloseable {
     return HoldChoice.state(HoldChoice.read(pid, pid, "stat"));
   }
 
+  /** The process has exited: a zombie, dead, or gone from /proc. */
+  public static boolean hasExited(int pid) {
+    char state = processState(pid);
+    return state == 'Z' || state == 'X' || state == '?';
+  }
+
   /** The process's name as the kernel keeps it (/proc/PID/comm); "?" when it is gone. */
   public static String command(int pid) {
     try {

@@ -245,8 +245,7 @@ public final class Breakpoints {
 
   /** The process's leader has exited (exit_group reaps the rest): /proc says Z or X, or nothing. */
   private boolean exiting() {
-    char state = Target.processState(target.pid());
-    return state == 'Z' || state == 'X' || state == '?';
+    return Target.hasExited(target.pid());
   }
 
   private boolean onTrap(int tid) {

@@ -55,11 +55,6 @@ final class LibraryWatch implements AutoCloseable {
     this.poller = gate != null ? null : Thread.ofPlatform().daemon().name("gotrace-library-watch").start(this::watch);
   }
 
-  /** True when libraries are probed at the loader's gate, before they can run. */
-  boolean gated() {
-    return gate != null;
-  }
-
   /** Executable file mappings of {@code pid} now (empty when it is gone). */
   static Set<String> mappedFiles(int pid) {
     Set<String> out = new HashSet<>();

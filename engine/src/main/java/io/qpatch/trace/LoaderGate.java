@@ -53,7 +53,9 @@ final class LoaderGate implements AutoCloseable {
     } catch (QpatchException e) {
       return new Result(null, "cannot read the dynamic loader of pid " + target.pid() + ": " + e.getMessage());
     }
-    InProcBackend probe = InProcBackend.waitingForReader(target, () -> alive(target.pid()), WAIT_NANOS);
+    // from /proc, never waitpid: the trace's other threads may be the launched program's
+    // parent, collecting its exit, or its ptrace tracer
+    InProcBackend probe = InProcBackend.waitingForReader(target, () -> !Target.hasExited(target.pid()), WAIT_NANOS);
     Map<ProbeSite, String> refused = probe.install(plan, (site, tid, time, regs) -> onLoad.run());
     if (!refused.isEmpty()) {
       probe.remove();
@@ -68,15 +70,6 @@ final class LoaderGate implements AutoCloseable {
   /** The dynamic loader: ld-linux-x86-64.so.2 (glibc), ld-musl-x86_64.so.1 (musl). */
   private static boolean isLoader(Module m) {
     return !m.isMainProgram() && !m.isVdso() && m.name().startsWith("ld-");
-  }
-
-  /**
-   * From /proc, never waitpid: the trace's other threads may be the launched program's
-   * parent, collecting its exit, or its ptrace tracer.
-   */
-  private static boolean alive(int pid) {
-    char state = Target.processState(pid);
-    return state != 'Z' && state != 'X' && state != '?';
   }
 
   /** Takes the probe out; a thread waiting at the gate goes on. The target must be attached by the caller or by nobody. */

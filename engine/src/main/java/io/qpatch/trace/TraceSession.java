@@ -232,8 +232,7 @@ public final class TraceSession {
   /** For the uprobe backend, which has no ptrace to tell it. */
   private boolean alive() {
     if (child != null) return child.alive();
-    char state = Target.processState(target.pid());
-    return state != 'Z' && state != '?';
+    return !Target.hasExited(target.pid());
   }
 
   private void abandon(RuntimeException cause) {

@@ -8,8 +8,6 @@ import io.qpatch.fleet.Outcome;
 import io.qpatch.fleet.ProcessSelection;
 import io.qpatch.patch.PatchOptions;
 import io.qpatch.patch.PatchStatus;
-import io.qpatch.patch.Patcher;
-import io.qpatch.proc.Target;
 import io.qpatch.trace.Json;
 import java.nio.file.Path;
 import java.time.ZoneId;
@@ -57,32 +55,32 @@ final class FleetCommands {
     String who = "pid " + o.pid() + " (" + o.command() + "): ";
     return switch (o.result()) {
       case FAILED -> who + "failed: " + o.message();
-      case EXITED -> who + "exited, nothing to " + verb(r.action());
+      case EXITED -> who + "exited, nothing to " + words(r.action()).verb();
       case OK -> !o.changed() ? who + patch + " " + o.message()
-          : r.dryRun() ? who + "would " + verb(r.action()) + " " + patch + functions(o) + " (" + o.message() + ")"
+          : r.dryRun() ? who + "would " + words(r.action()).verb() + " " + patch + PatchCommands.functions(o.functions())
+              + " (" + o.message() + ")"
           : done(patch, o);
     };
   }
 
   private static String done(String patch, Outcome o) {
     return switch (o.after()) {
-      case "loaded" -> "loaded " + patch + " into pid " + o.pid() + ", not active yet" + functions(o);
-      case "active" -> "activated " + patch + " in pid " + o.pid() + functions(o);
+      case "loaded" -> PatchCommands.loadedLine(patch, o.pid(), o.functions());
+      case "active" -> PatchCommands.activatedLine(patch, o.pid(), o.functions());
       default -> "rolled back " + patch + " in pid " + o.pid() + (o.message().isEmpty() ? "" : "; " + o.message());
     };
   }
 
-  private static String functions(Outcome o) {
-    return o.functions().isEmpty() ? "" : ": " + String.join(", ", o.functions());
-  }
+  /** An action in words: what a process's line says it would do, what the summary says was done. */
+  private record Words(String verb, String done) {}
 
-  private static String verb(Fleet.Action a) {
+  private static Words words(Fleet.Action a) {
     return switch (a) {
-      case LOAD -> "load";
-      case ACTIVATE -> "activate";
-      case APPLY -> "apply";
-      case ROLLBACK -> "roll back";
-      case QUERY -> "query";
+      case LOAD -> new Words("load", "loaded");
+      case ACTIVATE -> new Words("activate", "activated");
+      case APPLY -> new Words("apply", "applied");
+      case ROLLBACK -> new Words("roll back", "rolled back");
+      case QUERY -> new Words("query", "queried");
     };
   }
 
@@ -90,13 +88,7 @@ final class FleetCommands {
   static String summary(FleetReport r) {
     int n = r.outcomes().size();
     if (n == 0) return "no process selected";
-    String done = switch (r.action()) {
-      case LOAD -> "loaded";
-      case ACTIVATE -> "activated";
-      case APPLY -> "applied";
-      case ROLLBACK -> "rolled back";
-      case QUERY -> "queried";
-    };
+    String done = words(r.action()).done();
     StringBuilder s = new StringBuilder(r.dryRun() ? "dry run: would change " + r.changed() + " of " + n + " processes"
         : r.action() == Fleet.Action.QUERY ? "queried " + r.patch() + " in " + n + " processes"
         : done + " " + r.patch() + " in " + r.changed() + " of " + n + " processes");
@@ -138,18 +130,12 @@ final class FleetCommands {
   int status() {
     io.out().printf("%-8s %-16s %-28s %-12s %s%n", "PID", "COMMAND", "PATCH", "STATE", "SINCE");
     int shown = 0;
-    long self = ProcessHandle.current().pid();
-    for (ProcessHandle h : ProcessHandle.allProcesses().toList()) {
-      int pid = (int) h.pid();
-      if (pid == self || !Patcher.carriesPatch(pid)) continue;
-      try (Target t = Target.attach(pid)) {
-        for (PatchStatus s : new Patcher(t).query().patches()) {
-          io.out().printf("%-8d %-16s %-28s %-12s %s%n", pid, Target.command(pid), s.name(), s.state().name().toLowerCase(
-              java.util.Locale.ROOT), TIME.format(s.loadedAt()));
-          shown++;
-        }
-      } catch (io.qpatch.error.QpatchException e) {
-        io.out().printf("%-8d %-16s %s%n", pid, Target.command(pid), "cannot read its patches: " + e.getMessage());
+    for (Fleet.Carrier c : Qpatch.patchedProcesses()) {
+      if (c.problem() != null) io.out().printf("%-8d %-16s %s%n", c.pid(), c.command(), "cannot read its patches: " + c.problem());
+      for (PatchStatus s : c.patches()) {
+        io.out().printf("%-8d %-16s %-28s %-12s %s%n", c.pid(), c.command(), s.name(),
+            s.state().name().toLowerCase(java.util.Locale.ROOT), TIME.format(s.loadedAt()));
+        shown++;
       }
     }
     if (shown == 0) io.err().println("qpatch: no process on this host carries a qpatch patch");

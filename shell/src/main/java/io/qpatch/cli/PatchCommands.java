@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Optional;
-import java.util.stream.Collectors;
+import java.util.List;
 
 /**
  * The patch commands ({@code -l -a -r -q}, {@code apply}) on the engine's {@link Patcher}.
@@ -73,11 +73,25 @@ final class PatchCommands {
   }
 
   private void loaded(PatchStatus s, int pid) {
-    io.out().println("loaded " + s.name() + " into pid " + pid + ", not active yet" + functions(s));
+    io.out().println(loadedLine(s.name(), pid, described(s)));
   }
 
   private void activated(PatchStatus s, int pid) {
-    io.out().println("activated " + s.name() + " in pid " + pid + functions(s));
+    io.out().println(activatedLine(s.name(), pid, described(s)));
+  }
+
+  /** "loaded cpatch.o into pid 12, not active yet: replace sleep (libc.so.6)": the seed's line, one process or many. */
+  static String loadedLine(String patch, int pid, List<String> functions) {
+    return "loaded " + patch + " into pid " + pid + ", not active yet" + functions(functions);
+  }
+
+  /** "activated cpatch.o in pid 12: replace sleep (libc.so.6)". */
+  static String activatedLine(String patch, int pid, List<String> functions) {
+    return "activated " + patch + " in pid " + pid + functions(functions);
+  }
+
+  private static List<String> described(PatchStatus s) {
+    return s.functions().stream().map(PatchStatus.FunctionStatus::describe).toList();
   }
 
   private void rolledBack(Patcher.RollbackResult r, int pid) {
@@ -86,11 +100,9 @@ final class PatchCommands {
     io.out().println("rolled back " + r.patch() + " in pid " + pid + rest);
   }
 
-  private static String functions(PatchStatus s) {
-    if (s.functions().isEmpty()) return " (it redirects no function)";
-    return ": " + s.functions().stream()
-        .map(f -> f.kind().word() + " " + f.name() + " (" + f.module() + ")")
-        .collect(Collectors.joining(", "));
+  /** ": replace sleep (libc.so.6), hook malloc (libc.so.6)", or that it redirects none. */
+  static String functions(List<String> described) {
+    return described.isEmpty() ? " (it redirects no function)" : ": " + String.join(", ", described);
   }
 
   private void query(Patcher patcher, Optional<Path> object, int pid) {

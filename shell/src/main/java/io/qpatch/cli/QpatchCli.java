@@ -66,7 +66,7 @@ final class QpatchCli {
     ProcessSelection selection = selection(args);
     if (isFleet(args, selection)) {
       Path o = object.orElseThrow(() -> args.error("-q on several processes needs -o PATCH.o (qpatch status lists every patch)"));
-      return engine.get().fleet(new FleetCommands.Request(fleetAction(action), o, selection, args.has("dry-run"), args.has("json")));
+      return engine.get().fleet(request(args, fleetAction(action), o, selection));
     }
     engine.get().patch(action, object, selection.pids().getFirst());
     return Cli.EXIT_OK;
@@ -80,6 +80,10 @@ final class QpatchCli {
       throw args.error("missing -p PID (or --exe PATH, --lib NAME)");
     }
     return s;
+  }
+
+  private static FleetCommands.Request request(ParsedArgs args, Fleet.Action action, Path object, ProcessSelection s) {
+    return new FleetCommands.Request(action, object, s, args.has("dry-run"), args.has("json"));
   }
 
   /** Anything but the seed's one {@code -p PID} (whose output and errors stay as they were). */
@@ -115,8 +119,7 @@ final class QpatchCli {
     Path object = args.requiredPath("o", "PATCH.o");
     ProcessSelection selection = selection(args);
     if (isFleet(args, selection)) {
-      return engine.get().fleet(new FleetCommands.Request(Fleet.Action.APPLY, object, selection, args.has("dry-run"),
-          args.has("json")));
+      return engine.get().fleet(request(args, Fleet.Action.APPLY, object, selection));
     }
     engine.get().apply(object, selection.pids().getFirst());
     return Cli.EXIT_OK;
